@@ -1,0 +1,158 @@
+//! Every error string a client can see, in one place, byte for byte as Redis 7.0 sends
+//! them (without the leading `-` and trailing CRLF, which the reply writer adds).
+//!
+//! Fixed strings are `const`s; strings with a variable part are built by the small
+//! functions at the end, which write into the reply buffer without allocating.
+//! `tests` below pins the exact text of each, so a typo cannot slip in unnoticed.
+
+// ---- generic -------------------------------------------------------------------------
+pub const SYNTAX: &str = "ERR syntax error";
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+pub const NAN_OR_INFINITY: &str = "ERR increment would produce NaN or Infinity";
+pub const NO_SUCH_KEY: &str = "ERR no such key";
+pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
+pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub const DB_INDEX_OUT_OF_RANGE: &str = "ERR DB index is out of range";
+pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
+pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+pub const NOT_IMPLEMENTED: &str = "ERR this command is not implemented by shoal yet";
+pub const VALUE_MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+pub const EXPIRE_NX_XX_GT_LT: &str =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+pub const EXPIRE_GT_LT: &str = "ERR GT and LT options at the same time are not compatible";
+
+// ---- connection / auth ---------------------------------------------------------------
+pub const NOAUTH: &str = "NOAUTH Authentication required.";
+pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+pub const AUTH_NO_PASSWORD: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
+pub const NOPROTO: &str = "NOPROTO unsupported protocol version";
+pub const CLIENT_NAME_INVALID: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+pub const NO_SUCH_CLIENT: &str = "ERR No such client";
+pub const DEBUG_DISABLED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"no\", you can't use this command.";
+
+// ---- protocol ------------------------------------------------------------------------
+pub const PROTO_INVALID_MULTIBULK_LEN: &str = "ERR Protocol error: invalid multibulk length";
+pub const PROTO_INVALID_BULK_LEN: &str = "ERR Protocol error: invalid bulk length";
+pub const PROTO_BIG_MBULK_COUNT: &str = "ERR Protocol error: too big mbulk count string";
+pub const PROTO_BIG_BULK_COUNT: &str = "ERR Protocol error: too big bulk count string";
+pub const PROTO_BIG_INLINE: &str = "ERR Protocol error: too big inline request";
+pub const PROTO_UNBALANCED_QUOTES: &str = "ERR Protocol error: unbalanced quotes in request";
+pub const PROTO_UNAUTH_MULTIBULK: &str = "ERR Protocol error: unauthenticated multibulk length";
+pub const PROTO_UNAUTH_BULK: &str = "ERR Protocol error: unauthenticated bulk length";
+
+use crate::protocol::reply::Reply;
+
+/// `ERR wrong number of arguments for 'get' command` (name lowercased, subcommands as
+/// `config|get`).
+pub fn wrong_arity(r: &mut Reply, full_name: &str) {
+    r.error_fmt(format_args!(
+        "ERR wrong number of arguments for '{full_name}' command"
+    ));
+}
+
+/// `ERR unknown command 'foo', with args beginning with: 'a' 'b' ` (each argument quoted
+/// and followed by a space; at most 128 bytes of each, as Redis truncates).
+pub fn unknown_command<'a>(r: &mut Reply, name: &[u8], args: impl Iterator<Item = &'a [u8]>) {
+    r.error_with(|buf| {
+        buf.extend_from_slice(b"ERR unknown command '");
+        push_truncated(buf, name);
+        buf.extend_from_slice(b"', with args beginning with: ");
+        for arg in args {
+            buf.push(b'\'');
+            push_truncated(buf, arg);
+            buf.extend_from_slice(b"' ");
+        }
+    });
+}
+
+/// `ERR unknown subcommand 'foo'. Try CONFIG HELP.`
+pub fn unknown_subcommand(r: &mut Reply, sub: &[u8], container_upper: &str) {
+    r.error_with(|buf| {
+        buf.extend_from_slice(b"ERR unknown subcommand '");
+        push_truncated(buf, sub);
+        buf.extend_from_slice(b"'. Try ");
+        buf.extend_from_slice(container_upper.as_bytes());
+        buf.extend_from_slice(b" HELP.");
+    });
+}
+
+/// `ERR invalid expire time in 'set' command`
+pub fn invalid_expire(r: &mut Reply, cmd_lower: &str) {
+    r.error_fmt(format_args!(
+        "ERR invalid expire time in '{cmd_lower}' command"
+    ));
+}
+
+/// Redis truncates echoed user input to 128 bytes in error messages; newlines and other
+/// control bytes would break the simple-string framing, so they become spaces.
+fn push_truncated(buf: &mut Vec<u8>, bytes: &[u8]) {
+    const ECHO_BYTES_MAX: usize = 128;
+    for &b in bytes.iter().take(ECHO_BYTES_MAX) {
+        buf.push(if b == b'\r' || b == b'\n' { b' ' } else { b });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::reply::{Reply, RespVersion};
+
+    fn render(f: impl FnOnce(&mut Reply)) -> String {
+        let mut buf = Vec::new();
+        f(&mut Reply::new(&mut buf, RespVersion::Resp2));
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn formatted_errors_match_redis() {
+        assert_eq!(
+            render(|r| wrong_arity(r, "get")),
+            "-ERR wrong number of arguments for 'get' command\r\n"
+        );
+        assert_eq!(
+            render(|r| unknown_command(r, b"foo", [&b"a"[..], b"b"].into_iter())),
+            "-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n"
+        );
+        assert_eq!(
+            render(|r| unknown_command(r, b"foo", std::iter::empty())),
+            "-ERR unknown command 'foo', with args beginning with: \r\n"
+        );
+        assert_eq!(
+            render(|r| unknown_subcommand(r, b"x", "CONFIG")),
+            "-ERR unknown subcommand 'x'. Try CONFIG HELP.\r\n"
+        );
+        assert_eq!(
+            render(|r| invalid_expire(r, "set")),
+            "-ERR invalid expire time in 'set' command\r\n"
+        );
+    }
+
+    #[test]
+    fn fixed_errors_are_single_line_with_a_code() {
+        for e in [
+            SYNTAX,
+            WRONGTYPE,
+            NOT_INTEGER,
+            NOT_FLOAT,
+            OVERFLOW,
+            NO_SUCH_KEY,
+            OOM,
+            NOAUTH,
+            WRONGPASS,
+            NOPROTO,
+            PROTO_INVALID_BULK_LEN,
+            DEBUG_DISABLED,
+        ] {
+            assert!(!e.contains('\r') && !e.contains('\n'));
+            let code = e.split(' ').next().unwrap();
+            assert!(code.chars().all(|c| c.is_ascii_uppercase()), "{e}");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! The `shoal-server` binary.
+fn main() {}

@@ -1,0 +1,9 @@
+//! Pure helpers with no knowledge of the network, the shards or the storage layout.
+//! Everything here is a function of its inputs, so it is unit-tested in place.
+
+pub mod bits;
+pub mod glob;
+pub mod lcs;
+pub mod num;
+pub mod slot;
+pub mod splitargs;
