@@ -1,1 +1,105 @@
-//! (to be written)
+//! The thin layer between shoal and its async runtime (glommio): starting one pinned
+//! executor per thread, spawning local tasks, timers, TCP, and the cross-thread
+//! [`mailbox`]es. Everything else in shoal uses these names, so the runtime could be
+//! swapped by rewriting this module.
+
+pub mod mailbox;
+pub mod oneshot;
+
+use std::future::Future;
+use std::io;
+use std::os::fd::{FromRawFd, IntoRawFd};
+use std::time::Duration;
+
+use glommio::{LocalExecutorBuilder, Placement};
+
+pub use glommio::net::{TcpListener, TcpStream};
+
+/// Locked memory glommio registers per executor for io_uring buffers. Small, so that the
+/// default 8 MiB RLIMIT_MEMLOCK of a non-root user covers many threads.
+const IO_MEMORY_BYTES_PER_THREAD: usize = 256 * 1024;
+
+pub struct ThreadHandle {
+    inner: glommio::ExecutorJoinHandle<()>,
+}
+
+impl ThreadHandle {
+    pub fn join(self) {
+        let _ = self.inner.join();
+    }
+}
+
+/// Starts executor thread `index`, pinned to `core` when given. `make` builds the
+/// thread's main future on the new thread.
+pub fn start_thread<G, F>(index: usize, core: Option<usize>, make: G) -> io::Result<ThreadHandle>
+where
+    G: FnOnce() -> F + Send + 'static,
+    F: Future<Output = ()> + 'static,
+{
+    let placement = match core {
+        Some(cpu) => Placement::Fixed(cpu),
+        None => Placement::Unbound,
+    };
+    let inner = LocalExecutorBuilder::new(placement)
+        .name(&format!("shoal-{index}"))
+        .io_memory(IO_MEMORY_BYTES_PER_THREAD)
+        .ring_depth(256)
+        .spawn(make)
+        .map_err(explain_start_error)?;
+    Ok(ThreadHandle { inner })
+}
+
+/// Turns glommio's startup failures into advice on what to change.
+fn explain_start_error(e: glommio::GlommioError<()>) -> io::Error {
+    let text = e.to_string();
+    let hint = if text.contains("ENOMEM")
+        || text.contains("memlock")
+        || text.contains("Cannot allocate memory")
+    {
+        "the locked-memory limit is too low for io_uring: raise it (ulimit -l, LimitMEMLOCK= in systemd, --ulimit memlock=-1 in docker) or use fewer --threads"
+    } else if text.contains("EPERM")
+        || text.contains("ENOSYS")
+        || text.contains("Operation not permitted")
+        || text.contains("not implemented")
+    {
+        "io_uring is unavailable: the kernel must be 5.8 or newer, and a container's seccomp profile must allow io_uring_setup/io_uring_enter (docker: --security-opt seccomp=unconfined or a profile that allows them)"
+    } else {
+        "could not start an io_uring executor (needs Linux 5.8+ with io_uring enabled)"
+    };
+    io::Error::other(format!("{text}: {hint}"))
+}
+
+/// The ids of the cores this process may run on, read before any thread is pinned.
+pub fn available_cores() -> Vec<usize> {
+    core_affinity::get_core_ids()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+}
+
+/// Spawns a task on the current executor; it runs until it completes.
+pub fn spawn_local<F: Future<Output = ()> + 'static>(future: F) {
+    glommio::spawn_local(future).detach();
+}
+
+pub async fn sleep(duration: Duration) {
+    glommio::timer::sleep(duration).await;
+}
+
+/// Lets other tasks on this executor run.
+pub async fn yield_now() {
+    glommio::yield_if_needed().await;
+}
+
+/// A listener for this executor sharing the process's one listening socket (a dup of
+/// it), so every thread accepts without SO_REUSEPORT and a port that is already taken
+/// fails at bind time.
+pub fn listener_from_std(listener: &std::net::TcpListener) -> io::Result<TcpListener> {
+    let dup = listener.try_clone()?;
+    dup.set_nonblocking(true)?;
+    let fd = dup.into_raw_fd();
+    // SAFETY: `fd` is a freshly duplicated, bound and listening TCP socket whose
+    // ownership we transfer to glommio's listener (into_raw_fd gave it up).
+    Ok(unsafe { TcpListener::from_raw_fd(fd) })
+}

@@ -1,1 +1,185 @@
-//! (to be written)
+//! Startup and the per-thread main loop: bind the one listening socket, start one pinned
+//! executor per shard, and on each thread run the shard's message loop, the active
+//! expiry timer and the accept loop. Connections live in [`conn`]; the single dispatch
+//! gate and pipeline batching in [`dispatch`].
+
+pub mod conn;
+pub mod dispatch;
+
+use std::cell::RefCell;
+use std::io;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::commands::context::ServerState;
+use crate::config::Config;
+use crate::runtime::{self, mailbox::Mesh};
+use crate::shard::set::{MAILBOX_MESSAGES_MAX, ShardSet};
+use crate::shard::{Shard, ShardMsg};
+
+/// A running server (the binary and the tests use the same entry point).
+pub struct ServerHandle {
+    pub addr: SocketAddr,
+    pub state: Arc<ServerState>,
+    threads: Vec<runtime::ThreadHandle>,
+}
+
+impl ServerHandle {
+    /// Asks every thread to stop and waits for them.
+    pub fn shutdown(self) {
+        self.state.shutdown.store(true, Ordering::SeqCst);
+        // Wake the accept loops: a connection to ourselves completes a pending accept.
+        for _ in 0..self.threads.len() {
+            let _ = std::net::TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        }
+        self.wait();
+    }
+
+    /// Blocks until every thread ended (after SHUTDOWN).
+    pub fn wait(self) {
+        for t in self.threads {
+            t.join();
+        }
+    }
+}
+
+/// Number of shards for `threads` (0 = one per available core).
+pub fn shards_for(threads: usize) -> usize {
+    if threads > 0 {
+        threads
+    } else {
+        runtime::available_cores().len().max(1)
+    }
+}
+
+fn bind(settings: &crate::config::Settings) -> io::Result<StdListener> {
+    let host = settings
+        .bind
+        .first()
+        .map(String::as_str)
+        .unwrap_or("127.0.0.1");
+    let host = if host == "*" {
+        "0.0.0.0"
+    } else {
+        host.trim_start_matches('-')
+    };
+    let addr: SocketAddr = format!("{host}:{}", settings.port)
+        .parse()
+        .or_else(|_| format!("[{host}]:{}", settings.port).parse())
+        .map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("invalid bind address '{host}'"),
+            )
+        })?;
+    let domain = if addr.is_ipv6() {
+        socket2::Domain::IPV6
+    } else {
+        socket2::Domain::IPV4
+    };
+    let socket = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+    // SO_REUSEADDR (as Redis sets) allows restarts over TIME_WAIT; no SO_REUSEPORT, so a
+    // port held by another server fails here with "Address already in use".
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(settings.tcp_backlog.min(i32::MAX as u32) as i32)?;
+    Ok(socket.into())
+}
+
+/// Binds, starts every thread and returns once all are accepting connections.
+pub fn start(config: Config) -> io::Result<ServerHandle> {
+    let settings = config.settings().clone();
+    let shards_count = shards_for(settings.threads);
+    let listener = bind(&settings)?;
+    let addr = listener.local_addr()?;
+    let cores = runtime::available_cores();
+    let state = Arc::new(ServerState::new(config, shards_count));
+    state
+        .tcp_port
+        .store(addr.port() as usize, Ordering::Relaxed);
+    let mesh: Arc<Mesh<ShardMsg>> = Mesh::new(shards_count, MAILBOX_MESSAGES_MAX);
+    let settings = Arc::new(settings);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
+    let listener = Arc::new(Mutex::new(listener));
+    let mut threads = Vec::with_capacity(shards_count);
+    for index in 0..shards_count {
+        let core = (!cores.is_empty()).then(|| cores[index % cores.len()]);
+        let (mesh, state, settings, listener, ready) = (
+            mesh.clone(),
+            state.clone(),
+            settings.clone(),
+            listener.clone(),
+            ready_tx.clone(),
+        );
+        let handle = runtime::start_thread(index, core, move || async move {
+            let shard = Rc::new(RefCell::new(Shard::new(index, shards_count, settings)));
+            let set = Rc::new(ShardSet::new(
+                shard,
+                mesh.endpoint(index),
+                shards_count,
+                state.next_txid.clone(),
+            ));
+            let tcp = {
+                let std_listener = listener.lock().unwrap_or_else(|e| e.into_inner());
+                runtime::listener_from_std(&std_listener)
+            };
+            match tcp {
+                Ok(tcp) => {
+                    let _ = ready.send(Ok(()));
+                    drop(ready);
+                    thread_main(set, state, tcp).await;
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                }
+            }
+        })?;
+        threads.push(handle);
+    }
+    drop(ready_tx);
+    for _ in 0..shards_count {
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(io::Error::other("an executor thread died during startup")),
+        }
+    }
+    Ok(ServerHandle {
+        addr,
+        state,
+        threads,
+    })
+}
+
+/// Everything one thread runs: the shard's inbox, active expiry, and accepting.
+async fn thread_main(set: Rc<ShardSet>, state: Arc<ServerState>, listener: runtime::TcpListener) {
+    let inbox = set.clone();
+    runtime::spawn_local(async move { inbox.serve_inbox().await });
+    let expiry = set.clone();
+    let expiry_state = state.clone();
+    runtime::spawn_local(async move {
+        while !expiry_state.shutdown.load(Ordering::Relaxed) {
+            let hz = expiry.local.borrow().settings.hz.clamp(1, 500);
+            runtime::sleep(Duration::from_millis(1000 / hz as u64)).await;
+            expiry.local.borrow_mut().active_expire_cycle();
+        }
+    });
+    loop {
+        let accepted = listener.accept().await;
+        if state.shutdown.load(Ordering::SeqCst) {
+            break;
+        }
+        match accepted {
+            Ok(stream) => {
+                runtime::spawn_local(conn::serve(stream, set.clone(), state.clone()));
+            }
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                runtime::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,878 @@
+//! Strings: the value API first (reading a key as a string, storing one), then the
+//! commands. Values keep Redis's encodings (`int`, `embstr`, `raw`; see
+//! `storage::value`), so OBJECT ENCODING answers as Redis does.
+
+use super::multikey::{ShardPart, run_parts, split_by_shard};
+use super::{BASE, CommandSpec, ConnCtx, CoordFuture, Run, acl, flags, keys};
+use crate::errors;
+use crate::protocol::args::{Args, ArgsBuf};
+use crate::protocol::reply::Reply;
+use crate::shard::ShardCtx;
+use crate::shard::tx::LockMode;
+use crate::storage::Value;
+use crate::util::num::{parse_i64, parse_u64};
+
+// ---- value API ------------------------------------------------------------------------
+
+/// The string at `key`: Ok(None) when missing, Err(()) (after replying WRONGTYPE) when
+/// the key holds another type.
+fn read_string<'c>(
+    ctx: &'c mut ShardCtx,
+    key: &[u8],
+    r: &mut Reply,
+) -> Result<Option<&'c mut Value>, ()> {
+    match ctx.lookup_read(key) {
+        None => Ok(None),
+        Some(e) if e.value.is_string() => Ok(Some(&mut e.value)),
+        Some(_) => {
+            r.error(errors::WRONGTYPE);
+            Err(())
+        }
+    }
+}
+
+/// Replies with a string value as a bulk string.
+fn reply_value(r: &mut Reply, v: &Value) {
+    let mut tmp = [0u8; 20];
+    match v.string_bytes(&mut tmp) {
+        Some(b) => r.bulk(b),
+        None => r.error(errors::WRONGTYPE),
+    }
+}
+
+/// GET's core, shared by GET, GETSET, SET ... GET, GETDEL, GETEX.
+fn reply_get(ctx: &mut ShardCtx, key: &[u8], r: &mut Reply) -> Result<bool, ()> {
+    match read_string(ctx, key, r)? {
+        Some(v) => {
+            reply_value(r, v);
+            Ok(true)
+        }
+        None => {
+            r.null();
+            Ok(false)
+        }
+    }
+}
+
+fn max_bulk(ctx: &ShardCtx) -> u64 {
+    ctx.shard.settings.proto_max_bulk_len_bytes
+}
+
+// ---- expiry options ----------------------------------------------------------------------
+
+/// The expiry part of SET / GETEX options.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Expiry {
+    None,
+    KeepTtl,
+    Persist,
+    /// Absolute unix milliseconds.
+    At(u64),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Ex,
+    Px,
+    ExAt,
+    PxAt,
+}
+
+/// Converts an expire argument to an absolute deadline in ms; `None` means Redis's
+/// "invalid expire time" (non-positive or overflowing), `Some(Err)` a non-integer.
+fn deadline(unit: Unit, arg: &[u8], now_ms: u64) -> Result<Option<u64>, ()> {
+    let Some(v) = parse_i64(arg) else {
+        return Err(());
+    };
+    if v <= 0 {
+        return Ok(None);
+    }
+    let ms = match unit {
+        Unit::Ex | Unit::ExAt => v.checked_mul(1000),
+        Unit::Px | Unit::PxAt => Some(v),
+    };
+    let Some(ms) = ms else { return Ok(None) };
+    let abs = match unit {
+        Unit::Ex | Unit::Px => ms.checked_add(now_ms as i64),
+        Unit::ExAt | Unit::PxAt => Some(ms),
+    };
+    Ok(abs.map(|a| a as u64))
+}
+
+struct SetOptions {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    expiry: Expiry,
+}
+
+/// Parses SET's options (from `args[3]`); replies the error and returns None on failure.
+fn parse_set_options(ctx: &ShardCtx, args: Args, r: &mut Reply, cmd: &str) -> Option<SetOptions> {
+    let mut o = SetOptions {
+        nx: false,
+        xx: false,
+        get: false,
+        expiry: Expiry::None,
+    };
+    let mut unit_seen: Option<(Unit, &[u8])> = None;
+    let mut i = 3;
+    while i < args.len() {
+        let a = &args[i];
+        let next = args.get(i + 1);
+        let upper = |s: &str| a.eq_ignore_ascii_case(s.as_bytes());
+        if upper("NX") && !o.xx {
+            o.nx = true;
+        } else if upper("XX") && !o.nx {
+            o.xx = true;
+        } else if upper("GET") {
+            o.get = true;
+        } else if upper("KEEPTTL") && unit_seen.is_none() && o.expiry == Expiry::None {
+            o.expiry = Expiry::KeepTtl;
+        } else if let (Some(unit), Some(v)) = (expire_unit(a), next) {
+            if unit_seen.is_some() || o.expiry == Expiry::KeepTtl {
+                r.error(errors::SYNTAX);
+                return None;
+            }
+            unit_seen = Some((unit, v));
+            i += 1;
+        } else {
+            r.error(errors::SYNTAX);
+            return None;
+        }
+        i += 1;
+    }
+    if let Some((unit, v)) = unit_seen {
+        match deadline(unit, v, ctx.now_ms) {
+            Err(()) => {
+                r.error(errors::NOT_INTEGER);
+                return None;
+            }
+            Ok(None) => {
+                errors::invalid_expire(r, cmd);
+                return None;
+            }
+            Ok(Some(at)) => o.expiry = Expiry::At(at),
+        }
+    }
+    Some(o)
+}
+
+fn expire_unit(a: &[u8]) -> Option<Unit> {
+    [
+        ("EX", Unit::Ex),
+        ("PX", Unit::Px),
+        ("EXAT", Unit::ExAt),
+        ("PXAT", Unit::PxAt),
+    ]
+    .into_iter()
+    .find(|(n, _)| a.eq_ignore_ascii_case(n.as_bytes()))
+    .map(|(_, u)| u)
+}
+
+// ---- commands ---------------------------------------------------------------------------
+
+fn get(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    let _ = reply_get(ctx, &args[1], r);
+}
+
+fn set(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    let Some(o) = parse_set_options(ctx, args, r, "set") else {
+        return;
+    };
+    let key = &args[1];
+    let exists = if o.get {
+        match reply_get(ctx, key, r) {
+            Err(()) => return,
+            Ok(found) => found,
+        }
+    } else {
+        ctx.exists(key)
+    };
+    if (o.nx && exists) || (o.xx && !exists) {
+        if !o.get {
+            r.null();
+        }
+        return;
+    }
+    store(ctx, key, Value::from_bytes(&args[2]), o.expiry);
+    if !o.get {
+        r.ok();
+    }
+}
+
+fn store(ctx: &mut ShardCtx, key: &[u8], value: Value, expiry: Expiry) {
+    match expiry {
+        Expiry::KeepTtl => ctx.set_value(key, value, 0, true),
+        Expiry::At(at) => ctx.set_value(key, value, at, false),
+        Expiry::None | Expiry::Persist => ctx.set_value(key, value, 0, false),
+    }
+}
+
+fn setnx(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    if ctx.exists(&args[1]) {
+        r.int(0);
+    } else {
+        ctx.set_value(&args[1], Value::from_bytes(&args[2]), 0, false);
+        r.int(1);
+    }
+}
+
+fn setex_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, unit: Unit, cmd: &str) {
+    match deadline(unit, &args[2], ctx.now_ms) {
+        Err(()) => r.error(errors::NOT_INTEGER),
+        Ok(None) => errors::invalid_expire(r, cmd),
+        Ok(Some(at)) => {
+            ctx.set_value(&args[1], Value::from_bytes(&args[3]), at, false);
+            r.ok();
+        }
+    }
+}
+
+fn setex(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    setex_generic(ctx, args, r, Unit::Ex, "setex");
+}
+
+fn psetex(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    setex_generic(ctx, args, r, Unit::Px, "psetex");
+}
+
+fn getset(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    if reply_get(ctx, &args[1], r).is_ok() {
+        ctx.set_value(&args[1], Value::from_bytes(&args[2]), 0, false);
+    }
+}
+
+fn getdel(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    if let Ok(true) = reply_get(ctx, &args[1], r) {
+        ctx.remove(&args[1]);
+    }
+}
+
+fn getex(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    let mut expiry = Expiry::None;
+    let mut i = 2;
+    while i < args.len() {
+        let a = &args[i];
+        if a.eq_ignore_ascii_case(b"PERSIST") && expiry == Expiry::None {
+            expiry = Expiry::Persist;
+            i += 1;
+            continue;
+        }
+        match (expire_unit(a), args.get(i + 1)) {
+            (Some(unit), Some(v)) if expiry == Expiry::None => {
+                match deadline(unit, v, ctx.now_ms) {
+                    Err(()) => return r.error(errors::NOT_INTEGER),
+                    Ok(None) => return errors::invalid_expire(r, "getex"),
+                    Ok(Some(at)) => expiry = Expiry::At(at),
+                }
+            }
+            _ => return r.error(errors::SYNTAX),
+        }
+        i += 2;
+    }
+    let key = &args[1];
+    if let Ok(true) = reply_get(ctx, key, r) {
+        match expiry {
+            Expiry::Persist => {
+                ctx.db().table.set_expire(key, 0);
+            }
+            Expiry::At(at) if at <= ctx.now_ms => {
+                ctx.db().table.remove(key);
+            }
+            Expiry::At(at) => {
+                ctx.db().table.set_expire(key, at);
+            }
+            Expiry::None | Expiry::KeepTtl => {}
+        }
+    }
+}
+
+fn strlen(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    if let Ok(v) = read_string(ctx, &args[1], r) {
+        r.int(v.and_then(|v| v.string_len()).unwrap_or(0) as i64);
+    }
+}
+
+fn append(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    let limit = max_bulk(ctx);
+    let key = &args[1];
+    let tail = &args[2];
+    match ctx.lookup_write(key) {
+        None => {
+            ctx.set_value(key, Value::Raw(tail.to_vec()), 0, false);
+            r.int(tail.len() as i64);
+        }
+        Some(e) => {
+            let Some(len) = e.value.string_len() else {
+                return r.error(errors::WRONGTYPE);
+            };
+            if (len + tail.len()) as u64 > limit {
+                return r.error(errors::STRING_TOO_LONG);
+            }
+            let buf = e.value.make_raw().expect("checked it is a string");
+            buf.extend_from_slice(tail);
+            r.int(buf.len() as i64);
+        }
+    }
+}
+
+fn incr_by(ctx: &mut ShardCtx, key: &[u8], delta: i64, r: &mut Reply) {
+    let current = match ctx.lookup_write(key) {
+        None => 0,
+        Some(e) => match &e.value {
+            Value::Int(n) => *n,
+            v if v.is_string() => {
+                let mut tmp = [0u8; 20];
+                match v.string_bytes(&mut tmp).and_then(parse_i64) {
+                    Some(n) => n,
+                    None => return r.error(errors::NOT_INTEGER),
+                }
+            }
+            _ => return r.error(errors::WRONGTYPE),
+        },
+    };
+    let Some(next) = current.checked_add(delta) else {
+        return r.error(errors::OVERFLOW);
+    };
+    match ctx.lookup_write(key) {
+        Some(e) => e.value = Value::Int(next),
+        None => ctx.set_value(key, Value::Int(next), 0, false),
+    }
+    r.int(next);
+}
+
+fn incr(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    incr_by(ctx, &args[1], 1, r);
+}
+
+fn decr(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    incr_by(ctx, &args[1], -1, r);
+}
+
+fn incrby(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    match parse_i64(&args[2]) {
+        Some(d) => incr_by(ctx, &args[1], d, r),
+        None => r.error(errors::NOT_INTEGER),
+    }
+}
+
+fn decrby(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    match parse_i64(&args[2]).and_then(i64::checked_neg) {
+        Some(d) => incr_by(ctx, &args[1], d, r),
+        None if parse_i64(&args[2]) == Some(i64::MIN) => r.error("ERR decrement would overflow"),
+        None => r.error(errors::NOT_INTEGER),
+    }
+}
+
+fn incrbyfloat(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    let key = &args[1];
+    let mut tmp = [0u8; 20];
+    let current: Vec<u8> = match ctx.lookup_write(key) {
+        None => b"0".to_vec(),
+        Some(e) => match e.value.string_bytes(&mut tmp) {
+            Some(b) => b.to_vec(),
+            None => return r.error(errors::WRONGTYPE),
+        },
+    };
+    match crate::util::num::incr_by_float(&current, &args[2]) {
+        Err(e) => r.error(e.message()),
+        Ok(text) => {
+            match ctx.lookup_write(key) {
+                Some(e) => e.value = Value::from_text(&text),
+                None => ctx.set_value(key, Value::from_text(&text), 0, false),
+            }
+            r.bulk(&text);
+        }
+    }
+}
+
+/// GETRANGE with Redis 7.0's index rules (including its clamping of a negative end).
+fn getrange(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    let (Some(mut start), Some(mut end)) = (parse_i64(&args[2]), parse_i64(&args[3])) else {
+        return r.error(errors::NOT_INTEGER);
+    };
+    let Ok(v) = read_string(ctx, &args[1], r) else {
+        return;
+    };
+    let mut tmp = [0u8; 20];
+    let bytes = v.and_then(|v| v.string_bytes(&mut tmp)).unwrap_or(b"");
+    let len = bytes.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        return r.bulk(b"");
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        return r.bulk(b"");
+    }
+    r.bulk(&bytes[start as usize..=end as usize]);
+}
+
+fn setrange(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    let Some(offset) = parse_i64(&args[2]) else {
+        return r.error(errors::NOT_INTEGER);
+    };
+    if offset < 0 {
+        return r.error("ERR offset is out of range");
+    }
+    let limit = max_bulk(ctx);
+    let key = &args[1];
+    let value = &args[3];
+    let needed = offset as u64 + value.len() as u64;
+    match ctx.lookup_write(key) {
+        None => {
+            if value.is_empty() {
+                return r.int(0);
+            }
+            if needed > limit {
+                return r.error(errors::STRING_TOO_LONG);
+            }
+            let mut buf = vec![0u8; needed as usize];
+            buf[offset as usize..].copy_from_slice(value);
+            ctx.set_value(key, Value::Raw(buf), 0, false);
+            r.int(needed as i64);
+        }
+        Some(e) => {
+            let Some(len) = e.value.string_len() else {
+                return r.error(errors::WRONGTYPE);
+            };
+            if value.is_empty() {
+                return r.int(len as i64);
+            }
+            if needed > limit {
+                return r.error(errors::STRING_TOO_LONG);
+            }
+            let buf = e.value.make_raw().expect("checked it is a string");
+            if buf.len() < needed as usize {
+                buf.resize(needed as usize, 0);
+            }
+            buf[offset as usize..needed as usize].copy_from_slice(value);
+            r.int(buf.len() as i64);
+        }
+    }
+}
+
+// ---- multi-key: MGET, MSET, MSETNX -------------------------------------------------------
+
+fn mget(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    r.array(args.len() - 1);
+    for key in args.skip(1) {
+        mget_one(ctx, key, r);
+    }
+}
+
+fn mget_one(ctx: &mut ShardCtx, key: &[u8], r: &mut Reply) {
+    match ctx.lookup_read(key) {
+        Some(e) if e.value.is_string() => reply_value(r, &e.value),
+        _ => r.null(),
+    }
+}
+
+fn mget_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
+    Box::pin(async move {
+        let parts = split_by_shard(ctx, args.as_args(), 1, 1);
+        let results = run_parts(ctx, parts, 1, LockMode::Shared, |sctx, part| {
+            // Each shard encodes its values; the coordinator reorders them.
+            let mut out = Vec::new();
+            let mut ends = Vec::new();
+            let resp = sctx.shard.settings.clone();
+            drop(resp);
+            for key in part.as_args().iter() {
+                mget_one(
+                    sctx,
+                    key,
+                    &mut Reply::new(&mut out, crate::protocol::reply::RespVersion::Resp2),
+                );
+                ends.push(out.len());
+            }
+            (out, ends)
+        })
+        .await;
+        let total = args.arg_count() - 1;
+        let mut slots: Vec<&[u8]> = vec![&[]; total];
+        for (part, (out, ends)) in &results {
+            let mut from = 0;
+            for (i, &pos) in part.positions.iter().enumerate() {
+                slots[pos] = &out[from..ends[i]];
+                from = ends[i];
+            }
+        }
+        let resp3 = ctx.resp == crate::protocol::reply::RespVersion::Resp3;
+        let mut r = ctx.reply();
+        r.array(total);
+        for s in slots {
+            // Values were encoded as RESP2; only the null differs in RESP3.
+            if resp3 && s == b"$-1\r\n" {
+                r.null();
+            } else {
+                r.raw(s);
+            }
+        }
+    })
+}
+
+fn mset(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    if args.len() % 2 == 0 {
+        return crate::errors::wrong_arity(r, "mset");
+    }
+    mset_pairs(ctx, args.skip(1));
+    r.ok();
+}
+
+fn mset_pairs<'a>(ctx: &mut ShardCtx, mut pairs: impl Iterator<Item = &'a [u8]>) {
+    while let (Some(k), Some(v)) = (pairs.next(), pairs.next()) {
+        ctx.set_value(k, Value::from_bytes(v), 0, false);
+    }
+}
+
+fn mset_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
+    Box::pin(async move {
+        if args.arg_count() % 2 == 0 {
+            return crate::errors::wrong_arity(&mut ctx.reply(), "mset");
+        }
+        let parts = split_by_shard(ctx, args.as_args(), 1, 2);
+        run_parts(ctx, parts, 2, LockMode::Exclusive, |sctx, part| {
+            mset_pairs(sctx, part.as_args().iter())
+        })
+        .await;
+        ctx.reply().ok();
+    })
+}
+
+fn msetnx(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    if args.len() % 2 == 0 {
+        return crate::errors::wrong_arity(r, "msetnx");
+    }
+    let any_exists = args.skip(1).step_by(2).any(|k| ctx.exists(k));
+    if any_exists {
+        return r.int(0);
+    }
+    mset_pairs(ctx, args.skip(1));
+    r.int(1);
+}
+
+fn msetnx_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
+    Box::pin(async move {
+        if args.arg_count() % 2 == 0 {
+            return crate::errors::wrong_arity(&mut ctx.reply(), "msetnx");
+        }
+        let parts: Vec<ShardPart> = split_by_shard(ctx, args.as_args(), 1, 2);
+        let db = ctx.db;
+        let locks = parts
+            .iter()
+            .map(|p| {
+                let mut set = crate::shard::tx::LockSet::default();
+                for k in p.args.as_args().iter().step_by(2) {
+                    set.add_key(db, k, LockMode::Exclusive);
+                }
+                (p.shard, set)
+            })
+            .collect();
+        let mut tx = ctx.shards.schedule(locks).await;
+        // Hop 1: does any key exist? (locks held); hop 2: write everywhere or nowhere.
+        let mut cells = Vec::new();
+        for p in &parts {
+            let keys = p.args.clone();
+            cells.push(
+                tx.send_hop(p.shard, false, move |s| {
+                    let mut sctx = ShardCtx {
+                        shard: s,
+                        db,
+                        now_ms: crate::shard::now_ms(),
+                    };
+                    keys.as_args().iter().step_by(2).any(|k| sctx.exists(k))
+                })
+                .await,
+            );
+        }
+        let mut any = false;
+        for c in cells {
+            any |= c.wait().await;
+        }
+        if any {
+            tx.conclude().await;
+            return ctx.reply().int(0);
+        }
+        let mut cells = Vec::new();
+        for p in parts {
+            let pairs = p.args;
+            cells.push(
+                tx.send_hop(p.shard, true, move |s| {
+                    let mut sctx = ShardCtx {
+                        shard: s,
+                        db,
+                        now_ms: crate::shard::now_ms(),
+                    };
+                    mset_pairs(&mut sctx, pairs.as_args().iter());
+                })
+                .await,
+            );
+        }
+        for c in cells {
+            c.wait().await;
+        }
+        tx.conclude().await;
+        ctx.reply().int(1);
+    })
+}
+
+// ---- table ----------------------------------------------------------------------------
+
+const STRING: CommandSpec = CommandSpec {
+    group: "string",
+    acl: acl::STRING,
+    ..BASE
+};
+const W: u32 = flags::WRITE | flags::DENYOOM;
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "get",
+        arity: 2,
+        flags: flags::READONLY | flags::FAST,
+        acl: acl::STRING | acl::READ | acl::FAST,
+        keys: keys(1, 1, 1),
+        summary: "Returns the string value of a key.",
+        run: Run::Shard(get),
+        ..STRING
+    },
+    CommandSpec {
+        name: "set",
+        arity: -3,
+        flags: W,
+        acl: acl::STRING | acl::WRITE | acl::SLOW,
+        keys: keys(1, 1, 1),
+        summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+        run: Run::Shard(set),
+        ..STRING
+    },
+    CommandSpec {
+        name: "setnx",
+        arity: 3,
+        flags: W | flags::FAST,
+        acl: acl::STRING | acl::WRITE | acl::FAST,
+        keys: keys(1, 1, 1),
+        summary: "Set the string value of a key only when the key doesn't exist.",
+        run: Run::Shard(setnx),
+        ..STRING
+    },
+    CommandSpec {
+        name: "setex",
+        arity: 4,
+        flags: W,
+        acl: acl::STRING | acl::WRITE | acl::SLOW,
+        keys: keys(1, 1, 1),
+        since: "2.0.0",
+        summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+        run: Run::Shard(setex),
+        ..STRING
+    },
+    CommandSpec {
+        name: "psetex",
+        arity: 4,
+        flags: W,
+        acl: acl::STRING | acl::WRITE | acl::SLOW,
+        keys: keys(1, 1, 1),
+        since: "2.6.0",
+        summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+        run: Run::Shard(psetex),
+        ..STRING
+    },
+    CommandSpec {
+        name: "getset",
+        arity: 3,
+        flags: W | flags::FAST,
+        acl: acl::STRING | acl::WRITE | acl::FAST,
+        keys: keys(1, 1, 1),
+        summary: "Returns the previous string value of a key after setting it to a new value.",
+        run: Run::Shard(getset),
+        ..STRING
+    },
+    CommandSpec {
+        name: "getdel",
+        arity: 2,
+        flags: flags::WRITE | flags::FAST,
+        acl: acl::STRING | acl::WRITE | acl::FAST,
+        keys: keys(1, 1, 1),
+        since: "6.2.0",
+        summary: "Returns the string value of a key after deleting the key.",
+        run: Run::Shard(getdel),
+        ..STRING
+    },
+    CommandSpec {
+        name: "getex",
+        arity: -2,
+        flags: flags::WRITE | flags::FAST,
+        acl: acl::STRING | acl::WRITE | acl::FAST,
+        keys: keys(1, 1, 1),
+        since: "6.2.0",
+        summary: "Returns the string value of a key after setting its expiration time.",
+        run: Run::Shard(getex),
+        ..STRING
+    },
+    CommandSpec {
+        name: "strlen",
+        arity: 2,
+        flags: flags::READONLY | flags::FAST,
+        acl: acl::STRING | acl::READ | acl::FAST,
+        keys: keys(1, 1, 1),
+        since: "2.2.0",
+        summary: "Returns the length of a string value.",
+        run: Run::Shard(strlen),
+        ..STRING
+    },
+    CommandSpec {
+        name: "append",
+        arity: 3,
+        flags: W | flags::FAST,
+        acl: acl::STRING | acl::WRITE | acl::FAST,
+        keys: keys(1, 1, 1),
+        since: "2.0.0",
+        summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+        run: Run::Shard(append),
+        ..STRING
+    },
+    CommandSpec {
+        name: "incr",
+        arity: 2,
+        flags: W | flags::FAST,
+        acl: acl::STRING | acl::WRITE | acl::FAST,
+        keys: keys(1, 1, 1),
+        summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        run: Run::Shard(incr),
+        ..STRING
+    },
+    CommandSpec {
+        name: "decr",
+        arity: 2,
+        flags: W | flags::FAST,
+        acl: acl::STRING | acl::WRITE | acl::FAST,
+        keys: keys(1, 1, 1),
+        summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        run: Run::Shard(decr),
+        ..STRING
+    },
+    CommandSpec {
+        name: "incrby",
+        arity: 3,
+        flags: W | flags::FAST,
+        acl: acl::STRING | acl::WRITE | acl::FAST,
+        keys: keys(1, 1, 1),
+        summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        run: Run::Shard(incrby),
+        ..STRING
+    },
+    CommandSpec {
+        name: "decrby",
+        arity: 3,
+        flags: W | flags::FAST,
+        acl: acl::STRING | acl::WRITE | acl::FAST,
+        keys: keys(1, 1, 1),
+        summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+        run: Run::Shard(decrby),
+        ..STRING
+    },
+    CommandSpec {
+        name: "incrbyfloat",
+        arity: 3,
+        flags: W | flags::FAST,
+        acl: acl::STRING | acl::WRITE | acl::FAST,
+        keys: keys(1, 1, 1),
+        since: "2.6.0",
+        summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        run: Run::Shard(incrbyfloat),
+        ..STRING
+    },
+    CommandSpec {
+        name: "getrange",
+        arity: 4,
+        flags: flags::READONLY,
+        acl: acl::STRING | acl::READ | acl::SLOW,
+        keys: keys(1, 1, 1),
+        since: "2.4.0",
+        summary: "Returns a substring of the string stored at a key.",
+        complexity: "O(N) where N is the length of the returned string.",
+        run: Run::Shard(getrange),
+        ..STRING
+    },
+    CommandSpec {
+        name: "substr",
+        arity: 4,
+        flags: flags::READONLY,
+        acl: acl::STRING | acl::READ | acl::SLOW,
+        keys: keys(1, 1, 1),
+        summary: "Returns a substring from a string value.",
+        complexity: "O(N) where N is the length of the returned string.",
+        run: Run::Shard(getrange),
+        ..STRING
+    },
+    CommandSpec {
+        name: "setrange",
+        arity: 4,
+        flags: W,
+        acl: acl::STRING | acl::WRITE | acl::SLOW,
+        keys: keys(1, 1, 1),
+        since: "2.2.0",
+        summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+        run: Run::Shard(setrange),
+        ..STRING
+    },
+    CommandSpec {
+        name: "mget",
+        arity: -2,
+        flags: flags::READONLY | flags::FAST,
+        acl: acl::STRING | acl::READ | acl::FAST,
+        keys: keys(1, -1, 1),
+        summary: "Atomically returns the string values of one or more keys.",
+        complexity: "O(N) where N is the number of keys to retrieve.",
+        run: Run::MultiKey {
+            single: mget,
+            spread: mget_spread,
+        },
+        ..STRING
+    },
+    CommandSpec {
+        name: "mset",
+        arity: -3,
+        flags: W,
+        acl: acl::STRING | acl::WRITE | acl::SLOW,
+        keys: keys(1, -1, 2),
+        since: "1.0.1",
+        summary: "Atomically creates or modifies the string values of one or more keys.",
+        complexity: "O(N) where N is the number of keys to set.",
+        run: Run::MultiKey {
+            single: mset,
+            spread: mset_spread,
+        },
+        ..STRING
+    },
+    CommandSpec {
+        name: "msetnx",
+        arity: -3,
+        flags: W,
+        acl: acl::STRING | acl::WRITE | acl::SLOW,
+        keys: keys(1, -1, 2),
+        since: "1.0.1",
+        summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+        complexity: "O(N) where N is the number of keys to set.",
+        run: Run::MultiKey {
+            single: msetnx,
+            spread: msetnx_spread,
+        },
+        ..STRING
+    },
+];
+
+#[allow(dead_code)]
+fn _uses(_: Option<u64>) {
+    let _ = parse_u64;
+}

@@ -1,0 +1,222 @@
+//! One client connection: read into the query buffer, parse every complete command,
+//! hand each to the dispatch gate, write all replies of the read in one go.
+//!
+//! The query buffer is a `Vec` kept zero-filled up to its capacity with a separate
+//! `filled` mark, so reads never re-initialise memory; consumed bytes are compacted away
+//! only when the free tail is too small for the next read.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+
+use crate::commands::context::{CLIENTS, ClientInfo, ConnCtx, ReplyMode, ServerState};
+use crate::protocol::args::Args;
+use crate::protocol::parser::{Limits, ParseStatus, RequestParser};
+use crate::protocol::reply::{Reply, RespVersion};
+use crate::runtime::TcpStream;
+use crate::shard::set::ShardSet;
+
+use super::dispatch::{self, Pipeline};
+
+/// Bytes read per read call at least (the buffer grows past this for big arguments).
+const READ_CHUNK_BYTES: usize = 16 * 1024;
+/// A query buffer larger than this is shrunk back when the connection goes idle.
+const QUERY_BUFFER_IDLE_BYTES_MAX: usize = 64 * 1024;
+
+pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<ServerState>) {
+    let settings = shards.local.borrow().settings.clone();
+    let connected = server.connected_clients.fetch_add(1, Ordering::Relaxed) + 1;
+    server
+        .total_connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    if connected as u64 > settings.maxclients {
+        server.connected_clients.fetch_sub(1, Ordering::Relaxed);
+        server.rejected_connections.fetch_add(1, Ordering::Relaxed);
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let info = Rc::new(ClientInfo {
+        id: server.new_client_id(),
+        addr: stream
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        laddr: stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        fd: std::os::fd::AsRawFd::as_raw_fd(&stream),
+        created: Instant::now(),
+        name: Default::default(),
+        lib_name: Default::default(),
+        lib_ver: Default::default(),
+        db: Default::default(),
+        resp: std::cell::Cell::new(2),
+        last_interaction: std::cell::Cell::new(Instant::now()),
+        last_cmd: std::cell::Cell::new("NULL"),
+        query_buffer_bytes: Default::default(),
+        output_buffer_bytes: Default::default(),
+        no_evict: Default::default(),
+        kill_requested: Default::default(),
+    });
+    CLIENTS.with(|c| c.borrow_mut().push(info.clone()));
+    let authenticated = settings.requirepass.is_none();
+    let mut ctx = ConnCtx {
+        id: info.id,
+        db: 0,
+        resp: RespVersion::Resp2,
+        authenticated,
+        reply_mode: ReplyMode::On,
+        close_after_reply: false,
+        out: Vec::with_capacity(READ_CHUNK_BYTES),
+        shards,
+        server: server.clone(),
+        info: info.clone(),
+        settings,
+    };
+    run(&mut stream, &mut ctx).await;
+    let _ = stream.close().await;
+    CLIENTS.with(|c| c.borrow_mut().retain(|i| i.id != info.id));
+    server.connected_clients.fetch_sub(1, Ordering::Relaxed);
+}
+
+struct QueryBuffer {
+    bytes: Vec<u8>,
+    start: usize,
+    filled: usize,
+}
+
+impl QueryBuffer {
+    fn pending(&self) -> &[u8] {
+        &self.bytes[self.start..self.filled]
+    }
+
+    /// Makes room for at least one read chunk after `filled`.
+    fn prepare_read(&mut self) {
+        if self.start == self.filled {
+            self.start = 0;
+            self.filled = 0;
+            if self.bytes.len() > QUERY_BUFFER_IDLE_BYTES_MAX {
+                self.bytes = vec![0; READ_CHUNK_BYTES * 2];
+            }
+        }
+        if self.bytes.len() - self.filled >= READ_CHUNK_BYTES {
+            return;
+        }
+        if self.start > 0 {
+            self.bytes.copy_within(self.start..self.filled, 0);
+            self.filled -= self.start;
+            self.start = 0;
+        }
+        if self.bytes.len() - self.filled < READ_CHUNK_BYTES {
+            let grown = (self.bytes.len() * 2).max(self.filled + READ_CHUNK_BYTES);
+            self.bytes.resize(grown, 0);
+        }
+    }
+}
+
+async fn run(stream: &mut TcpStream, ctx: &mut ConnCtx) {
+    let mut qbuf = QueryBuffer {
+        bytes: vec![0; READ_CHUNK_BYTES * 2],
+        start: 0,
+        filled: 0,
+    };
+    let mut parser = RequestParser::new();
+    let mut pipeline = Pipeline::default();
+    loop {
+        qbuf.prepare_read();
+        let n = match stream.read(&mut qbuf.bytes[qbuf.filled..]).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if ctx.info.kill_requested.get() {
+            return;
+        }
+        qbuf.filled += n;
+        ctx.server
+            .total_net_input_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        ctx.info.last_interaction.set(Instant::now());
+        refresh_settings(ctx);
+        let limits = Limits {
+            bulk_bytes_max: ctx.settings.proto_max_bulk_len_bytes,
+            authenticated: ctx.authenticated,
+            ..Limits::default()
+        };
+        let keep_open = process_input(ctx, &mut qbuf, &mut parser, &mut pipeline, limits).await;
+        ctx.info.query_buffer_bytes.set(qbuf.filled - qbuf.start);
+        if !ctx.out.is_empty() {
+            if stream.write_all(&ctx.out).await.is_err() {
+                return;
+            }
+            ctx.server
+                .total_net_output_bytes
+                .fetch_add(ctx.out.len() as u64, Ordering::Relaxed);
+            ctx.out.clear();
+        }
+        if !keep_open || ctx.close_after_reply || ctx.info.kill_requested.get() {
+            return;
+        }
+        if (qbuf.filled - qbuf.start) as u64 > ctx.settings.client_query_buffer_limit_bytes {
+            tracing::warn!(
+                "Closing client that reached max query buffer length (id={})",
+                ctx.id
+            );
+            return;
+        }
+    }
+}
+
+fn refresh_settings(ctx: &mut ConnCtx) {
+    let shard = ctx.shards.local.borrow();
+    if !Arc::ptr_eq(&shard.settings, &ctx.settings) {
+        ctx.settings = shard.settings.clone();
+    }
+}
+
+/// Parses and dispatches every complete command in the buffer; false when the
+/// connection must close after writing what is pending.
+async fn process_input(
+    ctx: &mut ConnCtx,
+    qbuf: &mut QueryBuffer,
+    parser: &mut RequestParser,
+    pipeline: &mut Pipeline,
+    limits: Limits,
+) -> bool {
+    let mut keep_open = true;
+    loop {
+        let status = parser.parse(qbuf.pending(), &limits);
+        match status {
+            ParseStatus::Complete { consumed } => {
+                let pending = &qbuf.bytes[qbuf.start..qbuf.filled];
+                let args = Args::new(parser.arg_bytes(pending), parser.args());
+                dispatch::dispatch(ctx, args, pipeline).await;
+                qbuf.start += consumed;
+                if ctx.close_after_reply {
+                    break;
+                }
+            }
+            ParseStatus::Empty { consumed } => qbuf.start += consumed,
+            ParseStatus::Incomplete => break,
+            ParseStatus::Error(text) => {
+                pipeline.flush(ctx).await;
+                protocol_error(ctx, text);
+                keep_open = false;
+                break;
+            }
+        }
+    }
+    pipeline.flush(ctx).await;
+    keep_open
+}
+
+fn protocol_error(ctx: &mut ConnCtx, text: &str) {
+    tracing::debug!("protocol error from client {}: {text}", ctx.id);
+    Reply::new(&mut ctx.out, ctx.resp).error(text);
+}

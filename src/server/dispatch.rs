@@ -1,0 +1,264 @@
+//! The single gate every command passes (Redis's `processCommand`): look the command up,
+//! check arity, authentication and flags, then route it. Handlers never re-check.
+//!
+//! Routing: a command whose keys all live on one shard runs right away when that shard
+//! is this thread's and nothing is pending (the fast path: no hop, no copy). Otherwise
+//! it joins the [`Pipeline`]: one batch per destination shard for everything parsed from
+//! one read, sent as one message each, replies stitched back in command order. Commands
+//! whose keys span shards, and commands that need the connection or several shards,
+//! first flush the pipeline, then run in order.
+
+use std::sync::Arc;
+
+use crate::commands::context::{ConnCtx, ReplyMode};
+use crate::commands::{self, CommandSpec, Run, flags};
+use crate::errors;
+use crate::protocol::args::{Args, ArgsBuf};
+use crate::protocol::reply::Reply;
+use crate::runtime::oneshot::OneShot;
+use crate::shard::batch::{Batch, KeyPositions, ShardHandler};
+use crate::shard::{Shard, ShardMsg, now_ms};
+use crate::util::slot::key_shard;
+
+/// A pipeline batch is sent once it holds this many argument bytes, bounding the copy
+/// a connection holds for other shards.
+const BATCH_BYTES_MAX: usize = 1024 * 1024;
+
+/// Commands of one read waiting to be sent to their shards.
+#[derive(Default)]
+pub struct Pipeline {
+    /// One batch per shard (index = shard); `None` while it is in flight.
+    batches: Vec<Option<Box<Batch>>>,
+    /// Command order: (shard, commands in a row for that shard).
+    order: Vec<(u32, u32)>,
+    pending: usize,
+    /// Owned copy of arguments for coordinators.
+    scratch: ArgsBuf,
+}
+
+pub async fn dispatch(ctx: &mut ConnCtx, args: Args<'_>, pipeline: &mut Pipeline) {
+    let Some(spec) = resolve(ctx, args, pipeline).await else {
+        return;
+    };
+    ctx.info.last_cmd.set(spec.name);
+    let reply_mode = ctx.reply_mode;
+    if reply_mode != ReplyMode::On {
+        pipeline.flush(ctx).await;
+    }
+    let mark = ctx.out.len();
+    route(ctx, spec, args, pipeline).await;
+    if reply_mode != ReplyMode::On {
+        pipeline.flush(ctx).await;
+        ctx.out.truncate(mark);
+        if reply_mode == ReplyMode::Skip && ctx.reply_mode == ReplyMode::Skip {
+            ctx.reply_mode = ReplyMode::On;
+        }
+    }
+}
+
+/// Lookup, arity and authentication; writes the error and returns None on failure.
+async fn resolve(
+    ctx: &mut ConnCtx,
+    args: Args<'_>,
+    pipeline: &mut Pipeline,
+) -> Option<&'static CommandSpec> {
+    let name = &args[0];
+    let Some(mut spec) = commands::lookup(name) else {
+        pipeline.flush(ctx).await;
+        errors::unknown_command(&mut ctx.reply(), name, args.skip(1));
+        return None;
+    };
+    let mut full_name = None;
+    if matches!(spec.run, Run::Container) {
+        if args.len() >= 2 {
+            match spec.find_subcommand(&args[1]) {
+                Some(sub) => {
+                    full_name = Some(spec);
+                    spec = sub;
+                }
+                None => {
+                    pipeline.flush(ctx).await;
+                    let upper = spec.name.to_ascii_uppercase();
+                    errors::unknown_subcommand(&mut ctx.reply(), &args[1], &upper);
+                    return None;
+                }
+            }
+        }
+    }
+    if !spec.arity_ok(args.len()) || matches!(spec.run, Run::Container) {
+        pipeline.flush(ctx).await;
+        let name = match full_name {
+            Some(parent) => format!("{}|{}", parent.name, spec.name),
+            None => spec.name.to_string(),
+        };
+        errors::wrong_arity(&mut ctx.reply(), &name);
+        return None;
+    }
+    if !ctx.authenticated && spec.flags & flags::NO_AUTH == 0 {
+        pipeline.flush(ctx).await;
+        ctx.reply().error(errors::NOAUTH);
+        return None;
+    }
+    Some(spec)
+}
+
+async fn route(
+    ctx: &mut ConnCtx,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    pipeline: &mut Pipeline,
+) {
+    match spec.run {
+        Run::Shard(handler) => match single_shard(ctx, spec.keys, args) {
+            Some(shard) => pipeline.run_single(ctx, shard, handler, spec, args).await,
+            None => {
+                // Declared single-shard but keys differ in slot: Redis would accept
+                // (it has one shard); such commands must be MultiKey.
+                debug_assert!(false, "{} has keys on several shards", spec.name);
+                pipeline.flush(ctx).await;
+                ctx.reply().error(errors::NOT_IMPLEMENTED);
+            }
+        },
+        Run::MultiKey { single, spread } => match single_shard(ctx, spec.keys, args) {
+            Some(shard) => pipeline.run_single(ctx, shard, single, spec, args).await,
+            None => pipeline.run_coordinator(ctx, spread, args).await,
+        },
+        Run::Conn(handler) => {
+            pipeline.flush(ctx).await;
+            let mut out = std::mem::take(&mut ctx.out);
+            handler(ctx, args, &mut Reply::new(&mut out, ctx.resp));
+            // A handler may have switched protocol (HELLO): its reply is already encoded.
+            ctx.out = out;
+        }
+        Run::Coord(handler) => pipeline.run_coordinator(ctx, handler, args).await,
+        Run::Container => unreachable!("resolve() maps containers to subcommands"),
+    }
+}
+
+/// The one shard all keys live on, or None when they span several.
+fn single_shard(ctx: &ConnCtx, keys: KeyPositions, args: Args) -> Option<usize> {
+    let count = ctx.shards.count();
+    let mut indexes = keys.indexes(args.len());
+    let first = indexes
+        .next()
+        .map(|i| key_shard(&args[i], count))
+        .unwrap_or(ctx.shards.index());
+    if count == 1 {
+        return Some(0);
+    }
+    indexes
+        .all(|i| key_shard(&args[i], count) == first)
+        .then_some(first)
+}
+
+impl Pipeline {
+    fn ensure_shards(&mut self, count: usize) {
+        if self.batches.len() < count {
+            self.batches.resize_with(count, || Some(Box::default()));
+        }
+    }
+
+    /// Runs a single-shard command: at once on the fast path, else queued in a batch.
+    async fn run_single(
+        &mut self,
+        ctx: &mut ConnCtx,
+        shard: usize,
+        handler: ShardHandler,
+        spec: &'static CommandSpec,
+        args: Args<'_>,
+    ) {
+        if shard == ctx.shards.index() && self.pending == 0 {
+            let mut local = ctx.shards.local.borrow_mut();
+            let uncontended = local.txq.is_idle()
+                || !local.txq.conflicts(&Shard::command_locks(
+                    ctx.db,
+                    spec.keys,
+                    spec.is_write(),
+                    args,
+                ));
+            if uncontended {
+                let mut reply = Reply::new(&mut ctx.out, ctx.resp);
+                let mut sctx = crate::shard::ShardCtx {
+                    shard: &mut local,
+                    db: ctx.db,
+                    now_ms: now_ms(),
+                };
+                handler(&mut sctx, args, &mut reply);
+                local.stats.commands_processed += 1;
+                return;
+            }
+        }
+        self.ensure_shards(ctx.shards.count());
+        let batch = self.batches[shard]
+            .as_mut()
+            .expect("batches are home between flushes");
+        batch.db = ctx.db;
+        batch.resp = ctx.resp;
+        batch.push(handler, spec.keys, spec.is_write(), args);
+        match self.order.last_mut() {
+            Some((s, n)) if *s as usize == shard => *n += 1,
+            _ => self.order.push((shard as u32, 1)),
+        }
+        self.pending += 1;
+        if batch.bytes() >= BATCH_BYTES_MAX {
+            self.flush(ctx).await;
+        }
+    }
+
+    async fn run_coordinator(
+        &mut self,
+        ctx: &mut ConnCtx,
+        handler: commands::CoordHandler,
+        args: Args<'_>,
+    ) {
+        self.flush(ctx).await;
+        self.scratch.clear();
+        for a in args.iter() {
+            self.scratch.push(a);
+        }
+        let scratch = std::mem::take(&mut self.scratch);
+        handler(ctx, &scratch).await;
+        self.scratch = scratch;
+    }
+
+    /// Sends every pending batch, waits for all, and appends the replies in order.
+    pub async fn flush(&mut self, ctx: &mut ConnCtx) {
+        if self.pending == 0 {
+            return;
+        }
+        let mut cells: Vec<(usize, Arc<OneShot<Box<Batch>>>)> = Vec::new();
+        for shard in 0..self.batches.len() {
+            if self.batches[shard].as_ref().is_some_and(|b| b.is_empty()) {
+                continue;
+            }
+            let mut batch = self.batches[shard].take().expect("batch is home");
+            let cell = OneShot::new();
+            batch.done = Some(cell.clone());
+            ctx.shards.deliver(shard, ShardMsg::Batch(batch)).await;
+            cells.push((shard, cell));
+        }
+        for (shard, cell) in cells {
+            self.batches[shard] = Some(cell.wait().await);
+        }
+        let mut next_cmd = vec![0usize; self.batches.len()];
+        for &(shard, count) in &self.order {
+            let shard = shard as usize;
+            let batch = self.batches[shard].as_ref().expect("batch came back");
+            let first = next_cmd[shard];
+            let last = first + count as usize - 1;
+            let from = if first == 0 {
+                0
+            } else {
+                batch.reply_ends[first - 1] as usize
+            };
+            let to = batch.reply_ends[last] as usize;
+            ctx.out.extend_from_slice(&batch.out[from..to]);
+            next_cmd[shard] = last + 1;
+        }
+        for b in self.batches.iter_mut().flatten() {
+            b.clear();
+        }
+        self.order.clear();
+        self.pending = 0;
+    }
+}

@@ -1,0 +1,511 @@
+//! The keyspace table of one database of one shard: extendible hashing over segments.
+//!
+//! A directory of `2^global_depth` slots points at segments; each segment is a small
+//! `hashbrown::HashTable` covering a contiguous range of the 32-bit *position* space
+//! (bits 56..25 of the key's hash, disjoint from the bits hashbrown uses inside a
+//! segment). A segment that grows past [`SEGMENT_ENTRIES_MAX`] splits in two on its own,
+//! so the table never rehashes everything at once and growth has no pause.
+//!
+//! SCAN walks positions in increasing order, one segment at a time; a split only
+//! divides a range, so a cursor (a position) stays valid and every key present for the
+//! whole scan is returned at least once.
+
+use super::value::Value;
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+
+/// Entries a segment holds before it splits. Bounds the work of one split and the
+/// granularity of SCAN.
+pub const SEGMENT_ENTRIES_MAX: usize = 512;
+/// Position space is 32 bits, so depth never exceeds 32.
+const DEPTH_MAX: u8 = 32;
+/// One past the last position: the "scan finished" marker.
+pub const POSITION_END: u64 = 1 << 32;
+
+/// A key and what it holds.
+pub struct Entry {
+    pub key: Box<[u8]>,
+    pub value: Value,
+    /// Absolute deadline in unix milliseconds; 0 when the key has no TTL. Changed only
+    /// through [`Table`] so the volatile counters stay right.
+    expire_at_ms: u64,
+    /// LRU clock (seconds) of the last access, for OBJECT IDLETIME.
+    pub access_clock_secs: u32,
+}
+
+impl Entry {
+    pub fn new(key: &[u8], value: Value) -> Entry {
+        Entry {
+            key: key.into(),
+            value,
+            expire_at_ms: 0,
+            access_clock_secs: 0,
+        }
+    }
+
+    pub fn expire_at_ms(&self) -> u64 {
+        self.expire_at_ms
+    }
+
+    pub fn with_expire(mut self, expire_at_ms: u64) -> Entry {
+        self.expire_at_ms = expire_at_ms;
+        self
+    }
+
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expire_at_ms != 0 && self.expire_at_ms <= now_ms
+    }
+}
+
+struct Segment {
+    depth: u8,
+    map: HashTable<Entry>,
+    /// Entries with a deadline, so the active expiry cycle can skip segments without.
+    volatile: u32,
+}
+
+/// A SCAN position: `POSITION_END` when the walk is over.
+pub type ScanCursor = u64;
+
+pub struct Table {
+    hasher: hashbrown::DefaultHashBuilder,
+    global_depth: u8,
+    directory: Vec<u32>,
+    segments: Vec<Segment>,
+    len: usize,
+    volatile: usize,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Table {
+    pub fn new() -> Table {
+        Table {
+            hasher: hashbrown::DefaultHashBuilder::default(),
+            global_depth: 0,
+            directory: vec![0],
+            segments: vec![Segment {
+                depth: 0,
+                map: HashTable::new(),
+                volatile: 0,
+            }],
+            len: 0,
+            volatile: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn volatile_len(&self) -> usize {
+        self.volatile
+    }
+
+    pub fn segments_count(&self) -> usize {
+        self.segments.len()
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn segment_of(&self, hash: u64) -> usize {
+        self.directory[self.dir_index(position(hash))] as usize
+    }
+
+    fn dir_index(&self, pos: u32) -> usize {
+        if self.global_depth == 0 {
+            0
+        } else {
+            (pos >> (32 - self.global_depth as u32)) as usize
+        }
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&Entry> {
+        let hash = self.hash(key);
+        self.segments[self.segment_of(hash)]
+            .map
+            .find(hash, |e| &*e.key == key)
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let hash = self.hash(key);
+        let seg = self.segment_of(hash);
+        self.segments[seg].map.find_mut(hash, |e| &*e.key == key)
+    }
+
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Inserts or replaces; returns the previous entry.
+    pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
+        let hash = self.hash(&entry.key);
+        let seg_index = self.segment_of(hash);
+        let hasher = &self.hasher;
+        let seg = &mut self.segments[seg_index];
+        let new_volatile = (entry.expire_at_ms != 0) as u32;
+        let old = match seg.map.find_mut(hash, |e| e.key == entry.key) {
+            Some(slot) => Some(std::mem::replace(slot, entry)),
+            None => {
+                seg.map
+                    .insert_unique(hash, entry, |e| hasher.hash_one(&*e.key));
+                self.len += 1;
+                None
+            }
+        };
+        let old_volatile = old.as_ref().is_some_and(|e| e.expire_at_ms != 0) as u32;
+        seg.volatile = seg.volatile + new_volatile - old_volatile;
+        self.volatile = self.volatile + new_volatile as usize - old_volatile as usize;
+        if old.is_none() && seg.map.len() > SEGMENT_ENTRIES_MAX && seg.depth < DEPTH_MAX {
+            self.split(seg_index);
+        }
+        old
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let hash = self.hash(key);
+        let seg_index = self.segment_of(hash);
+        let seg = &mut self.segments[seg_index];
+        let entry = seg
+            .map
+            .find_entry(hash, |e| &*e.key == key)
+            .ok()?
+            .remove()
+            .0;
+        self.len -= 1;
+        if entry.expire_at_ms != 0 {
+            seg.volatile -= 1;
+            self.volatile -= 1;
+        }
+        Some(entry)
+    }
+
+    /// Sets (or clears, with 0) a key's deadline; false when the key is absent.
+    pub fn set_expire(&mut self, key: &[u8], expire_at_ms: u64) -> bool {
+        let hash = self.hash(key);
+        let seg_index = self.segment_of(hash);
+        let seg = &mut self.segments[seg_index];
+        let Some(entry) = seg.map.find_mut(hash, |e| &*e.key == key) else {
+            return false;
+        };
+        let was = (entry.expire_at_ms != 0) as u32;
+        let now = (expire_at_ms != 0) as u32;
+        entry.expire_at_ms = expire_at_ms;
+        seg.volatile = seg.volatile + now - was;
+        self.volatile = self.volatile + now as usize - was as usize;
+        true
+    }
+
+    pub fn clear(&mut self) {
+        *self = Table {
+            hasher: self.hasher.clone(),
+            ..Table::new()
+        };
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.segments.iter().flat_map(|s| s.map.iter())
+    }
+
+    /// Splits a segment in two by the next bit of the position, doubling the directory
+    /// first when the segment is already as deep as the directory.
+    fn split(&mut self, seg_index: usize) {
+        let depth = self.segments[seg_index].depth;
+        debug_assert!(depth < DEPTH_MAX);
+        if depth == self.global_depth {
+            self.directory = self.directory.iter().flat_map(|&s| [s, s]).collect();
+            self.global_depth += 1;
+        }
+        let new_index = self.segments.len() as u32;
+        let bit = 1u32 << (31 - depth as u32);
+        let old = std::mem::replace(&mut self.segments[seg_index].map, HashTable::new());
+        let mut low = Segment {
+            depth: depth + 1,
+            map: HashTable::new(),
+            volatile: 0,
+        };
+        let mut high = Segment {
+            depth: depth + 1,
+            map: HashTable::new(),
+            volatile: 0,
+        };
+        for entry in old.into_iter() {
+            let hash = self.hasher.hash_one(&*entry.key);
+            let side = if position(hash) & bit != 0 {
+                &mut high
+            } else {
+                &mut low
+            };
+            side.volatile += (entry.expire_at_ms != 0) as u32;
+            side.map
+                .insert_unique(hash, entry, |e| self.hasher.hash_one(&*e.key));
+        }
+        self.segments[seg_index] = low;
+        self.segments.push(high);
+        // Directory slots of the old segment form one aligned run; its upper half now
+        // belongs to the new segment.
+        let run = 1usize << (self.global_depth - depth);
+        let first = self
+            .directory
+            .iter()
+            .position(|&s| s == seg_index as u32)
+            .expect("segment in directory");
+        for slot in &mut self.directory[first + run / 2..first + run] {
+            *slot = new_index;
+        }
+    }
+
+    /// Visits whole segments from `cursor` on until at least `count_hint` entries were
+    /// visited; returns the next cursor (`POSITION_END` when done).
+    pub fn scan(
+        &self,
+        cursor: ScanCursor,
+        count_hint: usize,
+        mut visit: impl FnMut(&Entry),
+    ) -> ScanCursor {
+        let mut pos = cursor;
+        let mut visited = 0;
+        while pos < POSITION_END && visited < count_hint.max(1) {
+            let seg = &self.segments[self.directory[self.dir_index(pos as u32)] as usize];
+            for entry in seg.map.iter() {
+                visit(entry);
+            }
+            visited += seg.map.len();
+            pos = segment_end(pos, seg.depth);
+        }
+        pos
+    }
+
+    /// Removes expired entries from whole segments starting at `cursor`, examining
+    /// about `budget_entries` entries of segments that hold volatile keys. Returns the
+    /// next cursor (wrapping to 0), the entries examined and the keys removed (each
+    /// passed to `on_expired`).
+    pub fn expire_step(
+        &mut self,
+        cursor: ScanCursor,
+        budget_entries: usize,
+        now_ms: u64,
+        mut on_expired: impl FnMut(&Entry),
+    ) -> (ScanCursor, usize, usize) {
+        let mut pos = cursor.min(POSITION_END - 1);
+        let mut examined = 0;
+        let mut removed = 0;
+        let mut segments_seen = 0;
+        while examined < budget_entries && segments_seen < self.segments.len() {
+            let seg_index = self.directory[self.dir_index(pos as u32)] as usize;
+            let seg = &mut self.segments[seg_index];
+            if seg.volatile > 0 {
+                examined += seg.map.len();
+                let before = seg.map.len();
+                let mut gone = 0u32;
+                seg.map.retain(|e| {
+                    if e.is_expired(now_ms) {
+                        on_expired(e);
+                        gone += 1;
+                        false
+                    } else {
+                        true
+                    }
+                });
+                seg.volatile -= gone;
+                removed += before - seg.map.len();
+            }
+            segments_seen += 1;
+            pos = segment_end(pos, seg.depth);
+            if pos >= POSITION_END {
+                pos = 0;
+            }
+        }
+        self.len -= removed;
+        self.volatile -= removed;
+        (pos, examined, removed)
+    }
+
+    /// A uniformly chosen segment, then a uniformly chosen entry of it (`rand` supplies
+    /// random numbers). Segments hold similar counts, so this is close to uniform.
+    pub fn random_entry(&self, mut rand: impl FnMut() -> u64) -> Option<&Entry> {
+        if self.len == 0 {
+            return None;
+        }
+        for _ in 0..64 {
+            let seg = &self.segments[(rand() % self.segments.len() as u64) as usize];
+            if seg.map.is_empty() {
+                continue;
+            }
+            let nth = (rand() % seg.map.len() as u64) as usize;
+            return seg.map.iter().nth(nth);
+        }
+        self.iter().next()
+    }
+}
+
+/// The 32-bit position of a hash: bits 56..25, clear of the bits hashbrown uses (the
+/// low bits pick a bucket, the top 7 bits are its tag).
+fn position(hash: u64) -> u32 {
+    ((hash << 7) >> 32) as u32
+}
+
+fn segment_end(pos: u64, depth: u8) -> u64 {
+    let span = 1u64 << (32 - depth as u32);
+    (pos / span + 1) * span
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn key(i: u64) -> Vec<u8> {
+        format!("key:{i}").into_bytes()
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    #[test]
+    fn insert_get_remove_across_splits() {
+        let mut t = Table::new();
+        for i in 0..10_000 {
+            assert!(
+                t.insert(Entry::new(&key(i), Value::Int(i as i64)))
+                    .is_none()
+            );
+        }
+        assert_eq!(t.len(), 10_000);
+        assert!(t.segments_count() > 10_000 / SEGMENT_ENTRIES_MAX);
+        for i in 0..10_000 {
+            assert!(matches!(t.get(&key(i)).unwrap().value, Value::Int(v) if v == i as i64));
+        }
+        for i in (0..10_000).step_by(2) {
+            assert!(t.remove(&key(i)).is_some());
+        }
+        assert_eq!(t.len(), 5_000);
+        assert!(t.get(&key(2)).is_none() && t.get(&key(3)).is_some());
+    }
+
+    #[test]
+    fn randomized_against_model() {
+        let seed = std::env::var("SHOAL_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+                    | 1
+            });
+        let mut rng = Rng(seed);
+        let mut t = Table::new();
+        let mut model: BTreeMap<Vec<u8>, (i64, u64)> = BTreeMap::new();
+        for step in 0..50_000 {
+            let k = key(rng.next() % 3000);
+            match rng.next() % 4 {
+                0 | 1 => {
+                    let v = rng.next() as i64;
+                    let ttl = if rng.next() % 3 == 0 {
+                        1 + rng.next() % 100
+                    } else {
+                        0
+                    };
+                    t.insert(Entry::new(&k, Value::Int(v)).with_expire(ttl));
+                    model.insert(k, (v, ttl));
+                }
+                2 => assert_eq!(
+                    t.remove(&k).is_some(),
+                    model.remove(&k).is_some(),
+                    "seed {seed} step {step}"
+                ),
+                _ => {
+                    let ttl = rng.next() % 50;
+                    assert_eq!(t.set_expire(&k, ttl), model.contains_key(&k), "seed {seed}");
+                    if let Some(m) = model.get_mut(&k) {
+                        m.1 = ttl;
+                    }
+                }
+            }
+        }
+        assert_eq!(t.len(), model.len(), "seed {seed}");
+        assert_eq!(
+            t.volatile_len(),
+            model.values().filter(|m| m.1 != 0).count(),
+            "seed {seed}"
+        );
+        for (k, (v, ttl)) in &model {
+            let e = t
+                .get(k)
+                .unwrap_or_else(|| panic!("seed {seed}: missing key"));
+            assert!(matches!(e.value, Value::Int(x) if x == *v), "seed {seed}");
+            assert_eq!(e.expire_at_ms(), *ttl, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn scan_survives_growth_between_calls() {
+        let mut t = Table::new();
+        for i in 0..2_000 {
+            t.insert(Entry::new(&key(i), Value::Int(0)));
+        }
+        let mut seen = BTreeSet::new();
+        let mut cursor = 0;
+        let mut next_new = 1_000_000;
+        loop {
+            cursor = t.scan(cursor, 10, |e| {
+                seen.insert(e.key.to_vec());
+            });
+            // Grow the table a lot between calls: splits must not lose positions.
+            for _ in 0..300 {
+                t.insert(Entry::new(&key(next_new), Value::Int(0)));
+                next_new += 1;
+            }
+            if cursor == POSITION_END {
+                break;
+            }
+        }
+        for i in 0..2_000 {
+            assert!(seen.contains(&key(i)), "key {i} missed by scan");
+        }
+    }
+
+    #[test]
+    fn expire_step_removes_only_expired() {
+        let mut t = Table::new();
+        for i in 0..3_000 {
+            let deadline = if i % 3 == 0 {
+                100
+            } else if i % 3 == 1 {
+                10_000
+            } else {
+                0
+            };
+            t.insert(Entry::new(&key(i), Value::Int(0)).with_expire(deadline));
+        }
+        let mut cursor = 0;
+        let mut removed_total = 0;
+        for _ in 0..100 {
+            let (next, _, removed) = t.expire_step(cursor, 200, 5_000, |_| {});
+            removed_total += removed;
+            cursor = next;
+        }
+        assert_eq!(removed_total, 1_000);
+        assert_eq!(t.len(), 2_000);
+        assert_eq!(t.volatile_len(), 1_000);
+    }
+}
