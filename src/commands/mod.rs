@@ -14,6 +14,7 @@ pub mod context;
 pub mod keyspace;
 pub mod multikey;
 pub mod server;
+pub mod stats;
 pub mod string;
 
 use std::future::Future;

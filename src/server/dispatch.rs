@@ -41,6 +41,7 @@ pub async fn dispatch(ctx: &mut ConnCtx, args: Args<'_>, pipeline: &mut Pipeline
         return;
     };
     ctx.info.last_cmd.set(spec.name);
+    commands::stats::record_call(spec.name);
     let reply_mode = ctx.reply_mode;
     if reply_mode != ReplyMode::On {
         pipeline.flush(ctx).await;
@@ -86,6 +87,7 @@ async fn resolve(
         }
     }
     if !spec.arity_ok(args.len()) || matches!(spec.run, Run::Container) {
+        commands::stats::record_rejected(spec.name);
         pipeline.flush(ctx).await;
         let name = match full_name {
             Some(parent) => format!("{}|{}", parent.name, spec.name),
@@ -95,6 +97,7 @@ async fn resolve(
         return None;
     }
     if !ctx.authenticated && spec.flags & flags::NO_AUTH == 0 {
+        commands::stats::record_rejected(spec.name);
         pipeline.flush(ctx).await;
         ctx.reply().error(errors::NOAUTH);
         return None;

@@ -1,0 +1,55 @@
+//! Per-thread command statistics for INFO commandstats: counted at the dispatch gate
+//! on the connection's thread (no cross-thread traffic), summed over threads on read.
+
+use std::cell::RefCell;
+
+use hashbrown::HashMap;
+
+/// Counters of one command (`calls`, `rejected_calls` as INFO names them).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CommandCounters {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+thread_local! {
+    static COUNTERS: RefCell<HashMap<&'static str, CommandCounters>> = RefCell::new(HashMap::new());
+}
+
+/// A command passed the gate (`name` is `get` or `config|get`).
+pub fn record_call(name: &'static str) {
+    COUNTERS.with(|c| c.borrow_mut().entry(name).or_default().calls += 1);
+}
+
+/// The gate refused a known command (arity, auth).
+pub fn record_rejected(name: &'static str) {
+    COUNTERS.with(|c| c.borrow_mut().entry(name).or_default().rejected_calls += 1);
+}
+
+/// This thread's counters (called on each thread by a fan-out, then summed).
+pub fn snapshot() -> Vec<(&'static str, CommandCounters)> {
+    COUNTERS.with(|c| c.borrow().iter().map(|(k, v)| (*k, *v)).collect())
+}
+
+pub fn reset() {
+    COUNTERS.with(|c| c.borrow_mut().clear());
+}
+
+/// Sums per-thread snapshots by command name, sorted by name.
+pub fn merge(parts: Vec<Vec<(&'static str, CommandCounters)>>) -> Vec<(&'static str, CommandCounters)> {
+    let mut total: HashMap<&'static str, CommandCounters> = HashMap::new();
+    for part in parts {
+        for (name, c) in part {
+            let t = total.entry(name).or_default();
+            t.calls += c.calls;
+            t.usec += c.usec;
+            t.rejected_calls += c.rejected_calls;
+            t.failed_calls += c.failed_calls;
+        }
+    }
+    let mut v: Vec<_> = total.into_iter().collect();
+    v.sort_by_key(|(n, _)| *n);
+    v
+}
