@@ -57,16 +57,22 @@ pub fn wrong_arity(r: &mut Reply, full_name: &str) {
     ));
 }
 
-/// `ERR unknown command 'foo', with args beginning with: 'a' 'b' ` (each argument quoted
-/// and followed by a space; at most 128 bytes of each, as Redis truncates).
+/// `ERR unknown command 'foo', with args beginning with: 'a' 'b' `: as Redis, the name
+/// is cut at 128 bytes and the quoted arguments stop once their text reaches 128 bytes.
 pub fn unknown_command<'a>(r: &mut Reply, name: &[u8], args: impl Iterator<Item = &'a [u8]>) {
+    const ARGS_TEXT_BYTES_MAX: usize = 128;
     r.error_with(|buf| {
         buf.extend_from_slice(b"ERR unknown command '");
         push_truncated(buf, name);
         buf.extend_from_slice(b"', with args beginning with: ");
+        let args_start = buf.len();
         for arg in args {
+            let used = buf.len() - args_start;
+            if used >= ARGS_TEXT_BYTES_MAX {
+                break;
+            }
             buf.push(b'\'');
-            push_truncated(buf, arg);
+            push_clean(buf, &arg[..arg.len().min(ARGS_TEXT_BYTES_MAX - used)]);
             buf.extend_from_slice(b"' ");
         }
     });
@@ -94,9 +100,15 @@ pub fn invalid_expire(r: &mut Reply, cmd_lower: &str) {
 /// control bytes would break the simple-string framing, so they become spaces.
 fn push_truncated(buf: &mut Vec<u8>, bytes: &[u8]) {
     const ECHO_BYTES_MAX: usize = 128;
-    for &b in bytes.iter().take(ECHO_BYTES_MAX) {
-        buf.push(if b == b'\r' || b == b'\n' { b' ' } else { b });
-    }
+    push_clean(buf, &bytes[..bytes.len().min(ECHO_BYTES_MAX)]);
+}
+
+fn push_clean(buf: &mut Vec<u8>, bytes: &[u8]) {
+    buf.extend(
+        bytes
+            .iter()
+            .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
 }
 
 #[cfg(test)]
@@ -119,6 +131,15 @@ mod tests {
         assert_eq!(
             render(|r| unknown_command(r, b"foo", [&b"a"[..], b"b"].into_iter())),
             "-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n"
+        );
+        let long = [b'x'; 100];
+        assert_eq!(
+            render(|r| unknown_command(r, b"foo", [&long[..], &long[..], b"z"].into_iter())),
+            format!(
+                "-ERR unknown command 'foo', with args beginning with: '{}' '{}' \r\n",
+                "x".repeat(100),
+                "x".repeat(25)
+            )
         );
         assert_eq!(
             render(|r| unknown_command(r, b"foo", std::iter::empty())),

@@ -239,6 +239,29 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     index().get(lower).copied()
 }
 
+/// `config|get` for a subcommand, the name itself otherwise (for stats and errors).
+pub fn full_name(parent: Option<&'static CommandSpec>, spec: &'static CommandSpec) -> &'static str {
+    static NAMES: OnceLock<HashMap<usize, &'static str>> = OnceLock::new();
+    let Some(_parent) = parent else {
+        return spec.name;
+    };
+    let names = NAMES.get_or_init(|| {
+        let mut map = HashMap::new();
+        for container in all() {
+            for sub in container.subcommands {
+                let name: &'static str =
+                    Box::leak(format!("{}|{}", container.name, sub.name).into_boxed_str());
+                map.insert(sub as *const CommandSpec as usize, name);
+            }
+        }
+        map
+    });
+    names
+        .get(&(spec as *const CommandSpec as usize))
+        .copied()
+        .unwrap_or(spec.name)
+}
+
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     FAMILIES.iter().flat_map(|f| f.iter())
 }

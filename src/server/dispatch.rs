@@ -37,11 +37,11 @@ pub struct Pipeline {
 }
 
 pub async fn dispatch(ctx: &mut ConnCtx, args: Args<'_>, pipeline: &mut Pipeline) {
-    let Some(spec) = resolve(ctx, args, pipeline).await else {
+    let Some((spec, name)) = resolve(ctx, args, pipeline).await else {
         return;
     };
-    ctx.info.last_cmd.set(spec.name);
-    commands::stats::record_call(spec.name);
+    ctx.info.last_cmd.set(name);
+    commands::stats::record_call(name);
     let reply_mode = ctx.reply_mode;
     if reply_mode != ReplyMode::On {
         pipeline.flush(ctx).await;
@@ -62,7 +62,7 @@ async fn resolve(
     ctx: &mut ConnCtx,
     args: Args<'_>,
     pipeline: &mut Pipeline,
-) -> Option<&'static CommandSpec> {
+) -> Option<(&'static CommandSpec, &'static str)> {
     let name = &args[0];
     let Some(mut spec) = commands::lookup(name) else {
         pipeline.flush(ctx).await;
@@ -86,23 +86,20 @@ async fn resolve(
             }
         }
     }
+    let name = commands::full_name(full_name, spec);
     if !spec.arity_ok(args.len()) || matches!(spec.run, Run::Container) {
-        commands::stats::record_rejected(spec.name);
+        commands::stats::record_rejected(name);
         pipeline.flush(ctx).await;
-        let name = match full_name {
-            Some(parent) => format!("{}|{}", parent.name, spec.name),
-            None => spec.name.to_string(),
-        };
-        errors::wrong_arity(&mut ctx.reply(), &name);
+        errors::wrong_arity(&mut ctx.reply(), name);
         return None;
     }
     if !ctx.authenticated && spec.flags & flags::NO_AUTH == 0 {
-        commands::stats::record_rejected(spec.name);
+        commands::stats::record_rejected(name);
         pipeline.flush(ctx).await;
         ctx.reply().error(errors::NOAUTH);
         return None;
     }
-    Some(spec)
+    Some((spec, name))
 }
 
 async fn route(
