@@ -347,14 +347,22 @@ fn show(reply: &Reply) -> String {
 }
 
 impl Pair {
-    fn open(reference: &dyn TestServer, other: &dyn TestServer, timeout: Duration) -> Pair {
-        let mut pair = Pair {
-            reference: reference.connect(),
-            other: other.connect(),
+    fn open(
+        reference: &dyn TestServer,
+        other: &dyn TestServer,
+        timeout: Duration,
+    ) -> Result<Pair, (Reply, Reply)> {
+        let connect = |server: &dyn TestServer| {
+            let mut conn = server
+                .try_connect()
+                .map_err(|e| format!("cannot connect: {e}"))?;
+            conn.set_timeout(timeout);
+            Ok(conn)
         };
-        pair.reference.set_timeout(timeout);
-        pair.other.set_timeout(timeout);
-        pair
+        match (connect(reference), connect(other)) {
+            (Ok(reference), Ok(other)) => Ok(Pair { reference, other }),
+            (r, o) => Err((r.map(|_| Vec::new()), o.map(|_| Vec::new()))),
+        }
     }
 
     /// Sends one command to both sides and reads `replies` replies from each.
@@ -404,53 +412,60 @@ fn run_case(
     other: &dyn TestServer,
     options: &Options,
 ) -> CaseResult {
-    let mut pair = Pair::open(reference, other, options.timeout);
-    let flush = parse_line(case.location.clone(), "FLUSHALL").unwrap();
-    let mut end = parse_line(
-        case.lines.last().unwrap().location.clone(),
-        &format!("ECHO {END_MARKER}"),
-    )
-    .unwrap();
-    end.check = Check::EndOfCase;
     let mut result = CaseResult {
         mismatches: Vec::new(),
         io_failure: false,
     };
-    for line in std::iter::once(&flush)
+    let mut pair = match Pair::open(reference, other, options.timeout) {
+        Ok(pair) => pair,
+        Err((r, o)) => {
+            result.record(case, &case.location, "I/O error".into(), &r, &o);
+            result.mismatches[0].command = "(connect)".into();
+            return result;
+        }
+    };
+    let flush = parse_line(case.location.clone(), "FLUSHALL").unwrap();
+    let last = &case.lines.last().unwrap().location;
+    let mut end = parse_line(last.clone(), &format!("ECHO {END_MARKER}")).unwrap();
+    end.check = Check::EndOfCase;
+    let all_lines = std::iter::once(&flush)
         .chain(&case.lines)
-        .chain(std::iter::once(&end))
-    {
+        .chain(std::iter::once(&end));
+    for line in all_lines {
         for (r, o) in pair.exchange(&line.args, line.replies) {
             if options.verbose {
-                println!(
-                    "{} {}\n    ref:   {}\n    other: {}",
-                    line.location,
-                    line.text,
-                    show(&r),
-                    show(&o)
-                );
+                println!("{} {}", line.location, line.text);
+                println!("    ref:   {}\n    other: {}", show(&r), show(&o));
             }
             let verdict = match (&r, &o) {
                 (Ok(r), Ok(o)) => compare(line.check, r, o),
                 _ => Err("I/O error".to_string()),
             };
             if let Err(why) = verdict {
-                result.mismatches.push(Mismatch {
-                    location: line.location.clone(),
-                    case: case.name.clone(),
-                    command: line.text.clone(),
-                    why,
-                    reference: show(&r),
-                    other: show(&o),
-                });
+                result.record(case, &line.location, why, &r, &o);
+                result.mismatches.last_mut().unwrap().command = line.text.clone();
             }
-            if r.is_err() || o.is_err() {
-                result.io_failure = true;
+            if result.io_failure {
                 return result;
             }
         }
     }
     result
+}
+
+impl CaseResult {
+    /// Notes a difference at `location`; an I/O error on either side ends the case.
+    fn record(&mut self, case: &Case, location: &str, why: String, r: &Reply, o: &Reply) {
+        self.io_failure |= r.is_err() || o.is_err();
+        self.mismatches.push(Mismatch {
+            location: location.to_string(),
+            case: case.name.clone(),
+            command: String::new(),
+            why,
+            reference: show(r),
+            other: show(o),
+        });
+    }
 }
 
 /// Runs every case; stops early only if the other side keeps failing on I/O.
@@ -640,6 +655,103 @@ fn runner_reports_unexpected_reply_counts() {
         "{}",
         report("self-test", cases.len(), &mismatches)
     );
+}
+
+/// A server that dies mid-run costs a few cases, not the whole report or a hang.
+#[test]
+fn runner_survives_a_dead_server() {
+    let reference = RedisServer::start();
+    let dead = RedisServer::start();
+    let mut conn = dead.connect();
+    conn.send(&["SHUTDOWN", "NOSAVE"]).unwrap();
+    assert!(conn.read_reply().is_err(), "SHUTDOWN closes the connection");
+    let cases = parse_corpus("inline", "PING\n\nPING\n\nPING\n\nPING\n\nPING\n").unwrap();
+    let mismatches = run_corpus(&cases, &reference, &dead, &Options::from_env());
+    let whys: Vec<_> = mismatches.iter().map(|m| m.why.as_str()).collect();
+    assert_eq!(whys.len(), 1 + MAX_IO_FAILURES_IN_A_ROW, "{whys:?}");
+    assert!(
+        mismatches[0].other.contains("cannot connect"),
+        "{}",
+        mismatches[0]
+    );
+    assert!(
+        whys.last().unwrap().contains("remaining cases skipped"),
+        "{whys:?}"
+    );
+}
+
+/// A stand-in for `shoal-server`: checks it got `--port 0 --threads N`, then runs a
+/// redis-server on the port given by `--fake-port` and prints shoal's readiness line.
+const FAKE_SHOAL: &str = r#"#!/usr/bin/env bash
+if [ "$1 $2 $3 $5" != "--port 0 --threads --fake-port" ]; then echo "bad args: $*"; exit 2; fi
+port="$6"
+(
+    for _ in $(seq 200); do
+        if redis-cli -p "$port" ping >/dev/null 2>&1; then
+            echo "INFO shoal::server: Listening on 127.0.0.1:$port"
+            exit 0
+        fi
+        sleep 0.05
+    done
+) &
+exec redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no
+"#;
+
+fn write_fake_shoal(dir: &common::TempDir) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.path().join("fake-shoal-server");
+    std::fs::write(&path, FAKE_SHOAL).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// The shoal side of the harness (log-line parsing, TCP connections) against a
+/// stand-in binary, since the real server may not be ready.
+#[test]
+fn shoal_side_works_over_tcp() {
+    let dir = common::TempDir::new("fake-shoal");
+    let program = write_fake_shoal(&dir);
+    let port = free_port().to_string();
+    let fake = ShoalServer::start_program(&program, 3, &["--fake-port", &port]);
+    assert_eq!(fake.port().to_string(), port);
+    assert_eq!(fake.connect().command(&["PING"]), b"+PONG\r\n");
+    let reference = RedisServer::start();
+    let cases = parse_corpus(
+        "inline",
+        "MSET a 1 b 2\nMGET a b c\n\n!type HELLO 3\nGET a\n",
+    )
+    .unwrap();
+    let mismatches = run_corpus(&cases, &reference, &fake, &Options::from_env());
+    assert!(
+        mismatches.is_empty(),
+        "{}",
+        report("fake shoal", cases.len(), &mismatches)
+    );
+}
+
+/// A server binary that exits without listening makes `start` fail fast and say so.
+#[test]
+fn shoal_start_reports_early_exit() {
+    let dir = common::TempDir::new("fake-shoal");
+    let program = write_fake_shoal(&dir);
+    let started = std::time::Instant::now();
+    let result = std::panic::catch_unwind(|| ShoalServer::start_program(&program, 1, &["--wrong"]));
+    let message = *result
+        .err()
+        .expect("start must fail")
+        .downcast::<String>()
+        .unwrap();
+    assert!(message.contains("exited"), "{message}");
+    assert!(
+        message.contains("bad args: --port 0 --threads 1 --wrong"),
+        "{message}"
+    );
+    assert!(started.elapsed() < common::START_TIMEOUT);
 }
 
 #[test]

@@ -238,8 +238,13 @@ fn is_timeout(e: &io::Error) -> bool {
 
 /// Anything the tests can open connections to: a Redis or a shoal server.
 pub trait TestServer {
+    /// A new client connection.
+    fn try_connect(&self) -> io::Result<Conn>;
     /// A new client connection (panics if the server cannot be reached).
-    fn connect(&self) -> Conn;
+    fn connect(&self) -> Conn {
+        self.try_connect()
+            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.describe()))
+    }
     /// A short description for messages, e.g. `redis-server 7.0.15 (unix:/tmp/...)`.
     fn describe(&self) -> String;
     /// What the server printed so far (for failure messages).
@@ -296,11 +301,15 @@ impl RedisServer {
 
     /// A raw Unix-socket connection with [`READ_TIMEOUT`] on reads and writes.
     pub fn connect_unix(&self) -> UnixStream {
-        let stream = UnixStream::connect(&self.socket)
-            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.socket.display()));
-        stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-        stream.set_write_timeout(Some(READ_TIMEOUT)).unwrap();
-        stream
+        self.try_connect_unix()
+            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.socket.display()))
+    }
+
+    fn try_connect_unix(&self) -> io::Result<UnixStream> {
+        let stream = UnixStream::connect(&self.socket)?;
+        stream.set_read_timeout(Some(READ_TIMEOUT))?;
+        stream.set_write_timeout(Some(READ_TIMEOUT))?;
+        Ok(stream)
     }
 
     fn wait_ready(&mut self) {
@@ -332,8 +341,8 @@ impl RedisServer {
 }
 
 impl TestServer for RedisServer {
-    fn connect(&self) -> Conn {
-        Conn::new(Box::new(self.connect_unix()))
+    fn try_connect(&self) -> io::Result<Conn> {
+        Ok(Conn::new(Box::new(self.try_connect_unix()?)))
     }
 
     fn describe(&self) -> String {
@@ -372,9 +381,16 @@ impl ShoalServer {
     /// Runs `shoal-server --port 0 --threads N <extra_args>` (in a temp dir) and waits
     /// for its `Listening on 127.0.0.1:PORT` line.
     pub fn start(threads: usize, extra_args: &[&str]) -> ShoalServer {
+        let program = Path::new(env!("CARGO_BIN_EXE_shoal-server"));
+        ShoalServer::start_program(program, threads, extra_args)
+    }
+
+    /// Like [`ShoalServer::start`] with another executable that behaves the same way
+    /// (the harness's own tests use a stand-in).
+    pub fn start_program(program: &Path, threads: usize, extra_args: &[&str]) -> ShoalServer {
         let dir = TempDir::new("shoal-server");
         let threads = threads.to_string();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_shoal-server"))
+        let mut child = Command::new(program)
             .args(["--port", "0", "--threads", &threads])
             .args(extra_args)
             .current_dir(dir.path())
@@ -382,7 +398,7 @@ impl ShoalServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run shoal-server: {e}"));
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
         let output = Arc::new(Mutex::new(String::new()));
         let (lines_tx, lines_rx) = mpsc::channel();
         collect_lines(child.stdout.take().unwrap(), &output, lines_tx.clone());
@@ -406,12 +422,16 @@ impl ShoalServer {
 
     /// A raw TCP connection with [`READ_TIMEOUT`] on reads and writes.
     pub fn connect_tcp(&self) -> TcpStream {
-        let stream = TcpStream::connect_timeout(&self.addr, START_TIMEOUT)
-            .unwrap_or_else(|e| panic!("connecting to shoal at {}: {e}", self.addr));
-        stream.set_nodelay(true).unwrap();
-        stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-        stream.set_write_timeout(Some(READ_TIMEOUT)).unwrap();
-        stream
+        self.try_connect_tcp()
+            .unwrap_or_else(|e| panic!("connecting to shoal at {}: {e}", self.addr))
+    }
+
+    fn try_connect_tcp(&self) -> io::Result<TcpStream> {
+        let stream = TcpStream::connect_timeout(&self.addr, START_TIMEOUT)?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(READ_TIMEOUT))?;
+        stream.set_write_timeout(Some(READ_TIMEOUT))?;
+        Ok(stream)
     }
 }
 
@@ -500,8 +520,8 @@ fn strip_ansi(text: &str) -> String {
 }
 
 impl TestServer for ShoalServer {
-    fn connect(&self) -> Conn {
-        Conn::new(Box::new(self.connect_tcp()))
+    fn try_connect(&self) -> io::Result<Conn> {
+        Ok(Conn::new(Box::new(self.try_connect_tcp()?)))
     }
 
     fn describe(&self) -> String {
