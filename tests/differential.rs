@@ -502,8 +502,9 @@ fn run_corpus(
 
 fn report(label: &str, cases: usize, mismatches: &[Mismatch]) -> String {
     let mut out = format!(
-        "{label}: {} mismatch(es) over {cases} cases\n",
-        mismatches.len()
+        "{label}: {} mismatch(es) over {cases} cases\n{}\n",
+        mismatches.len(),
+        per_file(mismatches)
     );
     for m in mismatches.iter().take(REPORT_LIMIT) {
         out.push_str(&format!("\n{m}\n"));
@@ -515,6 +516,17 @@ fn report(label: &str, cases: usize, mismatches: &[Mismatch]) -> String {
         ));
     }
     out
+}
+
+/// `by file: a.txt 3, b.txt 1` (the file of each mismatch's `file:line`).
+fn per_file(mismatches: &[Mismatch]) -> String {
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for m in mismatches {
+        let file = m.location.rsplit_once(':').map_or(&*m.location, |(f, _)| f);
+        *counts.entry(file).or_default() += 1;
+    }
+    let parts: Vec<_> = counts.iter().map(|(f, n)| format!("{f} {n}")).collect();
+    format!("by file: {}", parts.join(", "))
 }
 
 /// The shoal thread counts to test, from `SHOAL_DIFF_THREADS` (default `3,1`).
