@@ -41,6 +41,7 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
         return;
     }
     let _ = stream.set_nodelay(true);
+    apply_socket_settings(&stream, &settings);
     let info = Rc::new(ClientInfo {
         id: server.new_client_id(),
         addr: stream
@@ -84,6 +85,23 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
     let _ = stream.close().await;
     CLIENTS.with(|c| c.borrow_mut().retain(|i| i.id != info.id));
     server.connected_clients.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// TCP keepalive (`tcp-keepalive`) and the idle timeout (`timeout`; 0 = never).
+fn apply_socket_settings(stream: &TcpStream, settings: &crate::config::Settings) {
+    if settings.tcp_keepalive_secs > 0 {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(stream);
+        // SAFETY: `fd` is the live socket owned by `stream`; SockRef only borrows it for
+        // the duration of this call and never closes it.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let sock = socket2::SockRef::from(&borrowed);
+        let idle = std::time::Duration::from_secs(settings.tcp_keepalive_secs);
+        let keepalive = socket2::TcpKeepalive::new().with_time(idle).with_interval(idle / 3);
+        let _ = sock.set_tcp_keepalive(&keepalive);
+    }
+    if settings.timeout_secs > 0 {
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(settings.timeout_secs)));
+    }
 }
 
 struct QueryBuffer {
