@@ -78,49 +78,63 @@ fn parse_command_line(args: &[String]) -> CommandLine {
         read_stdin: false,
         lines: Vec::new(),
     };
-    let mut j = 0;
-    if let Some(first) = args.first().filter(|a| !a.starts_with('-')) {
-        out.config_file = Some(first.clone());
-        j = 1;
+    let first_is_file = args.first().is_some_and(|a| !a.starts_with('-'));
+    if first_is_file {
+        out.config_file = args.first().cloned();
     }
     let last = args.len().saturating_sub(1);
+    // Right after a lone `--name`, the next argument is its value even if it starts
+    // with "--".
     let mut value_expected = false;
-    while j < args.len() {
-        let arg = args[j].as_str();
-        let next_is_option = args.get(j + 1).is_some_and(|a| a.starts_with("--"));
+    for (j, arg) in args.iter().enumerate().skip(usize::from(first_is_file)) {
+        let no_value_follows = j == last || args[j + 1].starts_with("--");
         if arg == "-" && (j == 0 || j == last) {
             out.read_stdin = true;
         } else if !value_expected && arg.starts_with("--") {
-            let name = &arg[2..];
-            let single = split_args(arg.as_bytes()).is_some_and(|t| t.len() == 1);
-            let mut line = ArgLine {
-                text: format!("{name} ").into_bytes(),
-                argv: split_args(name.as_bytes()),
-            };
-            value_expected = single;
-            if single && arg.eq_ignore_ascii_case("--save") && (j == last || next_is_option) {
-                push_value(&mut line, b"");
-                value_expected = false;
-            } else if single && arg.eq_ignore_ascii_case("--sentinel") && next_is_option {
-                value_expected = false;
-            }
+            let (line, expects_value) = option_line(arg, no_value_follows);
             out.lines.push(line);
+            value_expected = expects_value;
         } else {
-            if out.lines.is_empty() {
-                out.lines.push(ArgLine {
-                    text: Vec::new(),
-                    argv: Some(Vec::new()),
-                });
-            }
-            if let Some(line) = out.lines.last_mut() {
-                push_value(line, arg.as_bytes());
-                line.text.push(b' ');
-            }
+            out.push_value(arg.as_bytes());
             value_expected = false;
         }
-        j += 1;
     }
     out
+}
+
+/// The line a `--name` argument starts, and whether a value must follow. `--save` with
+/// no value means `save ""`.
+fn option_line(arg: &str, no_value_follows: bool) -> (ArgLine, bool) {
+    let name = &arg[2..];
+    let mut line = ArgLine {
+        text: format!("{name} ").into_bytes(),
+        argv: split_args(name.as_bytes()),
+    };
+    if split_args(arg.as_bytes()).is_none_or(|t| t.len() != 1) {
+        return (line, false); // "--name value" in one argument
+    }
+    if no_value_follows && arg.eq_ignore_ascii_case("--save") {
+        push_value(&mut line, b"");
+        return (line, false);
+    }
+    let bare_sentinel = no_value_follows && arg.eq_ignore_ascii_case("--sentinel");
+    (line, !bare_sentinel)
+}
+
+impl CommandLine {
+    /// A value for the current line (or the start of a line, before any `--name`).
+    fn push_value(&mut self, value: &[u8]) {
+        if self.lines.is_empty() {
+            self.lines.push(ArgLine {
+                text: Vec::new(),
+                argv: Some(Vec::new()),
+            });
+        }
+        if let Some(line) = self.lines.last_mut() {
+            push_value(line, value);
+            line.text.push(b' ');
+        }
+    }
 }
 
 fn push_value(line: &mut ArgLine, value: &[u8]) {

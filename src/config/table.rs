@@ -35,7 +35,8 @@ pub enum Kind {
     ReplicaOf,
     /// `latency-tracking-info-percentiles <p> ...`.
     Percentiles,
-    /// `dir <path>`: must name an existing directory.
+    /// `dir <path>`: must name an existing directory. Its default is the working
+    /// directory at startup (the table's default text is empty).
     Dir,
 }
 

@@ -14,7 +14,7 @@ use super::table::{Kind, Num, NumStyle, SHUTDOWN_FLAGS, StrRule};
 /// Most addresses `bind` takes (Redis's CONFIG_BINDADDR_MAX).
 const BIND_ADDRS_MAX: usize = 16;
 /// Longest announced hostname, exclusive (Redis's NET_HOST_STR_LEN).
-const HOSTNAME_LEN_MAX: usize = 256;
+const HOSTNAME_BYTES_MAX: usize = 256;
 /// `hz` is clamped to this range after it is set.
 const HZ_MIN: i64 = 1;
 const HZ_MAX: i64 = 500;
@@ -357,7 +357,7 @@ fn parse_str(rule: StrRule, v: &[u8]) -> Result<Vec<u8>, String> {
         StrRule::AofFilename if is_path => "appendfilename can't be a path, just a filename",
         StrRule::AofDirname if v.is_empty() => "appenddirname can't be empty",
         StrRule::AofDirname if is_path => "appenddirname can't be a path, just a dirname",
-        StrRule::Hostname if v.len() >= HOSTNAME_LEN_MAX => {
+        StrRule::Hostname if v.len() >= HOSTNAME_BYTES_MAX => {
             "Hostnames must be less than 256 characters"
         }
         StrRule::Hostname
