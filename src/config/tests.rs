@@ -1041,6 +1041,82 @@ fn startup_errors_match_redis() {
                 .into(),
         ),
     ];
+    let more: &[(&[&str], usize, &str, &str)] = &[
+        (
+            &["--unixsocketperm", "1000"],
+            2,
+            "unixsocketperm \"1000\"",
+            "argument must be between 0 and 777 inclusive",
+        ),
+        (
+            &["--maxmemory-clients", "9223372036854775808"],
+            2,
+            "maxmemory-clients \"9223372036854775808\"",
+            "percentage argument must be less or equal to 100",
+        ),
+        (
+            &["--replicaof", "h", "70000"],
+            2,
+            "replicaof \"h\" \"70000\"",
+            "Invalid master port",
+        ),
+        (
+            &["--latency-tracking-info-percentiles", "inf"],
+            2,
+            "latency-tracking-info-percentiles \"inf\"",
+            "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
+        ),
+        (
+            &["--latency-tracking-info-percentiles", "1e-400"],
+            2,
+            "latency-tracking-info-percentiles \"1e-400\"",
+            "Invalid latency-tracking-info-percentiles parameters",
+        ),
+        (
+            &[
+                "--bind", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n",
+                "o", "p", "q",
+            ],
+            2,
+            "bind \"a\" \"b\" \"c\" \"d\" \"e\" \"f\" \"g\" \"h\" \"i\" \"j\" \"k\" \
+             \"l\" \"m\" \"n\" \"o\" \"p\" \"q\"",
+            "Too many bind addresses specified.",
+        ),
+        (
+            &[
+                "--shutdown-on-sigterm",
+                "save",
+                "--port",
+                "0",
+                "--shutdown-on-sigterm",
+            ],
+            4,
+            "shutdown-on-sigterm",
+            "argument(s) must be one of the following: default, save, nosave, now, force",
+        ),
+        (
+            &["--dir", "/etc/passwd"],
+            2,
+            "dir \"/etc/passwd\"",
+            "Not a directory",
+        ),
+        (
+            &["--appendfilename", ""],
+            2,
+            "appendfilename \"\"",
+            "appendfilename can't be empty",
+        ),
+        (&["--aclfile"], 2, "aclfile", "wrong number of arguments"),
+    ];
+    for (args, line, text, message) in more {
+        assert_eq!(
+            load_args(args, "").err(),
+            Some(fatal_at(*line, text, message)),
+            "{args:?}"
+        );
+    }
+    let (c, _) = load_args(&["--replicaof", "h", ""], "").unwrap();
+    assert_eq!(value_of(&c, "slaveof"), "h 0");
     for (args, want) in cases {
         match load_args(args, "") {
             Ok(_) => panic!("{args:?} loaded"),
