@@ -279,7 +279,8 @@ mod tests {
         assert!(glob_match(&trailing, &string, false));
     }
 
-    /// Compares against a live Redis, by hand:
+    /// Compares against a live Redis, by hand: start a scratch server with
+    /// `redis-server --port 0 --unixsocket /tmp/c.sock --save ''`, then run
     /// `SHOAL_REDIS_SOCK=/tmp/c.sock cargo test --lib util::glob -- --ignored`.
     /// It FLUSHALLs that server, loads random keys and checks KEYS for random patterns.
     #[test]
