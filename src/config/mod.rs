@@ -1,8 +1,22 @@
-//! Configuration like redis-server's (placeholder interface; the full module replaces
-//! the body, keeping the API): a redis.conf-syntax file plus `--directive value` flags,
-//! and CONFIG GET / SET over every Redis 7.0 parameter name.
+//! Configuration like redis-server's: a redis.conf-syntax file plus `--directive value`
+//! flags at startup (`load`), and CONFIG GET / CONFIG SET at run time over every Redis
+//! 7.0 parameter name (`table`), with Redis's value syntax and error texts (`value`).
+//!
+//! Every parameter's value is kept as the text CONFIG GET prints; the parameters shoal
+//! acts on are also decoded into [`Settings`], rebuilt after each change. Parameters
+//! Redis knows but shoal does not implement are accepted and stored (startup returns a
+//! warning for each one used).
 
+mod load;
+mod table;
+mod value;
+
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+
+use table::{HIDDEN, IMMUTABLE, Kind, PARAMS, PROTECTED, Param};
+
+use crate::util::glob::glob_match;
 
 /// How DEBUG (and similar) commands are allowed: Redis's `enable-debug-command`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -10,6 +24,22 @@ pub enum EnableMode {
     No,
     Yes,
     Local,
+}
+
+impl EnableMode {
+    fn from_text(text: &[u8]) -> EnableMode {
+        match text {
+            b"yes" => EnableMode::Yes,
+            b"local" => EnableMode::Local,
+            _ => EnableMode::No,
+        }
+    }
+
+    /// Is the action allowed for a client (`local`: connected over loopback or a unix
+    /// socket)?
+    pub fn allows(self, client_is_local: bool) -> bool {
+        self == EnableMode::Yes || (self == EnableMode::Local && client_is_local)
+    }
 }
 
 /// Typed view of the parameters the server acts on. Rebuilt after every CONFIG SET and
@@ -69,78 +99,242 @@ impl Default for Settings {
 }
 
 /// The whole configuration: every parameter's current value.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Config {
+    /// The CONFIG GET text of each parameter, by index in `PARAMS`.
+    values: Vec<Vec<u8>>,
     settings: Settings,
     config_file: Option<PathBuf>,
 }
 
+impl Default for Config {
+    /// Every parameter at its default; `dir` is the process's current directory.
+    fn default() -> Config {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let values = PARAMS
+            .iter()
+            .map(|p| match p.kind {
+                Kind::Dir => cwd.as_os_str().as_bytes().to_vec(),
+                _ => p.default.as_bytes().to_vec(),
+            })
+            .collect();
+        let mut config = Config {
+            values,
+            settings: Settings::default(),
+            config_file: None,
+        };
+        config.rebuild_settings();
+        config
+    }
+}
+
+/// A parameter found by name: which row, and the name it was found under (its own or
+/// its alias, as the table spells it).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    index: usize,
+    param: &'static Param,
+    key: &'static str,
+}
+
 impl Config {
     /// Builds the configuration from the command line (without the program name):
-    /// `[config-file] [--directive value ...]`. Returns the warnings to log (directives
-    /// known to Redis that shoal accepts but does not implement).
+    /// `[config-file] [--directive value ...]`, `-` reading more from stdin. Returns the
+    /// warnings to log (directives known to Redis that shoal accepts but does not
+    /// implement). The error is the text redis-server would print to stderr before
+    /// exiting (a fatal config error starts with a newline, as Redis prints it).
     pub fn from_args(args: &[String]) -> Result<(Config, Vec<String>), String> {
-        let mut config = Config::default();
-        let mut i = 0;
-        while i < args.len() {
-            let name = args[i].trim_start_matches("--").to_string();
-            let value = args.get(i + 1).cloned().unwrap_or_default();
-            config.set_one(&name, &value)?;
-            i += 2;
-        }
-        Ok((config, Vec::new()))
+        load::from_args(args, &mut std::io::stdin().lock())
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
 
+    /// The config file's absolute path, when started with one.
     pub fn config_file(&self) -> Option<&PathBuf> {
         self.config_file.as_ref()
     }
 
-    /// CONFIG GET: every (name, value) whose name matches one of the glob `patterns`.
-    pub fn get(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        for p in patterns {
-            if *p == b"port" {
-                out.push(("port".into(), self.settings.port.to_string()));
-            }
-        }
-        out
+    /// The current value of one parameter (by name or alias, any case), as CONFIG GET
+    /// prints it.
+    pub fn value(&self, name: &str) -> Option<&[u8]> {
+        Config::lookup(name.as_bytes()).map(|e| self.values[e.index].as_slice())
     }
 
-    /// CONFIG SET: all pairs or none; the error is the exact Redis text.
-    pub fn set(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
-        let mut next = self.clone();
-        for (name, value) in pairs {
-            next.set_one(
-                &String::from_utf8_lossy(name),
-                &String::from_utf8_lossy(value),
-            )?;
+    /// CONFIG GET: every (name, value) whose name matches one of the glob `patterns`,
+    /// each name once. As in Redis, a pattern without `*`, `?` or `[` is looked up
+    /// directly and answered under the name as given (hidden parameters only answer
+    /// this way); patterns match names and aliases ignoring case.
+    pub fn get(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
+        let mut found: Vec<(String, usize)> = Vec::new();
+        let seen = |found: &[(String, usize)], name: &[u8]| {
+            found
+                .iter()
+                .any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+        };
+        for pattern in patterns {
+            if !pattern.iter().any(|b| b"[*?".contains(b)) {
+                if let Some(entry) = Config::lookup(pattern).filter(|_| !seen(&found, pattern)) {
+                    found.push((String::from_utf8_lossy(pattern).into_owned(), entry.index));
+                }
+                continue;
+            }
+            for entry in Config::entries().filter(|e| !e.param.has(HIDDEN)) {
+                let key = entry.key.as_bytes();
+                if !seen(&found, key) && glob_match(pattern, key, true) {
+                    found.push((entry.key.to_string(), entry.index));
+                }
+            }
         }
+        found
+            .into_iter()
+            .map(|(name, index)| {
+                (
+                    name,
+                    String::from_utf8_lossy(&self.values[index]).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// CONFIG SET from a client that is not local: all pairs or none; the error is the
+    /// exact Redis text.
+    pub fn set(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
+        self.set_from(pairs, false)
+    }
+
+    /// CONFIG SET, knowing whether the client is local (loopback or unix socket), which
+    /// `enable-protected-configs local` allows to set `dir` and `dbfilename`.
+    pub fn set_from(
+        &mut self,
+        pairs: &[(&[u8], &[u8])],
+        client_is_local: bool,
+    ) -> Result<(), String> {
+        let entries = self.check_set(pairs, client_is_local)?;
+        let mut next = self.clone();
+        for (entry, (_, value)) in entries.iter().zip(pairs) {
+            let args = value::split_set_value(&entry.param.kind, value);
+            next.store(entry.index, &args).map_err(|e| {
+                format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{}') - {e}",
+                    entry.key
+                )
+            })?;
+        }
+        next.rebuild_settings();
         *self = next;
         Ok(())
     }
 
-    fn set_one(&mut self, name: &str, value: &str) -> Result<(), String> {
-        let s = &mut self.settings;
-        match name {
-            "port" => s.port = value.parse().map_err(|_| format!("bad port {value}"))?,
-            "threads" => s.threads = value.parse().map_err(|_| format!("bad threads {value}"))?,
-            "requirepass" => s.requirepass = (!value.is_empty()).then(|| value.as_bytes().to_vec()),
-            "enable-debug-command" => {
-                s.enable_debug_command = match value {
-                    "yes" => EnableMode::Yes,
-                    "local" => EnableMode::Local,
-                    _ => EnableMode::No,
-                }
+    /// The names of a CONFIG SET, resolved; the first problem is the error.
+    fn check_set(
+        &self,
+        pairs: &[(&[u8], &[u8])],
+        client_is_local: bool,
+    ) -> Result<Vec<Entry>, String> {
+        let protected_ok = self
+            .enable_mode("enable-protected-configs")
+            .allows(client_is_local);
+        let mut entries: Vec<Entry> = Vec::new();
+        for (name, _) in pairs {
+            let shown = String::from_utf8_lossy(name);
+            let Some(entry) = Config::lookup(name) else {
+                return Err(format!(
+                    "ERR Unknown option or number of arguments for CONFIG SET - '{shown}'"
+                ));
+            };
+            let problem = if entry.param.has(IMMUTABLE) {
+                Some("can't set immutable config")
+            } else if entry.param.has(PROTECTED) && !protected_ok {
+                Some("can't set protected config")
+            } else if entries.iter().any(|e| e.key == entry.key) {
+                Some("duplicate parameter")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{shown}') - {problem}"
+                ));
             }
-            "bind" => s.bind = value.split(' ').map(String::from).collect(),
-            "databases" => s.databases = value.parse().map_err(|_| "bad databases".to_string())?,
-            "hz" => s.hz = value.parse().map_err(|_| "bad hz".to_string())?,
-            _ => {}
+            entries.push(entry);
         }
+        Ok(entries)
+    }
+
+    /// Sets one parameter from its arguments.
+    fn store(&mut self, index: usize, args: &[&[u8]]) -> Result<(), String> {
+        let param = &PARAMS[index];
+        self.values[index] = value::parse(&param.kind, args, &self.values[index])?;
         Ok(())
     }
+
+    /// Every name CONFIG knows: each parameter's own name, then its alias.
+    fn entries() -> impl Iterator<Item = Entry> {
+        PARAMS.iter().enumerate().flat_map(|(index, param)| {
+            std::iter::once(param.name)
+                .chain(param.alias)
+                .map(move |key| Entry { index, param, key })
+        })
+    }
+
+    fn lookup(name: &[u8]) -> Option<Entry> {
+        Config::entries().find(|e| e.key.as_bytes().eq_ignore_ascii_case(name))
+    }
+
+    // ---- typed view ------------------------------------------------------------------
+
+    fn text(&self, name: &str) -> &[u8] {
+        self.value(name).unwrap_or_default()
+    }
+
+    fn string(&self, name: &str) -> String {
+        String::from_utf8_lossy(self.text(name)).into_owned()
+    }
+
+    /// A number parameter (its text is always a plain non-negative integer here).
+    fn number(&self, name: &str) -> u64 {
+        self.string(name).parse().unwrap_or(0)
+    }
+
+    fn enable_mode(&self, name: &str) -> EnableMode {
+        EnableMode::from_text(self.text(name))
+    }
+
+    fn rebuild_settings(&mut self) {
+        let n = |name: &str| self.number(name);
+        let settings = Settings {
+            port: u16::try_from(n("port")).unwrap_or(0),
+            bind: self
+                .string("bind")
+                .split(' ')
+                .filter(|a| !a.is_empty())
+                .map(String::from)
+                .collect(),
+            protected_mode: self.text("protected-mode") == b"yes",
+            requirepass: Some(self.text("requirepass").to_vec()).filter(|p| !p.is_empty()),
+            databases: usize::try_from(n("databases")).unwrap_or(usize::MAX),
+            timeout_secs: n("timeout"),
+            tcp_keepalive_secs: n("tcp-keepalive"),
+            tcp_backlog: u32::try_from(n("tcp-backlog")).unwrap_or(u32::MAX),
+            maxclients: n("maxclients"),
+            hz: u32::try_from(n("hz")).unwrap_or(u32::MAX),
+            loglevel: self.string("loglevel"),
+            logfile: self.string("logfile"),
+            dir: PathBuf::from(std::ffi::OsStr::from_bytes(self.text("dir"))),
+            dbfilename: self.string("dbfilename"),
+            enable_debug_command: self.enable_mode("enable-debug-command"),
+            threads: usize::try_from(n("threads")).unwrap_or(0),
+            proto_max_bulk_len_bytes: n("proto-max-bulk-len"),
+            client_query_buffer_limit_bytes: n("client-query-buffer-limit"),
+            maxmemory_bytes: n("maxmemory"),
+            maxmemory_policy: self.string("maxmemory-policy"),
+            active_expire_effort: u32::try_from(n("active-expire-effort")).unwrap_or(1),
+        };
+        self.settings = settings;
+    }
 }
+
+#[cfg(test)]
+mod tests;
