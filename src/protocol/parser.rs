@@ -177,6 +177,13 @@ impl RequestParser {
         }
     }
 
+    /// Heap bytes the parser holds (argument ranges and inline scratch), for client
+    /// memory accounting. Stays proportional to the command being parsed, and drops
+    /// back to a few KiB once a large command is done.
+    pub fn allocated_bytes(&self) -> usize {
+        self.args.capacity() * std::mem::size_of::<ArgRange>() + self.inline.capacity()
+    }
+
     fn reset(&mut self) {
         self.args.clear();
         self.args.shrink_to(ARGS_RETAINED_MAX);
