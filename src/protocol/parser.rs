@@ -272,10 +272,10 @@ impl RequestParser {
     }
 
     fn multibulk(&mut self, buf: &[u8], limits: &Limits) -> ParseStatus {
-        if self.phase == Phase::Count {
-            if let Err(status) = self.count_line(buf, limits) {
-                return status;
-            }
+        if self.phase == Phase::Count
+            && let Err(status) = self.count_line(buf, limits)
+        {
+            return status;
         }
         loop {
             if let Phase::BulkData { len } = self.phase {
@@ -432,7 +432,10 @@ mod tests {
     /// Feeds `input` in the given piece sizes the way a connection does (append, parse
     /// from the current command start, advance) and returns every command, with `None`
     /// for empty requests. Stops at the first error.
-    fn run(input: &[u8], pieces: &[usize]) -> (Vec<Option<Vec<Vec<u8>>>>, Option<ParseStatus>) {
+    /// One parsed request: its arguments, or `None` for an empty one.
+    type Command = Option<Vec<Vec<u8>>>;
+
+    fn run(input: &[u8], pieces: &[usize]) -> (Vec<Command>, Option<ParseStatus>) {
         let limits = Limits::default();
         let mut p = RequestParser::new();
         let mut buf = Vec::new();
@@ -462,7 +465,7 @@ mod tests {
         (commands, None)
     }
 
-    fn cmd(args: &[&[u8]]) -> Option<Vec<Vec<u8>>> {
+    fn cmd(args: &[&[u8]]) -> Command {
         Some(args.iter().map(|a| a.to_vec()).collect())
     }
 
@@ -684,7 +687,7 @@ mod tests {
         *3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$0\r\n\r\n\
         *1\r\n$4\r\nPING\r\n";
 
-    fn pipeline_commands() -> Vec<Option<Vec<Vec<u8>>>> {
+    fn pipeline_commands() -> Vec<Command> {
         vec![
             cmd(&[b"ECHO", b"hello"]),
             cmd(&[b"PING"]),
