@@ -96,6 +96,16 @@ pub fn invalid_expire(r: &mut Reply, cmd_lower: &str) {
     ));
 }
 
+/// `ERR Protocol error: expected '$', got 'X'`: X is the raw byte a bulk header started
+/// with (CR and LF become spaces, as in every Redis error reply).
+pub fn protocol_expected_dollar(r: &mut Reply, got: u8) {
+    r.error_with(|buf| {
+        buf.extend_from_slice(b"ERR Protocol error: expected '$', got '");
+        push_truncated(buf, &[got]);
+        buf.push(b'\'');
+    });
+}
+
 /// Redis truncates echoed user input to 128 bytes in error messages; newlines and other
 /// control bytes would break the simple-string framing, so they become spaces.
 fn push_truncated(buf: &mut Vec<u8>, bytes: &[u8]) {
@@ -152,6 +162,14 @@ mod tests {
         assert_eq!(
             render(|r| invalid_expire(r, "set")),
             "-ERR invalid expire time in 'set' command\r\n"
+        );
+        assert_eq!(
+            render(|r| protocol_expected_dollar(r, b'f')),
+            "-ERR Protocol error: expected '$', got 'f'\r\n"
+        );
+        assert_eq!(
+            render(|r| protocol_expected_dollar(r, b'\r')),
+            "-ERR Protocol error: expected '$', got ' '\r\n"
         );
     }
 
