@@ -105,7 +105,7 @@ fn config_get(ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
 fn config_set<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
     Box::pin(async move {
         let a = args.as_args();
-        if a.len() % 2 != 0 {
+        if !a.len().is_multiple_of(2) {
             return errors::wrong_arity(&mut ctx.reply(), "config|set");
         }
         let pairs: Vec<(&[u8], &[u8])> = (2..a.len())

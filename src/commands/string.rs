@@ -521,7 +521,7 @@ fn mget_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
 }
 
 fn mset(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return crate::errors::wrong_arity(r, "mset");
     }
     mset_pairs(ctx, args.skip(1));
@@ -536,7 +536,7 @@ fn mset_pairs<'a>(ctx: &mut ShardCtx, mut pairs: impl Iterator<Item = &'a [u8]>)
 
 fn mset_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
     Box::pin(async move {
-        if args.arg_count() % 2 == 0 {
+        if args.arg_count().is_multiple_of(2) {
             return crate::errors::wrong_arity(&mut ctx.reply(), "mset");
         }
         let parts = split_by_shard(ctx, args.as_args(), 1, 2);
@@ -549,7 +549,7 @@ fn mset_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
 }
 
 fn msetnx(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return crate::errors::wrong_arity(r, "msetnx");
     }
     let any_exists = args.skip(1).step_by(2).any(|k| ctx.exists(k));
@@ -562,7 +562,7 @@ fn msetnx(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 
 fn msetnx_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
     Box::pin(async move {
-        if args.arg_count() % 2 == 0 {
+        if args.arg_count().is_multiple_of(2) {
             return crate::errors::wrong_arity(&mut ctx.reply(), "msetnx");
         }
         let parts: Vec<ShardPart> = split_by_shard(ctx, args.as_args(), 1, 2);

@@ -224,7 +224,13 @@ async fn process_input(
             ParseStatus::Incomplete => break,
             ParseStatus::Error(text) => {
                 pipeline.flush(ctx).await;
-                protocol_error(ctx, text);
+                protocol_error(ctx, |r| r.error(text));
+                keep_open = false;
+                break;
+            }
+            ParseStatus::ErrorExpectedDollar(got) => {
+                pipeline.flush(ctx).await;
+                protocol_error(ctx, |r| crate::errors::protocol_expected_dollar(r, got));
                 keep_open = false;
                 break;
             }
@@ -234,7 +240,8 @@ async fn process_input(
     keep_open
 }
 
-fn protocol_error(ctx: &mut ConnCtx, text: &str) {
-    tracing::debug!("protocol error from client {}: {text}", ctx.id);
-    Reply::new(&mut ctx.out, ctx.resp).error(text);
+/// Replies with a protocol error; the caller then closes the connection, as Redis does.
+fn protocol_error(ctx: &mut ConnCtx, write: impl FnOnce(&mut Reply)) {
+    tracing::debug!("protocol error from client {}", ctx.id);
+    write(&mut Reply::new(&mut ctx.out, ctx.resp));
 }
