@@ -63,10 +63,11 @@ impl<T: Send> Endpoint<T> {
         inbox.queues[self.index].push(msg)?;
         // SeqCst pairs with the receiver's store of `parked` before its re-check: either
         // it sees our message, or we see it parked and wake it.
-        if inbox.parked.load(Ordering::SeqCst) && inbox.parked.swap(false, Ordering::SeqCst) {
-            if let Some(w) = inbox.waker.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                w.wake();
-            }
+        if inbox.parked.load(Ordering::SeqCst)
+            && inbox.parked.swap(false, Ordering::SeqCst)
+            && let Some(w) = inbox.waker.lock().unwrap_or_else(|e| e.into_inner()).take()
+        {
+            w.wake();
         }
         Ok(())
     }

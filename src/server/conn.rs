@@ -96,11 +96,14 @@ fn apply_socket_settings(stream: &TcpStream, settings: &crate::config::Settings)
         let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
         let sock = socket2::SockRef::from(&borrowed);
         let idle = std::time::Duration::from_secs(settings.tcp_keepalive_secs);
-        let keepalive = socket2::TcpKeepalive::new().with_time(idle).with_interval(idle / 3);
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(idle)
+            .with_interval(idle / 3);
         let _ = sock.set_tcp_keepalive(&keepalive);
     }
     if settings.timeout_secs > 0 {
-        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(settings.timeout_secs)));
+        let _ =
+            stream.set_read_timeout(Some(std::time::Duration::from_secs(settings.timeout_secs)));
     }
 }
 

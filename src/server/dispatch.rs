@@ -70,19 +70,17 @@ async fn resolve(
         return None;
     };
     let mut full_name = None;
-    if matches!(spec.run, Run::Container) {
-        if args.len() >= 2 {
-            match spec.find_subcommand(&args[1]) {
-                Some(sub) => {
-                    full_name = Some(spec);
-                    spec = sub;
-                }
-                None => {
-                    pipeline.flush(ctx).await;
-                    let upper = spec.name.to_ascii_uppercase();
-                    errors::unknown_subcommand(&mut ctx.reply(), &args[1], &upper);
-                    return None;
-                }
+    if matches!(spec.run, Run::Container) && args.len() >= 2 {
+        match spec.find_subcommand(&args[1]) {
+            Some(sub) => {
+                full_name = Some(spec);
+                spec = sub;
+            }
+            None => {
+                pipeline.flush(ctx).await;
+                let upper = spec.name.to_ascii_uppercase();
+                errors::unknown_subcommand(&mut ctx.reply(), &args[1], &upper);
+                return None;
             }
         }
     }

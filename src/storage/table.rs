@@ -420,7 +420,7 @@ mod tests {
             match rng.next() % 4 {
                 0 | 1 => {
                     let v = rng.next() as i64;
-                    let ttl = if rng.next() % 3 == 0 {
+                    let ttl = if rng.next().is_multiple_of(3) {
                         1 + rng.next() % 100
                     } else {
                         0

@@ -43,10 +43,10 @@ impl Value {
     /// A string value encoded as Redis's `tryObjectEncoding` would: integer text that
     /// round-trips becomes `int`, short text `embstr`, the rest `raw`.
     pub fn from_bytes(bytes: &[u8]) -> Value {
-        if bytes.len() <= INT_TEXT_BYTES_MAX {
-            if let Some(n) = parse_i64(bytes) {
-                return Value::Int(n);
-            }
+        if bytes.len() <= INT_TEXT_BYTES_MAX
+            && let Some(n) = parse_i64(bytes)
+        {
+            return Value::Int(n);
         }
         if bytes.len() <= EMBSTR_BYTES_MAX {
             Value::Embstr(bytes.into())
