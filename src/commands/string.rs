@@ -129,7 +129,8 @@ fn parse_set_options(ctx: &ShardCtx, args: Args, r: &mut Reply, cmd: &str) -> Op
         } else if upper("KEEPTTL") && unit_seen.is_none() && o.expiry == Expiry::None {
             o.expiry = Expiry::KeepTtl;
         } else if let (Some(unit), Some(v)) = (expire_unit(a), next) {
-            if unit_seen.is_some() || o.expiry == Expiry::KeepTtl {
+            // Redis lets one unit repeat (the last value wins) but not two units mixed.
+            if unit_seen.is_some_and(|(seen, _)| seen != unit) || o.expiry == Expiry::KeepTtl {
                 r.error(errors::SYNTAX);
                 return None;
             }
