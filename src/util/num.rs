@@ -77,7 +77,9 @@ fn parse_magnitude(digits: &[u8]) -> Option<u64> {
         if !digit.is_ascii_digit() {
             return None;
         }
-        value = value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
+        value = value
+            .checked_mul(10)?
+            .checked_add(u64::from(digit - b'0'))?;
     }
     Some(value)
 }
@@ -91,7 +93,9 @@ pub fn parse_f64(bytes: &[u8]) -> Option<f64> {
     if bytes.is_empty() {
         return None;
     }
-    with_c_string(bytes, |c_string| ffi::parse_double_strict(c_string, bytes.len()))
+    with_c_string(bytes, |c_string| {
+        ffi::parse_double_strict(c_string, bytes.len())
+    })
 }
 
 /// The bare `strtod` check Redis uses for sorted-set score ranges (`zslParseRange`,
@@ -435,7 +439,12 @@ mod tests {
             (b"abc", None),
         ];
         for (input, expected) in table {
-            assert_eq!(parse_f64_lenient(input), *expected, "{:?}", input.escape_ascii());
+            assert_eq!(
+                parse_f64_lenient(input),
+                *expected,
+                "{:?}",
+                input.escape_ascii()
+            );
         }
     }
 
@@ -469,7 +478,12 @@ mod tests {
             (b"1e", Invalid),
         ];
         for (input, expected) in table {
-            assert_eq!(long_double_kind(input), *expected, "{:?}", input.escape_ascii());
+            assert_eq!(
+                long_double_kind(input),
+                *expected,
+                "{:?}",
+                input.escape_ascii()
+            );
         }
     }
 
@@ -572,14 +586,35 @@ mod tests {
         for (current, incr, expected) in table {
             assert_eq!(incr_by_float(current, incr), Err(*expected));
         }
-        assert_eq!(NanOrInfinity.incrbyfloat_message(), "ERR increment would produce NaN or Infinity");
-        assert_eq!(CurrentNotFloat.incrbyfloat_message(), "ERR value is not a valid float");
-        assert_eq!(IncrNotFloat.incrbyfloat_message(), "ERR value is not a valid float");
-        assert_eq!(CurrentNotFloat.hincrbyfloat_message(), "ERR hash value is not a float");
-        assert_eq!(NanOrInfinity.hincrbyfloat_message(), "ERR increment would produce NaN or Infinity");
+        assert_eq!(
+            NanOrInfinity.incrbyfloat_message(),
+            "ERR increment would produce NaN or Infinity"
+        );
+        assert_eq!(
+            CurrentNotFloat.incrbyfloat_message(),
+            "ERR value is not a valid float"
+        );
+        assert_eq!(
+            IncrNotFloat.incrbyfloat_message(),
+            "ERR value is not a valid float"
+        );
+        assert_eq!(
+            CurrentNotFloat.hincrbyfloat_message(),
+            "ERR hash value is not a float"
+        );
+        assert_eq!(
+            NanOrInfinity.hincrbyfloat_message(),
+            "ERR increment would produce NaN or Infinity"
+        );
         // `HINCRBYFLOAT h f inf` / `... abc` / `... 1.5`.
-        assert_eq!(check_hincrbyfloat_increment(b"inf"), Err("ERR value is NaN or Infinity"));
-        assert_eq!(check_hincrbyfloat_increment(b"abc"), Err("ERR value is not a valid float"));
+        assert_eq!(
+            check_hincrbyfloat_increment(b"inf"),
+            Err("ERR value is NaN or Infinity")
+        );
+        assert_eq!(
+            check_hincrbyfloat_increment(b"abc"),
+            Err("ERR value is not a valid float")
+        );
         assert_eq!(check_hincrbyfloat_increment(b"1.5"), Ok(()));
     }
 
