@@ -678,3 +678,144 @@ mod tests {
         assert!(buf == b"nan" || buf == b"-nan");
     }
 }
+
+#[cfg(test)]
+mod oracle_tests {
+    use super::*;
+    use crate::util::bits::oracle::{self, Resp};
+
+    fn next(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn pick<'a>(state: &mut u64, choices: &[&'a str]) -> &'a str {
+        choices[(next(state) % choices.len() as u64) as usize]
+    }
+
+    fn digits(state: &mut u64, len_max: u64) -> String {
+        let len = 1 + next(state) % len_max;
+        (0..len)
+            .map(|_| (b'0' + (next(state) % 10) as u8) as char)
+            .collect()
+    }
+
+    /// Float-like text: mostly well-formed decimals, some hex, specials and garbage.
+    fn float_text(state: &mut u64) -> Vec<u8> {
+        match next(state) % 10 {
+            0 => pick(
+                state,
+                &[
+                    "inf", "-inf", "nan", "", " 1", "1 ", "0x1p-3", "1e", "-0", "+.5",
+                ],
+            )
+            .into(),
+            1 => (0..next(state) % 4).map(|_| next(state) as u8).collect(),
+            2 => format!(
+                "{}e{}{}",
+                digits(state, 3),
+                pick(state, &["", "-", "+"]),
+                next(state) % 400
+            )
+            .into(),
+            3 => format!("0x{:x}p{}", next(state) % 4096, next(state) % 80).into(),
+            _ => {
+                let sign = pick(state, &["", "-", "", "+"]);
+                let int = digits(state, 20);
+                let frac = digits(state, 20);
+                format!("{sign}{int}.{frac}").into()
+            }
+        }
+    }
+
+    fn error_text(reply: Resp) -> Result<Vec<u8>, String> {
+        match reply {
+            Resp::Bulk(Some(text)) => Ok(text),
+            Resp::Error(text) => Err(text),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    #[ignore = "needs a redis-server: set SHOAL_REDIS_ORACLE"]
+    fn floats_match_redis_server() {
+        let Some(mut redis) = oracle::connect() else {
+            return;
+        };
+        let seed = std::env::var("SHOAL_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(7);
+        eprintln!("seed {seed} (set SHOAL_TEST_SEED to replay)");
+        let mut state = seed;
+        redis.call(&[b"CONFIG", b"SET", b"zset-max-listpack-entries", b"0"]);
+        for round in 0..5_000 {
+            let (current, incr) = (float_text(&mut state), float_text(&mut state));
+            let context = format!(
+                "seed {seed} round {round}: {:?} {:?}",
+                current.escape_ascii().to_string(),
+                incr.escape_ascii().to_string()
+            );
+
+            redis.call(&[b"SET", b"shoal:f", &current]);
+            let expected = error_text(redis.call(&[b"INCRBYFLOAT", b"shoal:f", &incr]));
+            let got =
+                incr_by_float(&current, &incr).map_err(|e| e.incrbyfloat_message().to_string());
+            assert_eq!(got, expected, "INCRBYFLOAT {context}");
+
+            redis.call(&[b"DEL", b"shoal:z", b"shoal:h"]);
+            let zadd_flag = ["nx", "xx", "gt", "lt", "ch", "incr"]
+                .iter()
+                .any(|flag| incr.eq_ignore_ascii_case(flag.as_bytes()));
+            if zadd_flag {
+                continue; // ZADD would take it as an option, not a score
+            }
+            let added = redis.call(&[b"ZADD", b"shoal:z", &incr, b"m"]);
+            match parse_f64(&incr) {
+                Some(score) => {
+                    assert_eq!(added, Resp::Int(1), "ZADD {context}");
+                    let mut text = Vec::new();
+                    format_double(&mut text, score);
+                    assert_eq!(
+                        redis.call(&[b"ZSCORE", b"shoal:z", b"m"]),
+                        Resp::Bulk(Some(text)),
+                        "ZSCORE {context}"
+                    );
+                }
+                None => assert_eq!(
+                    added,
+                    Resp::Error(errors::NOT_FLOAT.into()),
+                    "ZADD {context}"
+                ),
+            }
+
+            let counted = redis.call(&[b"ZCOUNT", b"shoal:z", b"-inf", &incr]);
+            let bound = incr.strip_prefix(b"(").unwrap_or(&incr);
+            if parse_f64_lenient(bound).is_none() {
+                assert_eq!(
+                    counted,
+                    Resp::Error("ERR min or max is not a float".into()),
+                    "ZCOUNT {context}"
+                );
+            } else {
+                assert!(
+                    matches!(counted, Resp::Int(_)),
+                    "ZCOUNT {context}: {counted:?}"
+                );
+            }
+
+            redis.call(&[b"HSET", b"shoal:h", b"f", &current]);
+            let expected = error_text(redis.call(&[b"HINCRBYFLOAT", b"shoal:h", b"f", &incr]));
+            let got = check_hincrbyfloat_increment(&incr)
+                .and_then(|()| {
+                    incr_by_float(&current, &incr).map_err(IncrFloatError::hincrbyfloat_message)
+                })
+                .map_err(str::to_string);
+            assert_eq!(got, expected, "HINCRBYFLOAT {context}");
+        }
+        redis.call(&[b"CONFIG", b"SET", b"zset-max-listpack-entries", b"128"]);
+    }
+}
