@@ -220,7 +220,7 @@ pub fn bitcount(bytes: &[u8], start: i64, end: i64, unit: BitUnit) -> u64 {
     popcount(range) - u64::from(outside)
 }
 
-/// BITBOS's bit argument: `Ok(true)` for 1, `Ok(false)` for 0; a non-integer is
+/// BITPOS's bit argument: `Ok(true)` for 1, `Ok(false)` for 0; a non-integer is
 /// `errors::NOT_INTEGER`, any other integer [`BITPOS_BIT_ERR`].
 pub fn parse_bitpos_bit(arg: &[u8]) -> Result<bool, &'static str> {
     match parse_i64(arg) {
@@ -622,7 +622,7 @@ fn write_field(bytes: &mut [u8], offset_bits: u64, width_bits: u32, value: u64) 
     let shift = window_shift(offset_bits, width_bits);
     let mask = u128::from(u64::MAX >> (64 - width_bits)) << shift;
     let window = read_window(bytes, first) & !mask | (u128::from(value) << shift) & mask;
-    let last = (offset_bits + u64::from(width_bits) - 1) >> 3;
+    let last = offset_bits.saturating_add(u64::from(width_bits) - 1) >> 3;
     for (k, index) in (first..=last).enumerate() {
         let slot = usize::try_from(index).ok().and_then(|i| bytes.get_mut(i));
         if let Some(slot) = slot {
@@ -972,7 +972,8 @@ mod tests {
         const MIN: i64 = i64::MIN;
         const P62: i64 = 1 << 62;
         // (type, value, incr, WRAP reply, SAT reply, FAIL reply)
-        let table: &[(&str, i64, i64, i64, i64, Option<i64>)] = &[
+        type Case = (&'static str, i64, i64, i64, i64, Option<i64>);
+        let table: &[Case] = &[
             ("u8", 250, 10, 4, 255, None),
             ("u8", 5, -10, 251, 0, None),
             ("i8", 120, 10, -126, 127, None),

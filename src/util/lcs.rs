@@ -173,12 +173,11 @@ impl Table {
                 }
                 close = run.is_some();
             }
-            if close {
-                if let Some(done) = run.take() {
-                    if done.len_bytes as u64 >= min_match_len {
-                        matches.push(done);
-                    }
-                }
+            if close
+                && let Some(done) = run.take()
+                && done.len_bytes as u64 >= min_match_len
+            {
+                matches.push(done);
             }
         }
         Lcs { text, matches }
@@ -205,7 +204,14 @@ mod tests {
     /// `LCS a b IDX MINMATCHLEN 2 WITHMATCHLEN` on Redis 7.0.15.
     #[test]
     fn lcs_matches_redis() {
-        let table: &[(&str, &str, &str, &[Range], &[Range])] = &[
+        type Case = (
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static [Range],
+            &'static [Range],
+        );
+        let table: &[Case] = &[
             (
                 "ohmytext",
                 "mynewtext",
