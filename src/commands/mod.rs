@@ -9,6 +9,7 @@
 //! several shards, `Conn` runs on the connection's thread without touching a shard, and
 //! `Coord` is an async coordinator (fan-out, cross-shard transactions).
 
+pub mod bitmap;
 pub mod connection;
 pub mod context;
 pub mod keyspace;
@@ -207,6 +208,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     keyspace::COMMANDS,
     string::COMMANDS,
+    bitmap::COMMANDS,
 ];
 
 /// Name lookup, built once.

@@ -376,7 +376,7 @@ fn incrbyfloat(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         },
     };
     match crate::util::num::incr_by_float(&current, &args[2]) {
-        Err(e) => r.error(e.message()),
+        Err(e) => r.error(e.incrbyfloat_message()),
         Ok(text) => {
             match ctx.lookup_write(key) {
                 Some(e) => e.value = Value::from_text(&text),

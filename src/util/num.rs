@@ -819,32 +819,3 @@ mod oracle_tests {
         redis.call(&[b"CONFIG", b"SET", b"zset-max-listpack-entries", b"128"]);
     }
 }
-
-/// Why INCRBYFLOAT failed.
-#[derive(Debug, PartialEq, Eq)]
-pub enum IncrFloatError {
-    NotAFloat,
-    NanOrInfinity,
-}
-
-impl IncrFloatError {
-    pub fn message(&self) -> &'static str {
-        match self {
-            IncrFloatError::NotAFloat => crate::errors::NOT_FLOAT,
-            IncrFloatError::NanOrInfinity => crate::errors::NAN_OR_INFINITY,
-        }
-    }
-}
-
-/// INCRBYFLOAT: `current + incr` formatted as Redis does.
-pub fn incr_by_float(current: &[u8], incr: &[u8]) -> Result<Vec<u8>, IncrFloatError> {
-    let a = parse_f64(current).ok_or(IncrFloatError::NotAFloat)?;
-    let b = parse_f64(incr).ok_or(IncrFloatError::NotAFloat)?;
-    let sum = a + b;
-    if !sum.is_finite() {
-        return Err(IncrFloatError::NanOrInfinity);
-    }
-    let mut out = Vec::new();
-    format_incrbyfloat(&mut out, sum);
-    Ok(out)
-}
