@@ -38,7 +38,12 @@ fn read_bytes(ctx: &mut ShardCtx, key: &[u8], r: &mut Reply) -> Result<Option<Ve
 }
 
 /// Runs `f` on the raw buffer of a string key, creating an empty one when missing.
-fn with_raw<R>(ctx: &mut ShardCtx, key: &[u8], r: &mut Reply, f: impl FnOnce(&mut Vec<u8>) -> R) -> Result<R, ()> {
+fn with_raw<R>(
+    ctx: &mut ShardCtx,
+    key: &[u8],
+    r: &mut Reply,
+    f: impl FnOnce(&mut Vec<u8>) -> R,
+) -> Result<R, ()> {
     if ctx.lookup_write(key).is_none() {
         ctx.set_value(key, Value::Raw(Vec::new()), 0, false);
     }
@@ -54,7 +59,10 @@ fn with_raw<R>(ctx: &mut ShardCtx, key: &[u8], r: &mut Reply, f: impl FnOnce(&mu
 
 /// Drops a key that a write left empty because it failed before writing anything.
 fn drop_if_empty(ctx: &mut ShardCtx, key: &[u8]) {
-    if ctx.lookup_write(key).is_some_and(|e| e.value.string_len() == Some(0)) {
+    if ctx
+        .lookup_write(key)
+        .is_some_and(|e| e.value.string_len() == Some(0))
+    {
         ctx.remove(key);
     }
 }
@@ -69,7 +77,9 @@ fn setbit(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let Some(offset) = bits::parse_bit_offset(&args[2], None, proto_max(ctx)) else {
         return r.error(errors::BIT_OFFSET);
     };
-    let Some(on) = bits::parse_bit_value(&args[3]) else { return r.error(errors::BIT_VALUE) };
+    let Some(on) = bits::parse_bit_value(&args[3]) else {
+        return r.error(errors::BIT_VALUE);
+    };
     let key = &args[1];
     if ctx.lookup_write(key).is_some_and(|e| !e.value.is_string()) {
         return r.error(errors::WRONGTYPE);
@@ -96,7 +106,9 @@ fn getbit(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 // ---- BITCOUNT / BITPOS ------------------------------------------------------------------
 
 fn bitcount(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
-    let Ok(bytes) = read_bytes(ctx, &args[1], r) else { return };
+    let Ok(bytes) = read_bytes(ctx, &args[1], r) else {
+        return;
+    };
     let Some(bytes) = bytes else { return r.int(0) };
     match args.len() {
         2 => r.int(bits::popcount(&bytes) as i64),
@@ -123,8 +135,12 @@ fn bitpos(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         Ok(b) => b,
         Err(e) => return r.error(e),
     };
-    let Ok(bytes) = read_bytes(ctx, &args[1], r) else { return };
-    let Some(bytes) = bytes else { return r.int(if bit { -1 } else { 0 }) };
+    let Ok(bytes) = read_bytes(ctx, &args[1], r) else {
+        return;
+    };
+    let Some(bytes) = bytes else {
+        return r.int(if bit { -1 } else { 0 });
+    };
     if args.len() > 6 {
         return r.error(errors::SYNTAX);
     }
@@ -169,7 +185,12 @@ struct FieldStep {
 }
 
 /// Parses BITFIELD's operations in Redis's order; replies the first error.
-fn parse_bitfield(args: Args, r: &mut Reply, read_only_cmd: bool, proto_max: u64) -> Option<Vec<FieldStep>> {
+fn parse_bitfield(
+    args: Args,
+    r: &mut Reply,
+    read_only_cmd: bool,
+    proto_max: u64,
+) -> Option<Vec<FieldStep>> {
     let mut steps = Vec::new();
     let mut overflow = Overflow::Wrap;
     let mut j = 2;
@@ -205,7 +226,8 @@ fn parse_bitfield(args: Args, r: &mut Reply, read_only_cmd: bool, proto_max: u64
             r.error(bits::BITFIELD_TYPE_ERR);
             return None;
         };
-        let Some(offset) = bits::parse_bit_offset(&args[j + 2], Some(ty.width_bits()), proto_max) else {
+        let Some(offset) = bits::parse_bit_offset(&args[j + 2], Some(ty.width_bits()), proto_max)
+        else {
             r.error(errors::BIT_OFFSET);
             return None;
         };
@@ -216,20 +238,33 @@ fn parse_bitfield(args: Args, r: &mut Reply, read_only_cmd: bool, proto_max: u64
                 r.error(errors::NOT_INTEGER);
                 return None;
             };
-            if op_kind == 1 { FieldOp::Set(v) } else { FieldOp::IncrBy(v) }
+            if op_kind == 1 {
+                FieldOp::Set(v)
+            } else {
+                FieldOp::IncrBy(v)
+            }
         };
-        steps.push(FieldStep { op, ty, offset, overflow });
+        steps.push(FieldStep {
+            op,
+            ty,
+            offset,
+            overflow,
+        });
         j += if op_kind == 0 { 3 } else { 4 };
     }
     Some(steps)
 }
 
 fn bitfield_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, read_only_cmd: bool) {
-    let Some(steps) = parse_bitfield(args, r, read_only_cmd, proto_max(ctx)) else { return };
+    let Some(steps) = parse_bitfield(args, r, read_only_cmd, proto_max(ctx)) else {
+        return;
+    };
     let key = &args[1];
     let writes = steps.iter().any(|s| !matches!(s.op, FieldOp::Get));
     if !writes {
-        let Ok(bytes) = read_bytes(ctx, key, r) else { return };
+        let Ok(bytes) = read_bytes(ctx, key, r) else {
+            return;
+        };
         let bytes = bytes.unwrap_or_default();
         r.array(steps.len());
         for s in &steps {
@@ -244,7 +279,10 @@ fn bitfield_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, read_only_cmd
     let result = with_raw(ctx, key, r, |buf| {
         for s in &steps {
             let res = match s.op {
-                FieldOp::Get => Ok(bits::BitfieldWrite { reply: Some(bits::bitfield_get(buf, s.offset, s.ty)), changed: false }),
+                FieldOp::Get => Ok(bits::BitfieldWrite {
+                    reply: Some(bits::bitfield_get(buf, s.offset, s.ty)),
+                    changed: false,
+                }),
                 FieldOp::Set(v) => bits::bitfield_set(buf, s.offset, s.ty, v, s.overflow),
                 FieldOp::IncrBy(v) => bits::bitfield_incrby(buf, s.offset, s.ty, v, s.overflow),
             };
@@ -308,7 +346,9 @@ fn bitop_store(ctx: &mut ShardCtx, dest: &[u8], result: Vec<u8>, r: &mut Reply) 
 }
 
 fn bitop(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
-    let Some(op) = bitop_parse(args, r) else { return };
+    let Some(op) = bitop_parse(args, r) else {
+        return;
+    };
     let mut sources = Vec::with_capacity(args.len() - 3);
     for key in args.skip(3) {
         match read_bytes(ctx, key, r) {
@@ -371,7 +411,16 @@ async fn read_sources<'a>(
     for p in &parts {
         let keys = p.args.clone();
         let cell = tx
-            .send_hop(p.shard, false, move |s| read_part(&mut ShardCtx { shard: s, db, now_ms: now_ms() }, &keys))
+            .send_hop(p.shard, false, move |s| {
+                read_part(
+                    &mut ShardCtx {
+                        shard: s,
+                        db,
+                        now_ms: now_ms(),
+                    },
+                    &keys,
+                )
+            })
             .await;
         cells.push(cell);
     }
@@ -391,9 +440,12 @@ async fn read_sources<'a>(
 fn bitop_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
     Box::pin(async move {
         let all = args.as_args();
-        let Some(op) = bitop_parse(all, &mut ctx.reply()) else { return };
+        let Some(op) = bitop_parse(all, &mut ctx.reply()) else {
+            return;
+        };
         let dest = all[2].to_vec();
-        let (mut tx, values, wrong_type) = read_sources(ctx, args.slice(3, all.len()), Some(&dest)).await;
+        let (mut tx, values, wrong_type) =
+            read_sources(ctx, args.slice(3, all.len()), Some(&dest)).await;
         if wrong_type {
             tx.conclude().await;
             return ctx.reply().error(errors::WRONGTYPE);
@@ -405,8 +457,17 @@ fn bitop_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> 
         let shard = ctx.shard_of(&dest);
         tx.hop(shard, true, move |s| {
             let mut sink = Vec::new();
-            let mut sctx = ShardCtx { shard: s, db, now_ms: now_ms() };
-            bitop_store(&mut sctx, &dest, result, &mut Reply::new(&mut sink, Default::default()));
+            let mut sctx = ShardCtx {
+                shard: s,
+                db,
+                now_ms: now_ms(),
+            };
+            bitop_store(
+                &mut sctx,
+                &dest,
+                result,
+                &mut Reply::new(&mut sink, Default::default()),
+            );
         })
         .await;
         tx.conclude().await;
@@ -424,7 +485,12 @@ struct LcsOptions {
 }
 
 fn lcs_options(args: Args, r: &mut Reply) -> Option<LcsOptions> {
-    let mut o = LcsOptions { len: false, idx: false, min_match_len: 0, with_match_len: false };
+    let mut o = LcsOptions {
+        len: false,
+        idx: false,
+        min_match_len: 0,
+        with_match_len: false,
+    };
     let mut j = 3;
     while j < args.len() {
         let a = &args[j];
@@ -496,7 +562,9 @@ fn lcs_cmd(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
             Err(()) => return r.error(lcs::LCS_WRONG_TYPE_ERR),
         }
     }
-    let Some(o) = lcs_options(args, r) else { return };
+    let Some(o) = lcs_options(args, r) else {
+        return;
+    };
     lcs_reply(&values[0], &values[1], &o, proto_max(ctx), r);
 }
 
@@ -509,7 +577,9 @@ fn lcs_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
         }
         let proto_max = ctx.settings.proto_max_bulk_len_bytes;
         let mut r = ctx.reply();
-        let Some(o) = lcs_options(args.as_args(), &mut r) else { return };
+        let Some(o) = lcs_options(args.as_args(), &mut r) else {
+            return;
+        };
         let a = values[0].as_deref().unwrap_or(b"");
         let b = values[1].as_deref().unwrap_or(b"");
         lcs_reply(a, b, &o, proto_max, &mut r);
@@ -518,15 +588,111 @@ fn lcs_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
 
 // ---- table ----------------------------------------------------------------------------
 
-const BITMAP: CommandSpec = CommandSpec { group: "bitmap", since: "2.2.0", acl: acl::BITMAP, ..BASE };
+const BITMAP: CommandSpec = CommandSpec {
+    group: "bitmap",
+    since: "2.2.0",
+    acl: acl::BITMAP,
+    ..BASE
+};
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "setbit", arity: 4, flags: flags::WRITE | flags::DENYOOM, acl: acl::BITMAP | acl::WRITE | acl::SLOW, keys: keys(1, 1, 1), summary: "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.", run: Run::Shard(setbit), ..BITMAP },
-    CommandSpec { name: "getbit", arity: 3, flags: flags::READONLY | flags::FAST, acl: acl::BITMAP | acl::READ | acl::FAST, keys: keys(1, 1, 1), summary: "Returns a bit value by offset.", run: Run::Shard(getbit), ..BITMAP },
-    CommandSpec { name: "bitcount", arity: -2, flags: flags::READONLY, acl: acl::BITMAP | acl::READ | acl::SLOW, keys: keys(1, 1, 1), since: "2.6.0", summary: "Counts the number of set bits (population counting) in a string.", complexity: "O(N)", run: Run::Shard(bitcount), ..BITMAP },
-    CommandSpec { name: "bitpos", arity: -3, flags: flags::READONLY, acl: acl::BITMAP | acl::READ | acl::SLOW, keys: keys(1, 1, 1), since: "2.8.7", summary: "Finds the first set (1) or clear (0) bit in a string.", complexity: "O(N)", run: Run::Shard(bitpos), ..BITMAP },
-    CommandSpec { name: "bitop", arity: -4, flags: flags::WRITE | flags::DENYOOM, acl: acl::BITMAP | acl::WRITE | acl::SLOW, keys: keys(2, -1, 1), since: "2.6.0", summary: "Performs bitwise operations on multiple strings, and stores the result.", complexity: "O(N)", run: Run::MultiKey { single: bitop, spread: bitop_spread }, ..BITMAP },
-    CommandSpec { name: "bitfield", arity: -2, flags: flags::WRITE | flags::DENYOOM, acl: acl::BITMAP | acl::WRITE | acl::SLOW, keys: keys(1, 1, 1), since: "3.2.0", summary: "Performs arbitrary bitfield integer operations on strings.", complexity: "O(1) for each subcommand specified", run: Run::Shard(bitfield), ..BITMAP },
-    CommandSpec { name: "bitfield_ro", arity: -2, flags: flags::READONLY | flags::FAST, acl: acl::BITMAP | acl::READ | acl::FAST, keys: keys(1, 1, 1), since: "6.0.0", summary: "Performs arbitrary read-only bitfield integer operations on strings.", complexity: "O(1) for each subcommand specified", run: Run::Shard(bitfield_ro), ..BITMAP },
-    CommandSpec { name: "lcs", arity: -3, flags: flags::READONLY, acl: acl::STRING | acl::READ | acl::SLOW, keys: keys(1, 2, 1), group: "string", since: "7.0.0", summary: "Finds the longest common substring.", complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively", run: Run::MultiKey { single: lcs_cmd, spread: lcs_spread }, ..BITMAP },
+    CommandSpec {
+        name: "setbit",
+        arity: 4,
+        flags: flags::WRITE | flags::DENYOOM,
+        acl: acl::BITMAP | acl::WRITE | acl::SLOW,
+        keys: keys(1, 1, 1),
+        summary: "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.",
+        run: Run::Shard(setbit),
+        ..BITMAP
+    },
+    CommandSpec {
+        name: "getbit",
+        arity: 3,
+        flags: flags::READONLY | flags::FAST,
+        acl: acl::BITMAP | acl::READ | acl::FAST,
+        keys: keys(1, 1, 1),
+        summary: "Returns a bit value by offset.",
+        run: Run::Shard(getbit),
+        ..BITMAP
+    },
+    CommandSpec {
+        name: "bitcount",
+        arity: -2,
+        flags: flags::READONLY,
+        acl: acl::BITMAP | acl::READ | acl::SLOW,
+        keys: keys(1, 1, 1),
+        since: "2.6.0",
+        summary: "Counts the number of set bits (population counting) in a string.",
+        complexity: "O(N)",
+        run: Run::Shard(bitcount),
+        ..BITMAP
+    },
+    CommandSpec {
+        name: "bitpos",
+        arity: -3,
+        flags: flags::READONLY,
+        acl: acl::BITMAP | acl::READ | acl::SLOW,
+        keys: keys(1, 1, 1),
+        since: "2.8.7",
+        summary: "Finds the first set (1) or clear (0) bit in a string.",
+        complexity: "O(N)",
+        run: Run::Shard(bitpos),
+        ..BITMAP
+    },
+    CommandSpec {
+        name: "bitop",
+        arity: -4,
+        flags: flags::WRITE | flags::DENYOOM,
+        acl: acl::BITMAP | acl::WRITE | acl::SLOW,
+        keys: keys(2, -1, 1),
+        since: "2.6.0",
+        summary: "Performs bitwise operations on multiple strings, and stores the result.",
+        complexity: "O(N)",
+        run: Run::MultiKey {
+            single: bitop,
+            spread: bitop_spread,
+        },
+        ..BITMAP
+    },
+    CommandSpec {
+        name: "bitfield",
+        arity: -2,
+        flags: flags::WRITE | flags::DENYOOM,
+        acl: acl::BITMAP | acl::WRITE | acl::SLOW,
+        keys: keys(1, 1, 1),
+        since: "3.2.0",
+        summary: "Performs arbitrary bitfield integer operations on strings.",
+        complexity: "O(1) for each subcommand specified",
+        run: Run::Shard(bitfield),
+        ..BITMAP
+    },
+    CommandSpec {
+        name: "bitfield_ro",
+        arity: -2,
+        flags: flags::READONLY | flags::FAST,
+        acl: acl::BITMAP | acl::READ | acl::FAST,
+        keys: keys(1, 1, 1),
+        since: "6.0.0",
+        summary: "Performs arbitrary read-only bitfield integer operations on strings.",
+        complexity: "O(1) for each subcommand specified",
+        run: Run::Shard(bitfield_ro),
+        ..BITMAP
+    },
+    CommandSpec {
+        name: "lcs",
+        arity: -3,
+        flags: flags::READONLY,
+        acl: acl::STRING | acl::READ | acl::SLOW,
+        keys: keys(1, 2, 1),
+        group: "string",
+        since: "7.0.0",
+        summary: "Finds the longest common substring.",
+        complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+        run: Run::MultiKey {
+            single: lcs_cmd,
+            spread: lcs_spread,
+        },
+        ..BITMAP
+    },
 ];

@@ -15,22 +15,34 @@ pub struct CommandCounters {
 }
 
 thread_local! {
-    static COUNTERS: RefCell<HashMap<&'static str, CommandCounters>> = RefCell::new(HashMap::new());
+    /// Keyed by the address of the command's static name: hashing a pointer is cheaper
+    /// than hashing the text on every command.
+    static COUNTERS: RefCell<HashMap<usize, (&'static str, CommandCounters)>> = RefCell::new(HashMap::new());
+}
+
+fn with_counters(name: &'static str, f: impl FnOnce(&mut CommandCounters)) {
+    COUNTERS.with(|c| {
+        f(&mut c
+            .borrow_mut()
+            .entry(name.as_ptr() as usize)
+            .or_insert((name, CommandCounters::default()))
+            .1)
+    });
 }
 
 /// A command passed the gate (`name` is `get` or `config|get`).
 pub fn record_call(name: &'static str) {
-    COUNTERS.with(|c| c.borrow_mut().entry(name).or_default().calls += 1);
+    with_counters(name, |c| c.calls += 1);
 }
 
 /// The gate refused a known command (arity, auth).
 pub fn record_rejected(name: &'static str) {
-    COUNTERS.with(|c| c.borrow_mut().entry(name).or_default().rejected_calls += 1);
+    with_counters(name, |c| c.rejected_calls += 1);
 }
 
 /// This thread's counters (called on each thread by a fan-out, then summed).
 pub fn snapshot() -> Vec<(&'static str, CommandCounters)> {
-    COUNTERS.with(|c| c.borrow().iter().map(|(k, v)| (*k, *v)).collect())
+    COUNTERS.with(|c| c.borrow().values().copied().collect())
 }
 
 pub fn reset() {

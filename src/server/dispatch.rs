@@ -34,6 +34,9 @@ pub struct Pipeline {
     pending: usize,
     /// Owned copy of arguments for coordinators.
     scratch: ArgsBuf,
+    /// Reused by `flush`: batches in flight, and per shard the next reply to copy.
+    in_flight: Vec<(usize, Arc<OneShot<Box<Batch>>>)>,
+    next_reply: Vec<usize>,
 }
 
 pub async fn dispatch(ctx: &mut ConnCtx, args: Args<'_>, pipeline: &mut Pipeline) {
@@ -224,7 +227,7 @@ impl Pipeline {
         if self.pending == 0 {
             return;
         }
-        let mut cells: Vec<(usize, Arc<OneShot<Box<Batch>>>)> = Vec::new();
+        let mut cells = std::mem::take(&mut self.in_flight);
         for shard in 0..self.batches.len() {
             if self.batches[shard].as_ref().is_some_and(|b| b.is_empty()) {
                 continue;
@@ -235,10 +238,13 @@ impl Pipeline {
             ctx.shards.deliver(shard, ShardMsg::Batch(batch)).await;
             cells.push((shard, cell));
         }
-        for (shard, cell) in cells {
+        for (shard, cell) in cells.drain(..) {
             self.batches[shard] = Some(cell.wait().await);
         }
-        let mut next_cmd = vec![0usize; self.batches.len()];
+        self.in_flight = cells;
+        let next_cmd = &mut self.next_reply;
+        next_cmd.clear();
+        next_cmd.resize(self.batches.len(), 0);
         for &(shard, count) in &self.order {
             let shard = shard as usize;
             let batch = self.batches[shard].as_ref().expect("batch came back");
