@@ -54,12 +54,20 @@ fn main() {
     );
     let server = match shoal::server::start(config) {
         Ok(s) => s,
-        Err(e) => {
-            tracing::error!(
-                "Failed listening on port {} (tcp), aborting: {e}",
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            let host = settings.bind.first().map_or("127.0.0.1", String::as_str);
+            tracing::warn!(
+                "Could not create server TCP listening socket {host}:{}: bind: {e}",
                 settings.port
             );
-            eprintln!("Failed to start shoal on port {}: {e}", settings.port);
+            tracing::error!(
+                "Failed listening on port {} (tcp), aborting.",
+                settings.port
+            );
+            std::process::exit(1);
+        }
+        Err(e) => {
+            tracing::error!("Failed to start: {e}");
             std::process::exit(1);
         }
     };
@@ -70,30 +78,38 @@ fn main() {
 }
 
 fn init_logging(settings: &shoal::config::Settings) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let level = match settings.loglevel.as_str() {
-        "debug" => tracing::Level::DEBUG,
-        "verbose" => tracing::Level::DEBUG,
+        "debug" | "verbose" => tracing::Level::DEBUG,
         "warning" => tracing::Level::WARN,
         "nothing" => tracing::Level::ERROR,
         _ => tracing::Level::INFO,
     };
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
+    // glommio warns when it skips registering io buffers under a small memlock limit; it
+    // works on without them, so only its errors are worth a user's attention.
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("glommio", tracing::Level::ERROR)
+        .with_default(level);
+    let registry = tracing_subscriber::registry().with(filter);
+    let layer = tracing_subscriber::fmt::layer()
         .with_target(false)
         .with_ansi(false);
     if settings.logfile.is_empty() {
-        builder.with_writer(std::io::stdout).init();
-    } else {
-        match std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&settings.logfile)
-        {
-            Ok(file) => builder.with_writer(std::sync::Mutex::new(file)).init(),
-            Err(e) => {
-                eprintln!("Can't open the log file: {e}");
-                std::process::exit(1);
-            }
+        registry.with(layer.with_writer(std::io::stdout)).init();
+        return;
+    }
+    match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&settings.logfile)
+    {
+        Ok(file) => registry
+            .with(layer.with_writer(std::sync::Mutex::new(file)))
+            .init(),
+        Err(e) => {
+            eprintln!("Can't open the log file: {e}");
+            std::process::exit(1);
         }
     }
 }

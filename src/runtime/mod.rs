@@ -24,8 +24,10 @@ pub struct ThreadHandle {
 }
 
 impl ThreadHandle {
-    pub fn join(self) {
-        let _ = self.inner.join();
+    /// Waits for the thread; an executor that could not even start (io_uring refused,
+    /// locked memory exhausted) reports why, with advice.
+    pub fn join(self) -> io::Result<()> {
+        self.inner.join().map_err(explain_start_error)
     }
 }
 

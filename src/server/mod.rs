@@ -41,7 +41,9 @@ impl ServerHandle {
     /// Blocks until every thread ended (after SHUTDOWN).
     pub fn wait(self) {
         for t in self.threads {
-            t.join();
+            if let Err(e) = t.join() {
+                tracing::error!("executor thread failed: {e}");
+            }
         }
     }
 }
@@ -102,7 +104,7 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
         .store(addr.port() as usize, Ordering::Relaxed);
     let mesh: Arc<Mesh<ShardMsg>> = Mesh::new(shards_count, MAILBOX_MESSAGES_MAX);
     let settings = Arc::new(settings);
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<(usize, io::Result<()>)>();
     let listener = Arc::new(Mutex::new(listener));
     let mut threads = Vec::with_capacity(shards_count);
     for index in 0..shards_count {
@@ -128,23 +130,24 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
             };
             match tcp {
                 Ok(tcp) => {
-                    let _ = ready.send(Ok(()));
+                    let _ = ready.send((index, Ok(())));
                     drop(ready);
                     thread_main(set, state, tcp).await;
                 }
                 Err(e) => {
-                    let _ = ready.send(Err(e));
+                    let _ = ready.send((index, Err(e)));
                 }
             }
         })?;
         threads.push(handle);
     }
     drop(ready_tx);
+    let mut ready = vec![false; shards_count];
     for _ in 0..shards_count {
         match ready_rx.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(io::Error::other("an executor thread died during startup")),
+            Ok((index, Ok(()))) => ready[index] = true,
+            Ok((_, Err(e))) => return Err(e),
+            Err(_) => return Err(startup_failure(threads, &ready)),
         }
     }
     Ok(ServerHandle {
@@ -152,6 +155,19 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
         state,
         threads,
     })
+}
+
+/// An executor died before reporting ready: its join error says why (io_uring refused,
+/// locked memory exhausted). The others are blocked in accept and are left to exit with
+/// the process.
+fn startup_failure(threads: Vec<runtime::ThreadHandle>, ready: &[bool]) -> io::Error {
+    for (t, _) in threads.into_iter().zip(ready).filter(|(_, r)| !**r) {
+        // Every sender is gone, so a thread that never reported ready has exited.
+        if let Err(e) = t.join() {
+            return e;
+        }
+    }
+    io::Error::other("an executor thread died during startup")
 }
 
 /// Everything one thread runs: the shard's inbox, active expiry, and accepting.
