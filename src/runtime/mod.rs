@@ -1,1 +1,3 @@
-//! (to be written)
+//! The thin layer over glommio: executors, spawn, TCP, timers and cross-thread mailboxes.
+
+pub mod mailbox;
