@@ -783,6 +783,86 @@ mod tests {
         run_executors(20, vec![sender, receiver]);
     }
 
+    /// Unparks a std thread; lets a plain thread drive [`Endpoint::recv`] by hand.
+    struct ThreadWaker {
+        thread: std::thread::Thread,
+        woken: AtomicBool,
+    }
+
+    impl Wake for ThreadWaker {
+        fn wake(self: Arc<Self>) {
+            self.woken.store(true, Ordering::SeqCst);
+            self.thread.unpark();
+        }
+    }
+
+    /// Aims replies right at the receiver's park window, where a lost wake-up would be born:
+    /// the echo thread never parks (it polls with try_recv, fine for a bounded test), so each
+    /// reply lands a few hundred nanoseconds after the ping, while the pinger, after a random
+    /// delay of the same order, scans, parks and re-scans. With one message in flight, a
+    /// single lost wake-up leaves the pinger parked forever, caught here by a deadline.
+    #[test]
+    fn park_protocol_race_with_threads() {
+        const ROUNDS: u32 = 100_000;
+        const TIME_LIMIT_SECS: u64 = 3;
+        const WAKE_DEADLINE_SECS: u64 = 2;
+        const STOP: u32 = u32::MAX;
+        let mesh = Mesh::<u32>::new(2, 4);
+        let (pinger, echo) = (mesh.endpoint(0), mesh.endpoint(1));
+        let echo_thread = std::thread::spawn(move || {
+            loop {
+                match echo.try_recv() {
+                    Some(STOP) => break,
+                    Some(msg) => echo.try_send(0, msg).expect("room for the echo"),
+                    None => std::hint::spin_loop(),
+                }
+            }
+        });
+        let waker = Arc::new(ThreadWaker {
+            thread: std::thread::current(),
+            woken: AtomicBool::new(false),
+        });
+        let task_waker = Waker::from(Arc::clone(&waker));
+        let mut cx = Context::from_waker(&task_waker);
+        let mut rng = Rng(0x5eed);
+        let started = std::time::Instant::now();
+        let mut parks = 0u32;
+        for round in 0..ROUNDS {
+            pinger.try_send(1, round).unwrap();
+            for _ in 0..rng.below(200) {
+                std::hint::spin_loop();
+            }
+            let mut recv = Box::pin(pinger.recv());
+            loop {
+                match recv.as_mut().poll(&mut cx) {
+                    Poll::Ready(msg) => {
+                        assert_eq!(msg, round);
+                        break;
+                    }
+                    Poll::Pending => {
+                        parks += 1;
+                        let deadline =
+                            std::time::Instant::now() + Duration::from_secs(WAKE_DEADLINE_SECS);
+                        while !waker.woken.swap(false, Ordering::SeqCst) {
+                            let now = std::time::Instant::now();
+                            assert!(now < deadline, "lost wake-up in round {round}");
+                            std::thread::park_timeout(deadline - now);
+                        }
+                    }
+                }
+            }
+            if started.elapsed() > Duration::from_secs(TIME_LIMIT_SECS) {
+                break;
+            }
+        }
+        pinger.try_send(1, STOP).unwrap();
+        echo_thread.join().unwrap();
+        assert!(
+            parks > 0,
+            "the pinger never parked: the test exercised nothing"
+        );
+    }
+
     /// Two executors ping-ponging: strict one-message round trips (every receive parks, the
     /// worst case for lost wake-ups) mixed with random bursts and random pauses.
     #[test]
