@@ -975,8 +975,8 @@ mod tests {
                             glommio::timer::sleep(pause).await;
                         }
                     }
-                    for from in 0..THREADS {
-                        assert_eq!(next[from], planned(from, thread));
+                    for (from, &count) in next.iter().enumerate() {
+                        assert_eq!(count, planned(from, thread));
                     }
                     producer.await;
                     assert_eq!(endpoint.try_recv(), None, "nothing beyond the plan");
