@@ -392,7 +392,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs a redis-server: set SHOAL_REDIS_ORACLE"]
+    #[ignore = "needs a redis-server: set SHOAL_REDIS_ORACLE (scripts/test does)"]
     fn lcs_matches_redis_server() {
         let Some(mut redis) = oracle::connect() else {
             return;

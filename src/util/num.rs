@@ -740,7 +740,7 @@ mod oracle_tests {
     }
 
     #[test]
-    #[ignore = "needs a redis-server: set SHOAL_REDIS_ORACLE"]
+    #[ignore = "needs a redis-server: set SHOAL_REDIS_ORACLE (scripts/test does)"]
     fn floats_match_redis_server() {
         let Some(mut redis) = oracle::connect() else {
             return;
