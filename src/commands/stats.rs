@@ -38,7 +38,9 @@ pub fn reset() {
 }
 
 /// Sums per-thread snapshots by command name, sorted by name.
-pub fn merge(parts: Vec<Vec<(&'static str, CommandCounters)>>) -> Vec<(&'static str, CommandCounters)> {
+pub fn merge(
+    parts: Vec<Vec<(&'static str, CommandCounters)>>,
+) -> Vec<(&'static str, CommandCounters)> {
     let mut total: HashMap<&'static str, CommandCounters> = HashMap::new();
     for part in parts {
         for (name, c) in part {
