@@ -308,8 +308,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::WRITE,
         acl: acl::KEYSPACE | acl::WRITE | acl::SLOW,
         keys: keys(1, -1, 1),
-        summary: "Deletes one or more keys.",
-        complexity: "O(N) where N is the number of keys that will be removed.",
+        summary: "Delete a key",
+        complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
         run: Run::MultiKey {
             single: del,
             spread: del_spread,
@@ -323,8 +323,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::WRITE | acl::FAST,
         keys: keys(1, -1, 1),
         since: "4.0.0",
-        summary: "Asynchronously deletes one or more keys.",
-        complexity: "O(1) for each key removed regardless of its size.",
+        summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
+        complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
         run: Run::MultiKey {
             single: del,
             spread: del_spread,
@@ -337,7 +337,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: RO_FAST,
         acl: acl::KEYSPACE | acl::READ | acl::FAST,
         keys: keys(1, -1, 1),
-        summary: "Determines whether one or more keys exist.",
+        summary: "Determine if a key exists",
         complexity: "O(N) where N is the number of keys to check.",
         run: Run::MultiKey {
             single: exists,
@@ -352,7 +352,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::READ | acl::FAST,
         keys: keys(1, -1, 1),
         since: "3.2.1",
-        summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+        summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
         complexity: "O(N) where N is the number of keys that will be touched.",
         run: Run::MultiKey {
             single: touch,
@@ -366,7 +366,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: RO_FAST,
         acl: acl::KEYSPACE | acl::READ | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Determines the type of value stored at a key.",
+        summary: "Determine the type stored at key",
         run: Run::Shard(type_),
         ..KS
     },
@@ -376,7 +376,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: RO_FAST,
         acl: acl::KEYSPACE | acl::READ | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Returns the expiration time in seconds of a key.",
+        summary: "Get the time to live for a key in seconds",
         run: Run::Shard(ttl),
         ..KS
     },
@@ -387,7 +387,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::READ | acl::FAST,
         keys: keys(1, 1, 1),
         since: "2.6.0",
-        summary: "Returns the expiration time in milliseconds of a key.",
+        summary: "Get the time to live for a key in milliseconds",
         run: Run::Shard(pttl),
         ..KS
     },
@@ -398,7 +398,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::READ | acl::FAST,
         keys: keys(1, 1, 1),
         since: "7.0.0",
-        summary: "Returns the expiration time of a key as a Unix timestamp.",
+        summary: "Get the expiration Unix timestamp for a key",
         run: Run::Shard(expiretime),
         ..KS
     },
@@ -409,7 +409,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::READ | acl::FAST,
         keys: keys(1, 1, 1),
         since: "7.0.0",
-        summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.",
+        summary: "Get the expiration Unix timestamp for a key in milliseconds",
         run: Run::Shard(pexpiretime),
         ..KS
     },
@@ -419,7 +419,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: W_FAST,
         acl: acl::KEYSPACE | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Sets the expiration time of a key in seconds.",
+        summary: "Set a key's time to live in seconds",
         run: Run::Shard(expire),
         ..KS
     },
@@ -430,7 +430,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
         since: "2.6.0",
-        summary: "Sets the expiration time of a key in milliseconds.",
+        summary: "Set a key's time to live in milliseconds",
         run: Run::Shard(pexpire),
         ..KS
     },
@@ -441,7 +441,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
         since: "1.2.0",
-        summary: "Sets the expiration time of a key to a Unix timestamp.",
+        summary: "Set the expiration for a key as a UNIX timestamp",
         run: Run::Shard(expireat),
         ..KS
     },
@@ -452,7 +452,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
         since: "2.6.0",
-        summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+        summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
         run: Run::Shard(pexpireat),
         ..KS
     },
@@ -463,7 +463,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
         since: "2.2.0",
-        summary: "Removes the expiration time of a key.",
+        summary: "Remove the expiration from a key",
         run: Run::Shard(persist),
         ..KS
     },

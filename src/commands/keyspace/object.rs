@@ -136,28 +136,28 @@ pub const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "encoding",
         since: "2.2.3",
-        summary: "Returns the internal encoding of a Redis object.",
+        summary: "Inspect the internal encoding of a Redis object",
         run: Run::Shard(encoding),
         ..SUB
     },
     CommandSpec {
         name: "freq",
         since: "4.0.0",
-        summary: "Returns the logarithmic access frequency counter of a Redis object.",
+        summary: "Get the logarithmic access frequency counter of a Redis object",
         run: Run::Shard(freq),
         ..SUB
     },
     CommandSpec {
         name: "idletime",
         since: "2.2.3",
-        summary: "Returns the time since the last access to a Redis object.",
+        summary: "Get the time since a Redis object was last accessed",
         run: Run::Shard(idletime),
         ..SUB
     },
     CommandSpec {
         name: "refcount",
         since: "2.2.3",
-        summary: "Returns the reference count of a value of a key.",
+        summary: "Get the number of references to the value of the key",
         run: Run::Shard(refcount),
         ..SUB
     },
@@ -168,7 +168,7 @@ pub const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::SLOW,
         keys: keys(0, 0, 0),
         since: "6.2.0",
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         run: Run::Conn(help),
         ..SUB
     },
@@ -180,7 +180,7 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
     acl: acl::SLOW,
     group: "generic",
     since: "2.2.3",
-    summary: "A container for object introspection commands.",
+    summary: "A container for object introspection commands",
     complexity: "Depends on subcommand.",
     run: Run::Container,
     subcommands: OBJECT_SUBCOMMANDS,

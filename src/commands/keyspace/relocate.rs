@@ -395,7 +395,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::WRITE,
         acl: acl::KEYSPACE | acl::WRITE | acl::SLOW,
         keys: keys(1, 2, 1),
-        summary: "Renames a key and overwrites the destination.",
+        summary: "Rename a key",
         run: Run::MultiKey {
             single: rename,
             spread: rename_spread,
@@ -408,7 +408,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::WRITE | flags::FAST,
         acl: acl::KEYSPACE | acl::WRITE | acl::FAST,
         keys: keys(1, 2, 1),
-        summary: "Renames a key only when the target key name doesn't exist.",
+        summary: "Rename a key, only if the new key does not exist",
         run: Run::MultiKey {
             single: renamenx,
             spread: renamenx_spread,
@@ -422,7 +422,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::WRITE | acl::SLOW,
         keys: keys(1, 2, 1),
         since: "6.2.0",
-        summary: "Copies the value of a key to a new key.",
+        summary: "Copy a key",
         complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
         run: Run::Coord(copy),
         ..KS
@@ -433,7 +433,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::WRITE | flags::FAST,
         acl: acl::KEYSPACE | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Moves a key to another database.",
+        summary: "Move a key to another database",
         run: Run::Coord(move_),
         ..KS
     },
@@ -444,7 +444,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::KEYSPACE | acl::WRITE | acl::FAST | acl::DANGEROUS,
         group: "server",
         since: "4.0.0",
-        summary: "Swaps two Redis databases.",
+        summary: "Swaps two Redis databases",
         complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
         run: Run::Coord(swapdb),
         ..KS

@@ -394,7 +394,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: 2,
         flags: flags::READONLY,
         acl: acl::KEYSPACE | acl::READ | acl::SLOW | acl::DANGEROUS,
-        summary: "Returns all key names that match a pattern.",
+        summary: "Find all keys matching the given pattern",
         complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
         run: Run::Coord(keys),
         ..KS
@@ -405,7 +405,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::READONLY,
         acl: acl::KEYSPACE | acl::READ | acl::SLOW,
         since: "2.8.0",
-        summary: "Iterates over the key names in the database.",
+        summary: "Incrementally iterate the keys space",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
         run: Run::Coord(scan),
         ..KS
@@ -415,7 +415,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: 1,
         flags: flags::READONLY,
         acl: acl::KEYSPACE | acl::READ | acl::SLOW,
-        summary: "Returns a random key name from the database.",
+        summary: "Return a random key from the keyspace",
         run: Run::Coord(randomkey),
         ..KS
     },
