@@ -15,6 +15,7 @@ use super::{parse_db_index, shard_ctx};
 use crate::errors;
 use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
+use crate::shard::set::Tx;
 use crate::shard::tx::{LockMode, LockSet};
 use crate::shard::{Shard, ShardCtx, lru_clock_secs};
 use crate::storage::{Entry, Value};
@@ -130,7 +131,21 @@ fn renamenx(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     rename_local(ctx, &args[1], &args[2], true, r);
 }
 
-/// RENAME / RENAMENX across two shards, as one transaction locking both keys.
+/// Why a RENAME / RENAMENX wrote nothing.
+enum Refused {
+    NoSuchKey,
+    DestinationExists,
+}
+
+/// A rename between keys of two shards.
+struct Across {
+    src: Vec<u8>,
+    dst: Vec<u8>,
+    from: usize,
+    to: usize,
+    db: usize,
+}
+
 async fn rename_spread_generic(ctx: &mut ConnCtx, args: &ArgsBuf, nx: bool) {
     let a = args.as_args();
     let (src, dst) = (a[1].to_vec(), a[2].to_vec());
@@ -141,13 +156,41 @@ async fn rename_spread_generic(ctx: &mut ConnCtx, args: &ArgsBuf, nx: bool) {
         let handler = if nx { renamenx } else { rename };
         return run_handler_locked(ctx, from, locks, args, handler).await;
     }
+    let across = Across {
+        src,
+        dst,
+        from,
+        to,
+        db,
+    };
     let locks = vec![
-        (from, lock(db, &src, LockMode::Exclusive)),
-        (to, lock(db, &dst, LockMode::Exclusive)),
+        (from, lock(db, &across.src, LockMode::Exclusive)),
+        (to, lock(db, &across.dst, LockMode::Exclusive)),
     ];
     let mut tx = ctx.shards.schedule(locks).await;
+    let outcome = rename_hops(&mut tx, across, nx).await;
+    tx.conclude().await;
+    let mut r = ctx.reply();
+    match outcome {
+        Ok(()) if nx => r.int(1),
+        Ok(()) => r.ok(),
+        Err(Refused::DestinationExists) => r.int(0),
+        Err(Refused::NoSuchKey) => r.error(errors::NO_SUCH_KEY),
+    }
+}
+
+/// The hops of a cross-shard rename: (RENAMENX only) both checks in parallel, then
+/// take the value off the source shard and land it on the destination shard. The
+/// destination stays locked until the value is there.
+async fn rename_hops(tx: &mut Tx<'_>, across: Across, nx: bool) -> Result<(), Refused> {
+    let Across {
+        src,
+        dst,
+        from,
+        to,
+        db,
+    } = across;
     if nx {
-        // Both checks in parallel; nothing is written unless both pass.
         let s = src.clone();
         let src_cell = tx
             .send_hop(from, false, move |sh| shard_ctx(sh, db).exists(&s))
@@ -157,30 +200,22 @@ async fn rename_spread_generic(ctx: &mut ConnCtx, args: &ArgsBuf, nx: bool) {
             .send_hop(to, false, move |sh| shard_ctx(sh, db).exists(&d))
             .await;
         let (src_found, dst_found) = (src_cell.wait().await, dst_cell.wait().await);
-        if !src_found || dst_found {
-            tx.conclude().await;
-            let mut r = ctx.reply();
-            return if src_found {
-                r.int(0)
-            } else {
-                r.error(errors::NO_SUCH_KEY)
-            };
+        if !src_found {
+            return Err(Refused::NoSuchKey);
+        }
+        if dst_found {
+            return Err(Refused::DestinationExists);
         }
     }
     let moving = tx
         .hop(from, true, move |sh| take(&mut shard_ctx(sh, db), &src))
-        .await;
-    let Some(moving) = moving else {
-        tx.conclude().await;
-        return ctx.reply().error(errors::NO_SUCH_KEY);
-    };
+        .await
+        .ok_or(Refused::NoSuchKey)?;
     tx.hop(to, true, move |sh| {
         land(&mut shard_ctx(sh, db), &dst, moving)
     })
     .await;
-    tx.conclude().await;
-    let mut r = ctx.reply();
-    if nx { r.int(1) } else { r.ok() }
+    Ok(())
 }
 
 fn rename_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {

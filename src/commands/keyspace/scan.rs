@@ -456,7 +456,11 @@ mod tests {
         };
         assert_eq!(ScanPoint::decode(p.encode(4)), p);
         assert_eq!(p.encode(3), 0, "past the last shard the scan is over");
-        assert_eq!(ScanPoint::decode(0), ScanPoint::default_start());
+        let start = ScanPoint {
+            shard: 0,
+            position: 0,
+        };
+        assert_eq!(ScanPoint::decode(0), start);
         let end_of_shard = p.after(POSITION_END);
         assert_eq!(
             end_of_shard,
@@ -475,15 +479,6 @@ mod tests {
         // Garbage cursors decode to something harmless.
         let g = ScanPoint::decode(u64::MAX);
         assert_eq!(g.encode(4), 0);
-    }
-
-    impl ScanPoint {
-        fn default_start() -> ScanPoint {
-            ScanPoint {
-                shard: 0,
-                position: 0,
-            }
-        }
     }
 
     #[test]
