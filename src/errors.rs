@@ -26,6 +26,12 @@ pub const VALUE_MUST_BE_POSITIVE: &str = "ERR value is out of range, must be pos
 pub const EXPIRE_NX_XX_GT_LT: &str =
     "ERR NX and XX, GT or LT options at the same time are not compatible";
 pub const EXPIRE_GT_LT: &str = "ERR GT and LT options at the same time are not compatible";
+pub const INT_OUT_OF_RANGE: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+pub const SWAPDB_FIRST_INDEX: &str = "ERR invalid first DB index";
+pub const SWAPDB_SECOND_INDEX: &str = "ERR invalid second DB index";
+pub const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+pub const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 // ---- connection / auth ---------------------------------------------------------------
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
@@ -106,6 +112,15 @@ pub fn protocol_expected_dollar(r: &mut Reply, got: u8) {
     });
 }
 
+/// `ERR Unsupported option foo` (EXPIRE family). Redis echoes the whole option, with
+/// CR and LF turned into spaces by its error formatter.
+pub fn unsupported_option(r: &mut Reply, opt: &[u8]) {
+    r.error_with(|buf| {
+        buf.extend_from_slice(b"ERR Unsupported option ");
+        push_clean(buf, opt);
+    });
+}
+
 /// Redis truncates echoed user input to 128 bytes in error messages; newlines and other
 /// control bytes would break the simple-string framing, so they become spaces.
 fn push_truncated(buf: &mut Vec<u8>, bytes: &[u8]) {
@@ -158,6 +173,10 @@ mod tests {
         assert_eq!(
             render(|r| unknown_subcommand(r, b"x", "CONFIG")),
             "-ERR unknown subcommand 'x'. Try CONFIG HELP.\r\n"
+        );
+        assert_eq!(
+            render(|r| unsupported_option(r, b"a\nb")),
+            "-ERR Unsupported option a b\r\n"
         );
         assert_eq!(
             render(|r| invalid_expire(r, "set")),

@@ -207,6 +207,9 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     server::COMMANDS,
     keyspace::COMMANDS,
+    keyspace::relocate::COMMANDS,
+    keyspace::scan::COMMANDS,
+    keyspace::object::COMMANDS,
     string::COMMANDS,
     bitmap::COMMANDS,
 ];

@@ -9,6 +9,8 @@ pub const EMBSTR_BYTES_MAX: usize = 44;
 /// Longest string Redis tries to store as an integer.
 const INT_TEXT_BYTES_MAX: usize = 20;
 
+/// `Clone` is a deep copy (COPY duplicates a value, keeping its encoding).
+#[derive(Clone)]
 pub enum Value {
     Int(i64),
     Embstr(Box<[u8]>),
