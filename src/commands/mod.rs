@@ -245,26 +245,22 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 }
 
 /// `config|get` for a subcommand, the name itself otherwise (for stats and errors).
+/// Keyed by names, not addresses: a `const` table may be instantiated more than once.
 pub fn full_name(parent: Option<&'static CommandSpec>, spec: &'static CommandSpec) -> &'static str {
-    static NAMES: OnceLock<HashMap<usize, &'static str>> = OnceLock::new();
-    let Some(_parent) = parent else {
-        return spec.name;
-    };
+    type Names = HashMap<(&'static str, &'static str), &'static str>;
+    static NAMES: OnceLock<Names> = OnceLock::new();
+    let Some(parent) = parent else { return spec.name };
     let names = NAMES.get_or_init(|| {
         let mut map = HashMap::new();
         for container in all() {
             for sub in container.subcommands {
-                let name: &'static str =
-                    Box::leak(format!("{}|{}", container.name, sub.name).into_boxed_str());
-                map.insert(sub as *const CommandSpec as usize, name);
+                let name: &'static str = Box::leak(format!("{}|{}", container.name, sub.name).into_boxed_str());
+                map.insert((container.name, sub.name), name);
             }
         }
         map
     });
-    names
-        .get(&(spec as *const CommandSpec as usize))
-        .copied()
-        .unwrap_or(spec.name)
+    names.get(&(parent.name, spec.name)).copied().unwrap_or(spec.name)
 }
 
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {

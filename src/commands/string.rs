@@ -300,7 +300,7 @@ fn append(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let tail = &args[2];
     match ctx.lookup_write(key) {
         None => {
-            ctx.set_value(key, Value::Raw(tail.to_vec()), 0, false);
+            ctx.set_value(key, Value::from_bytes(tail), 0, false);
             r.int(tail.len() as i64);
         }
         Some(e) => {
