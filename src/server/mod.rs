@@ -1,6 +1,6 @@
 //! Startup and the per-thread main loop: bind the one listening socket, start one pinned
 //! executor per shard, and on each thread run the shard's message loop, the active
-//! expiry timer and the accept loop. Connections live in [`conn`]; the single dispatch
+//! expiry ticks from the clock thread, and the accept loop. Connections live in [`conn`]; the single dispatch
 //! gate and pipeline batching in [`dispatch`].
 
 pub mod conn;
@@ -102,7 +102,8 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
     state
         .tcp_port
         .store(addr.port() as usize, Ordering::Relaxed);
-    let mesh: Arc<Mesh<ShardMsg>> = Mesh::new(shards_count, MAILBOX_MESSAGES_MAX);
+    // One endpoint per shard thread, plus one for the clock thread (see `start_clock`).
+    let mesh: Arc<Mesh<ShardMsg>> = Mesh::new(shards_count + 1, MAILBOX_MESSAGES_MAX);
     let settings = Arc::new(settings);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<(usize, io::Result<()>)>();
     let listener = Arc::new(Mutex::new(listener));
@@ -150,11 +151,33 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
             Err(_) => return Err(startup_failure(threads, &ready)),
         }
     }
+    start_clock(mesh, state.clone(), shards_count)?;
     Ok(ServerHandle {
         addr,
         state,
         threads,
     })
+}
+
+/// The clock thread sends every shard a `Tick` `hz` times a second, which runs its
+/// active expiry cycle. A message rather than a timer on each executor: an executor with
+/// a pending timer must arm and cancel an io_uring timeout every time it goes to sleep,
+/// which on a busy server is thousands of times a second; a tick wakes a parked
+/// executor at most `hz` times a second.
+fn start_clock(mesh: Arc<Mesh<ShardMsg>>, state: Arc<ServerState>, shards_count: usize) -> io::Result<()> {
+    let endpoint = mesh.endpoint(shards_count);
+    std::thread::Builder::new().name("shoal-clock".into()).spawn(move || {
+        while !state.shutdown.load(Ordering::Relaxed) {
+            let hz = state.settings().hz.clamp(1, 500) as u64;
+            std::thread::sleep(Duration::from_millis(1000 / hz));
+            for shard in 0..shards_count {
+                // A full queue means the shard is busy and a tick is already pending
+                // behind other work: dropping this one loses nothing.
+                let _ = endpoint.try_send(shard, ShardMsg::Tick);
+            }
+        }
+    })?;
+    Ok(())
 }
 
 /// An executor died before reporting ready: its join error says why (io_uring refused,
@@ -170,19 +193,11 @@ fn startup_failure(threads: Vec<runtime::ThreadHandle>, ready: &[bool]) -> io::E
     io::Error::other("an executor thread died during startup")
 }
 
-/// Everything one thread runs: the shard's inbox, active expiry, and accepting.
+/// Everything one thread runs: the shard's inbox (which also brings expiry ticks) and
+/// accepting.
 async fn thread_main(set: Rc<ShardSet>, state: Arc<ServerState>, listener: runtime::TcpListener) {
     let inbox = set.clone();
     runtime::spawn_local(async move { inbox.serve_inbox().await });
-    let expiry = set.clone();
-    let expiry_state = state.clone();
-    runtime::spawn_local(async move {
-        while !expiry_state.shutdown.load(Ordering::Relaxed) {
-            let hz = expiry.local.borrow().settings.hz.clamp(1, 500);
-            runtime::sleep(Duration::from_millis(1000 / hz as u64)).await;
-            expiry.local.borrow_mut().active_expire_cycle();
-        }
-    });
     loop {
         let accepted = listener.accept().await;
         if state.shutdown.load(Ordering::SeqCst) {

@@ -53,6 +53,8 @@ pub enum ShardMsg {
     Cancel { txid: u64 },
     /// Run now, outside any transaction (INFO, CONFIG propagation, SCAN steps).
     Run(HopFn),
+    /// The clock's periodic tick: run the active expiry cycle.
+    Tick,
 }
 
 pub struct Shard {
@@ -140,6 +142,9 @@ impl Shard {
                 self.run_ready();
             }
             ShardMsg::Run(f) => f(self),
+            ShardMsg::Tick => {
+                self.active_expire_cycle();
+            }
         }
     }
 
