@@ -1,0 +1,259 @@
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, TIME, LASTSAVE, SAVE, BGSAVE, SHUTDOWN
+//! here; CONFIG, COMMAND, INFO, DEBUG and the FUNCTION/SCRIPT placeholders in the
+//! submodules. Most fan out to every shard; the flushes run as whole-shard
+//! transactions so no cross-shard command is cut in half by them.
+
+pub mod config_cmd;
+pub mod debug;
+pub mod docs;
+pub mod help;
+pub mod info;
+pub mod introspect;
+pub mod scripting;
+pub mod sys;
+
+use std::sync::atomic::Ordering;
+
+use super::context::ConnCtx;
+use super::{BASE, CommandSpec, CoordFuture, Run, acl, flags};
+use crate::errors;
+use crate::protocol::args::{Args, ArgsBuf};
+use crate::protocol::reply::Reply;
+use crate::shard::tx::{LockMode, LockSet};
+
+/// What INFO, HELLO and LOLWUT report as the Redis version, for clients that branch on it.
+pub const REDIS_VERSION: &str = "7.0.15";
+pub const SHOAL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn dbsize<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {
+    Box::pin(async move {
+        let db = ctx.db;
+        let sizes = ctx.shards.run_on_all(move |s| s.dbs[db].len()).await;
+        ctx.reply().int(sizes.iter().sum::<usize>() as i64);
+    })
+}
+
+/// Runs `f` on every shard as one whole-shard exclusive transaction.
+async fn on_all_exclusive(
+    ctx: &ConnCtx,
+    f: impl Fn(&mut crate::shard::Shard) + Send + Sync + Clone + 'static,
+) {
+    let locks = (0..ctx.shards.count())
+        .map(|s| {
+            (
+                s,
+                LockSet {
+                    whole_shard: Some(LockMode::Exclusive),
+                    keys: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    let mut tx = ctx.shards.schedule(locks).await;
+    tx.hop_all(true, f).await;
+    tx.conclude().await;
+}
+
+/// FLUSHDB / FLUSHALL take an optional SYNC or ASYNC (both are synchronous here).
+fn flush_mode_ok(args: &ArgsBuf, r: &mut Reply) -> bool {
+    let a = args.as_args();
+    match a.len() {
+        1 => true,
+        2 if a[1].eq_ignore_ascii_case(b"SYNC") || a[1].eq_ignore_ascii_case(b"ASYNC") => true,
+        _ => {
+            r.error(errors::SYNTAX);
+            false
+        }
+    }
+}
+
+fn flushdb<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
+    Box::pin(async move {
+        if !flush_mode_ok(args, &mut ctx.reply()) {
+            return;
+        }
+        let db = ctx.db;
+        on_all_exclusive(ctx, move |s| s.dbs[db].table.clear()).await;
+        ctx.reply().ok();
+    })
+}
+
+fn flushall<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
+    Box::pin(async move {
+        if !flush_mode_ok(args, &mut ctx.reply()) {
+            return;
+        }
+        on_all_exclusive(ctx, |s| s.dbs.iter_mut().for_each(|d| d.table.clear())).await;
+        ctx.reply().ok();
+    })
+}
+
+fn time(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    r.array(2);
+    r.bulk_fmt(format_args!("{}", now.as_secs()));
+    r.bulk_fmt(format_args!("{}", now.subsec_micros()));
+}
+
+fn lastsave(ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
+    // Nothing has been saved yet: Redis reports the startup time until the first save.
+    r.int(ctx.server.started_unix_secs as i64);
+}
+
+fn save(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
+    r.error(errors::PERSISTENCE_NOT_IMPLEMENTED);
+}
+
+fn bgsave(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+    if args.len() == 2 && !args[1].eq_ignore_ascii_case(b"SCHEDULE") {
+        return r.error(errors::SYNTAX);
+    }
+    r.error(errors::PERSISTENCE_NOT_IMPLEMENTED);
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], validated as Redis 7.0 does. There is
+/// no persistence yet, so SAVE has nothing to write and no shutdown is ever left in
+/// progress for ABORT to cancel.
+fn shutdown(ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+    let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
+    for a in args.skip(1) {
+        match a.to_ascii_lowercase().as_slice() {
+            b"nosave" => nosave = true,
+            b"save" => save = true,
+            b"now" | b"force" => other = true,
+            b"abort" => abort = true,
+            _ => return r.error(errors::SYNTAX),
+        }
+    }
+    if (abort && (nosave || save || other)) || (nosave && save) {
+        return r.error(errors::SYNTAX);
+    }
+    if abort {
+        return r.error(errors::NO_SHUTDOWN_IN_PROGRESS);
+    }
+    tracing::warn!("User requested shutdown...");
+    ctx.server.shutdown.store(true, Ordering::SeqCst);
+    if ctx.server.exit_on_shutdown.load(Ordering::SeqCst) {
+        tracing::warn!("shoal is now ready to exit, bye bye...");
+        std::process::exit(0);
+    }
+    // In-process servers (tests) stop serving instead of exiting; the client sees
+    // the connection close without a reply, as with Redis.
+    ctx.close_after_reply = true;
+}
+
+const SERVER: CommandSpec = CommandSpec {
+    group: "server",
+    acl: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+    ..BASE
+};
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "dbsize",
+        arity: 1,
+        flags: flags::READONLY | flags::FAST,
+        acl: acl::KEYSPACE | acl::READ | acl::FAST,
+        group: "server",
+        summary: "Returns the number of keys in the database.",
+        run: Run::Coord(dbsize),
+        ..BASE
+    },
+    CommandSpec {
+        name: "flushdb",
+        arity: -1,
+        flags: flags::WRITE,
+        acl: acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS,
+        group: "server",
+        summary: "Remove all keys from the current database.",
+        complexity: "O(N) where N is the number of keys in the selected database",
+        run: Run::Coord(flushdb),
+        ..BASE
+    },
+    CommandSpec {
+        name: "flushall",
+        arity: -1,
+        flags: flags::WRITE,
+        acl: acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS,
+        group: "server",
+        summary: "Removes all keys from all databases.",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        run: Run::Coord(flushall),
+        ..BASE
+    },
+    CommandSpec {
+        name: "time",
+        arity: 1,
+        flags: flags::LOADING | flags::STALE | flags::FAST,
+        acl: acl::FAST,
+        group: "server",
+        since: "2.6.0",
+        summary: "Returns the server time.",
+        run: Run::Conn(time),
+        ..BASE
+    },
+    config_cmd::CONFIG,
+    introspect::COMMAND,
+    CommandSpec {
+        name: "info",
+        arity: -1,
+        flags: flags::LOADING | flags::STALE | flags::SENTINEL,
+        acl: acl::SLOW | acl::DANGEROUS,
+        group: "server",
+        summary: "Returns information and statistics about the server.",
+        complexity: "O(1)",
+        run: Run::Coord(info::info),
+        ..BASE
+    },
+    CommandSpec {
+        name: "shutdown",
+        arity: -1,
+        flags: flags::ADMIN
+            | flags::NOSCRIPT
+            | flags::LOADING
+            | flags::STALE
+            | flags::NO_MULTI
+            | flags::SENTINEL
+            | flags::ALLOW_BUSY,
+        summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        run: Run::Conn(shutdown),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "debug",
+        arity: -2,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        summary: "A container for debugging commands.",
+        complexity: "Depends on subcommand.",
+        run: Run::Coord(debug::debug),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "lastsave",
+        arity: 1,
+        flags: flags::LOADING | flags::STALE | flags::FAST,
+        acl: acl::ADMIN | acl::FAST | acl::DANGEROUS,
+        summary: "Returns the Unix timestamp of the last successful save to disk.",
+        run: Run::Conn(lastsave),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "save",
+        arity: 1,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING | flags::NO_MULTI,
+        summary: "Synchronously saves the database(s) to disk.",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        run: Run::Conn(save),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "bgsave",
+        arity: -1,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
+        summary: "Asynchronously saves the database(s) to disk.",
+        run: Run::Conn(bgsave),
+        ..SERVER
+    },
+];
