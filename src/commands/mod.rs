@@ -9,6 +9,7 @@
 //! several shards, `Conn` runs on the connection's thread without touching a shard, and
 //! `Coord` is an async coordinator (fan-out, cross-shard transactions).
 
+pub mod client;
 pub mod connection;
 pub mod context;
 pub mod keyspace;
@@ -204,7 +205,9 @@ pub const BASE: CommandSpec = CommandSpec {
 /// All families, in the order COMMAND lists them.
 pub const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
+    client::COMMANDS,
     server::COMMANDS,
+    server::scripting::COMMANDS,
     keyspace::COMMANDS,
     string::COMMANDS,
 ];
