@@ -101,17 +101,20 @@ fn no_evict(ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
 /// CLIENT PAUSE timeout [WRITE|ALL]: validated as Redis does; pausing itself is not
 /// implemented yet, so it answers OK without holding anyone back.
 fn pause(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+    if args.len() > 4 {
+        return help::subcommand_syntax_error(r, &args[1], "CLIENT");
+    }
     let Some(timeout_ms) = parse_i64(&args[2]) else {
         return r.error(errors::CLIENT_PAUSE_TIMEOUT_NOT_INTEGER);
     };
     if timeout_ms < 0 {
         return r.error(errors::CLIENT_PAUSE_TIMEOUT_NEGATIVE);
     }
-    match args.len() {
-        3 => {}
-        4 if args[3].eq_ignore_ascii_case(b"WRITE") || args[3].eq_ignore_ascii_case(b"ALL") => {}
-        4 => return r.error(errors::CLIENT_PAUSE_MODE),
-        _ => return r.error(errors::SYNTAX),
+    let mode_ok = args
+        .get(3)
+        .is_none_or(|m| m.eq_ignore_ascii_case(b"WRITE") || m.eq_ignore_ascii_case(b"ALL"));
+    if !mode_ok {
+        return r.error(errors::CLIENT_PAUSE_MODE);
     }
     r.ok();
 }

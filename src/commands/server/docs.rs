@@ -10,7 +10,8 @@
 //!   argument or a group it is that argument's token (`EX seconds:integer`).
 //! - `[ ... ]` is optional, `( ... )` required; alternatives inside are separated by `|`
 //!   (a one-of), several items without `|` form a block. `@name` first in a group names
-//!   it (otherwise the names of its members joined by `_`).
+//!   the group, first after a `|` names that alternative (otherwise a name is made of
+//!   the members' names joined by `_`).
 //! - `...` after an argument or a group makes it repeatable.
 //!
 //! Keys are documented against the single key spec COMMAND INFO derives from the legacy
@@ -111,6 +112,168 @@ pub const SYNTAX: &[(&str, &str)] = &[
     ("mset", "(@data key value)..."),
     ("msetnx", "(@data key value)..."),
 ];
+
+/// Key access flags of COMMAND INFO's key specs and GETKEYSANDFLAGS, as Redis 7.0
+/// declares them. Commands missing here get `RW update` when they write and
+/// `RO access` otherwise.
+const KEY_FLAGS: &[(&[&str], &[&str])] = &[
+    (&["RM", "delete"], &["del", "unlink"]),
+    (&["RO"], &["exists", "type", "strlen"]),
+    (
+        &["RO", "access"],
+        &[
+            "ttl",
+            "pttl",
+            "expiretime",
+            "pexpiretime",
+            "get",
+            "getrange",
+            "substr",
+            "mget",
+        ],
+    ),
+    (
+        &["RW", "update"],
+        &[
+            "expire",
+            "pexpire",
+            "expireat",
+            "pexpireat",
+            "persist",
+            "setrange",
+        ],
+    ),
+    (&["RW", "access", "update", "variable_flags"], &["set"]),
+    (&["OW", "insert"], &["setnx", "msetnx"]),
+    (&["OW", "update"], &["setex", "psetex", "mset"]),
+    (
+        &["RW", "access", "update"],
+        &[
+            "getset",
+            "getex",
+            "incr",
+            "decr",
+            "incrby",
+            "decrby",
+            "incrbyfloat",
+        ],
+    ),
+    (&["RW", "access", "delete"], &["getdel"]),
+    (&["RW", "insert"], &["append"]),
+];
+
+/// The declared key flags of a command (its key spec).
+pub fn key_flags(full_name: &str, is_write: bool) -> &'static [&'static str] {
+    KEY_FLAGS
+        .iter()
+        .find(|(_, names)| names.contains(&full_name))
+        .map(|(flags, _)| *flags)
+        .unwrap_or(if is_write {
+            &["RW", "update"]
+        } else {
+            &["RO", "access"]
+        })
+}
+
+/// The key flags of one actual call: commands declared `variable_flags` resolve them
+/// from their arguments (SET reads the old value only with GET).
+pub fn call_key_flags(
+    full_name: &str,
+    is_write: bool,
+    args: crate::protocol::args::Args,
+) -> &'static [&'static str] {
+    if full_name == "set" {
+        let with_get = args.skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
+        return if with_get {
+            &["RW", "access", "update"]
+        } else {
+            &["OW", "update"]
+        };
+    }
+    key_flags(full_name, is_write)
+}
+
+/// Command tips of COMMAND INFO (how a cluster client routes and merges a command, and
+/// which outputs are not deterministic), as Redis 7.0 declares them.
+const TIPS: &[(&str, &[&str])] = &[
+    (
+        "ping",
+        &["request_policy:all_shards", "response_policy:all_succeeded"],
+    ),
+    ("client|info", &["nondeterministic_output"]),
+    ("client|list", &["nondeterministic_output"]),
+    (
+        "dbsize",
+        &["request_policy:all_shards", "response_policy:agg_sum"],
+    ),
+    (
+        "flushdb",
+        &["request_policy:all_shards", "response_policy:all_succeeded"],
+    ),
+    (
+        "flushall",
+        &["request_policy:all_shards", "response_policy:all_succeeded"],
+    ),
+    ("time", &["nondeterministic_output"]),
+    (
+        "config|set",
+        &["request_policy:all_nodes", "response_policy:all_succeeded"],
+    ),
+    ("command", &["nondeterministic_output_order"]),
+    ("command|info", &["nondeterministic_output_order"]),
+    ("command|docs", &["nondeterministic_output_order"]),
+    ("command|list", &["nondeterministic_output_order"]),
+    (
+        "info",
+        &[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ],
+    ),
+    ("lastsave", &["nondeterministic_output"]),
+    (
+        "function|flush",
+        &["request_policy:all_shards", "response_policy:all_succeeded"],
+    ),
+    (
+        "script|flush",
+        &["request_policy:all_nodes", "response_policy:all_succeeded"],
+    ),
+    (
+        "del",
+        &["request_policy:multi_shard", "response_policy:agg_sum"],
+    ),
+    (
+        "unlink",
+        &["request_policy:multi_shard", "response_policy:agg_sum"],
+    ),
+    (
+        "exists",
+        &["request_policy:multi_shard", "response_policy:agg_sum"],
+    ),
+    ("ttl", &["nondeterministic_output"]),
+    ("pttl", &["nondeterministic_output"]),
+    ("mget", &["request_policy:multi_shard"]),
+    (
+        "mset",
+        &[
+            "request_policy:multi_shard",
+            "response_policy:all_succeeded",
+        ],
+    ),
+    (
+        "msetnx",
+        &["request_policy:multi_shard", "response_policy:agg_min"],
+    ),
+];
+
+/// The tips of a command, by full name (none when not listed).
+pub fn tips_of(full_name: &str) -> &'static [&'static str] {
+    TIPS.iter()
+        .find(|(name, _)| *name == full_name)
+        .map_or(&[], |(_, tips)| *tips)
+}
 
 /// The syntax string of a command, by full name.
 pub fn syntax_of(full_name: &str) -> Option<&'static str> {
@@ -225,7 +388,12 @@ fn lex(syntax: &str) -> Vec<Lexeme> {
 /// A parsed item before tokens are attached to what follows them.
 #[derive(Debug)]
 enum Item {
-    Word { text: String, multiple: bool },
+    /// `@name` opening an alternative.
+    Label(String),
+    Word {
+        text: String,
+        multiple: bool,
+    },
     Group(Group),
 }
 
@@ -268,12 +436,19 @@ impl Parser {
                 (Some(Lexeme::Ellipsis), _) => match alts.last_mut().and_then(|a| a.last_mut()) {
                     Some(Item::Word { multiple, .. }) => *multiple = true,
                     Some(Item::Group(g)) => g.multiple = true,
-                    None => return None,
+                    Some(Item::Label(_)) | None => return None,
                 },
-                (Some(Lexeme::Word(text)), _) => alts.last_mut()?.push(Item::Word {
-                    text,
-                    multiple: false,
-                }),
+                (Some(Lexeme::Word(text)), _) => {
+                    let alt = alts.last_mut()?;
+                    match text.strip_prefix('@') {
+                        Some(label) if alt.is_empty() => alt.push(Item::Label(label.to_string())),
+                        Some(_) => return None,
+                        None => alt.push(Item::Word {
+                            text,
+                            multiple: false,
+                        }),
+                    }
+                }
                 (Some(Lexeme::Open { optional }), _) => {
                     let label = match self.peek() {
                         Some(Lexeme::Word(w)) if w.starts_with('@') => {
@@ -355,6 +530,7 @@ fn convert_seq(items: Vec<Item>) -> Option<Vec<Arg>> {
             }
             Item::Word { text, multiple } => plain_arg(&text, multiple),
             Item::Group(g) => convert_group(g)?,
+            Item::Label(_) => return None,
         };
         let mut arg = arg;
         if let Some(t) = pending_token.take() {
@@ -369,7 +545,11 @@ fn convert_seq(items: Vec<Item>) -> Option<Vec<Arg>> {
 }
 
 /// One alternative: a single argument, or a block of several.
-fn convert_unit(items: Vec<Item>, label: Option<String>) -> Option<Arg> {
+fn convert_unit(mut items: Vec<Item>, mut label: Option<String>) -> Option<Arg> {
+    if let Some(Item::Label(own)) = items.first() {
+        label = Some(own.clone());
+        items.remove(0);
+    }
     let mut args = convert_seq(items)?;
     if args.len() == 1 && label.is_none() {
         return args.pop();
@@ -551,6 +731,8 @@ mod tests {
         );
         let kill = parse(syntax_of("client|kill").unwrap()).unwrap();
         assert_eq!(kill[0].args[0].name, "ip:port");
+        assert_eq!(kill[0].args[1].name, "filters");
+        assert!(render(&kill).starts_with("ip:port|[ID client-id] [TYPE "));
         let list = parse(syntax_of("client|list").unwrap()).unwrap();
         assert_eq!(
             render(&list),
@@ -559,8 +741,26 @@ mod tests {
     }
 
     #[test]
+    fn every_key_flagged_or_tipped_command_exists() {
+        for (name, _) in TIPS {
+            let mut parts = name.splitn(2, '|');
+            let top = crate::commands::lookup(parts.next().unwrap_or("").as_bytes());
+            let sub = parts.next();
+            assert!(
+                top.is_some_and(|t| sub.is_none_or(|s| t.find_subcommand(s.as_bytes()).is_some())),
+                "{name}"
+            );
+        }
+        for (_, names) in KEY_FLAGS {
+            for name in *names {
+                assert!(crate::commands::lookup(name.as_bytes()).is_some(), "{name}");
+            }
+        }
+    }
+
+    #[test]
     fn malformed_syntax_is_rejected() {
-        for bad in ["[a", "a]", "(a]", "a | b", "[...]"] {
+        for bad in ["[a", "a]", "(a]", "a | b", "[...]", "a @b", "[@a]"] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }

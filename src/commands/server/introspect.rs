@@ -141,10 +141,14 @@ pub fn write_info(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     for name in categories {
         r.simple(&format!("@{name}"));
     }
-    r.set(0);
+    let tips = docs::tips_of(full_name);
+    r.set(tips.len());
+    for tip in tips {
+        r.bulk(tip.as_bytes());
+    }
     if has_keys(spec) {
         r.set(1);
-        write_key_spec(r, spec);
+        write_key_spec(r, spec, full_name);
     } else {
         r.set(0);
     }
@@ -158,24 +162,14 @@ fn has_keys(spec: &CommandSpec) -> bool {
     spec.keys.first > 0
 }
 
-/// Access flags of a key: the table has no per-key specs, so they follow the command's
-/// read/write flag.
-fn key_flags(spec: &CommandSpec) -> [&'static str; 2] {
-    if spec.is_write() {
-        ["RW", "update"]
-    } else {
-        ["RO", "access"]
-    }
-}
-
 /// The key spec equivalent to the legacy (first, last, step) triple: an index search
 /// and a range whose last key is relative to the first (negative: from the end).
-fn write_key_spec(r: &mut Reply, spec: &CommandSpec) {
+fn write_key_spec(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     let k = spec.keys;
     let last_key = if k.last < 0 { k.last } else { k.last - k.first };
     r.map(3);
     r.bulk(b"flags");
-    let f = key_flags(spec);
+    let f = docs::key_flags(full_name, spec.is_write());
     r.set(f.len());
     for name in f {
         r.simple(name);
@@ -294,13 +288,16 @@ fn list(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
 // ---- GETKEYS -------------------------------------------------------------------------
 
 /// Resolves the command of GETKEYS (`args[2..]`) and its key positions, or the error.
-fn keys_of(args: Args) -> Result<(&'static CommandSpec, Vec<usize>), &'static str> {
+fn keys_of(args: Args) -> Result<(&'static CommandSpec, String, Vec<usize>), &'static str> {
     let target_argc = args.len() - 2;
     let mut spec = commands::lookup(&args[2]).ok_or(errors::GETKEYS_INVALID_COMMAND)?;
+    let mut full_name = spec.name.to_string();
     if !spec.subcommands.is_empty() && target_argc >= 2 {
+        let parent = spec.name;
         spec = spec
             .find_subcommand(&args[3])
             .ok_or(errors::GETKEYS_INVALID_COMMAND)?;
+        full_name = format!("{parent}|{}", spec.name);
     }
     if !has_keys(spec) {
         return Err(errors::GETKEYS_NO_KEYS);
@@ -312,13 +309,17 @@ fn keys_of(args: Args) -> Result<(&'static CommandSpec, Vec<usize>), &'static st
     if positions.is_empty() {
         return Err(errors::GETKEYS_INVALID_ARGUMENTS);
     }
-    Ok((spec, positions.into_iter().map(|i| i + 2).collect()))
+    Ok((
+        spec,
+        full_name,
+        positions.into_iter().map(|i| i + 2).collect(),
+    ))
 }
 
 fn getkeys(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
     match keys_of(args) {
         Err(e) => r.error(e),
-        Ok((_, positions)) => {
+        Ok((_, _, positions)) => {
             r.array(positions.len());
             for i in positions {
                 r.bulk(&args[i]);
@@ -330,9 +331,10 @@ fn getkeys(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
 fn getkeysandflags(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
     match keys_of(args) {
         Err(e) => r.error(e),
-        Ok((spec, positions)) => {
+        Ok((spec, full_name, positions)) => {
             r.array(positions.len());
-            let f = key_flags(spec);
+            let call = Args::new(args.bytes(), &args.ranges()[2..]);
+            let f = docs::call_key_flags(&full_name, spec.is_write(), call);
             for i in positions {
                 r.array(2);
                 r.bulk(&args[i]);

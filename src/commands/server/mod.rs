@@ -107,7 +107,7 @@ fn save(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
 }
 
 fn bgsave(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
-    if args.len() == 2 && !args[1].eq_ignore_ascii_case(b"SCHEDULE") {
+    if args.len() > 2 || (args.len() == 2 && !args[1].eq_ignore_ascii_case(b"SCHEDULE")) {
         return r.error(errors::SYNTAX);
     }
     r.error(errors::PERSISTENCE_NOT_IMPLEMENTED);
