@@ -460,6 +460,40 @@ fn command_docs_list_getkeys_and_help() {
             ]),
         ])])
     );
+    let flags_of = |con: &mut Connection, args: &[&str]| match query(con, args).unwrap() {
+        Value::Array(keys) => match &keys[0] {
+            Value::Array(pair) => strings(&pair[1]),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    // SET's key flags depend on GET, as in Redis.
+    assert_eq!(
+        flags_of(&mut con, &["COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"]),
+        ["OW", "update"]
+    );
+    assert_eq!(
+        flags_of(
+            &mut con,
+            &["COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "get"]
+        ),
+        ["RW", "access", "update"]
+    );
+    assert_eq!(
+        flags_of(&mut con, &["COMMAND", "GETKEYSANDFLAGS", "del", "k"]),
+        ["RM", "delete"]
+    );
+    let dbsize = query(&mut con, &["COMMAND", "INFO", "dbsize"]).unwrap();
+    let Value::Array(entries) = dbsize else {
+        panic!("{dbsize:?}");
+    };
+    let Value::Array(fields) = &entries[0] else {
+        panic!();
+    };
+    assert_eq!(
+        strings(&fields[7]),
+        ["request_policy:all_shards", "response_policy:agg_sum"]
+    );
     assert_eq!(
         error(&mut con, &["COMMAND", "GETKEYS", "nosuch", "a"]),
         "ERR Invalid command specified"
