@@ -53,6 +53,27 @@ pub const PROTO_UNBALANCED_QUOTES: &str = "ERR Protocol error: unbalanced quotes
 pub const PROTO_UNAUTH_MULTIBULK: &str = "ERR Protocol error: unauthenticated multibulk length";
 pub const PROTO_UNAUTH_BULK: &str = "ERR Protocol error: unauthenticated bulk length";
 
+// ---- server / introspection ----------------------------------------------------------
+/// The text Redis 7.0 sends for DEBUG when `enable-debug-command` refuses it (`no`, or
+/// `local` from a remote peer).
+pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+pub const GETKEYS_INVALID_COMMAND: &str = "ERR Invalid command specified";
+pub const GETKEYS_NO_KEYS: &str = "ERR The command has no key arguments";
+pub const GETKEYS_INVALID_ARITY: &str = "ERR Invalid number of arguments specified for command";
+pub const GETKEYS_INVALID_ARGUMENTS: &str = "ERR Invalid arguments specified for command";
+pub const CLIENT_INVALID_ID: &str = "ERR Invalid client ID";
+pub const CLIENT_ID_NOT_POSITIVE: &str = "ERR client-id should be greater than 0";
+pub const CLIENT_PAUSE_TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
+pub const CLIENT_PAUSE_TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const CLIENT_PAUSE_MODE: &str = "ERR CLIENT PAUSE mode must be WRITE or ALL";
+pub const NO_SHUTDOWN_IN_PROGRESS: &str = "ERR No shutdown in progress.";
+pub const CONFIG_NO_FILE: &str = "ERR The server is running without a config file";
+pub const CONFIG_REWRITE_UNSUPPORTED: &str =
+    "ERR Rewriting config file: not supported by shoal yet";
+pub const PERSISTENCE_NOT_IMPLEMENTED: &str = "ERR persistence is not implemented by shoal yet";
+pub const FUNCTION_FLUSH_MODE: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
+pub const SCRIPT_FLUSH_MODE: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
+
 use crate::protocol::reply::Reply;
 
 /// `ERR wrong number of arguments for 'get' command` (name lowercased, subcommands as

@@ -10,6 +10,7 @@
 //! `Coord` is an async coordinator (fan-out, cross-shard transactions).
 
 pub mod bitmap;
+pub mod client;
 pub mod connection;
 pub mod context;
 pub mod keyspace;
@@ -205,7 +206,9 @@ pub const BASE: CommandSpec = CommandSpec {
 /// All families, in the order COMMAND lists them.
 pub const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
+    client::COMMANDS,
     server::COMMANDS,
+    server::scripting::COMMANDS,
     keyspace::COMMANDS,
     keyspace::relocate::COMMANDS,
     keyspace::scan::COMMANDS,

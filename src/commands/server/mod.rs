@@ -1,6 +1,16 @@
-//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, TIME, CONFIG, INFO, COMMAND, SHUTDOWN.
-//! Most fan out to every shard; the flushes run as whole-shard transactions so no
-//! cross-shard command is cut in half by them.
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, TIME, LASTSAVE, SAVE, BGSAVE, SHUTDOWN
+//! here; CONFIG, COMMAND, INFO, DEBUG and the FUNCTION/SCRIPT placeholders in the
+//! submodules. Most fan out to every shard; the flushes run as whole-shard
+//! transactions so no cross-shard command is cut in half by them.
+
+pub mod config_cmd;
+pub mod debug;
+pub mod docs;
+pub mod help;
+pub mod info;
+pub mod introspect;
+pub mod scripting;
+pub mod sys;
 
 use std::sync::atomic::Ordering;
 
@@ -87,106 +97,51 @@ fn time(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
     r.bulk_fmt(format_args!("{}", now.subsec_micros()));
 }
 
-fn config_get(ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
-    let patterns: Vec<&[u8]> = args.skip(2).collect();
-    let pairs = ctx
-        .server
-        .config
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&patterns);
-    r.map(pairs.len());
-    for (k, v) in pairs {
-        r.bulk(k.as_bytes());
-        r.bulk(v.as_bytes());
+fn lastsave(ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
+    // Nothing has been saved yet: Redis reports the startup time until the first save.
+    r.int(ctx.server.started_unix_secs as i64);
+}
+
+fn save(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
+    r.error(errors::PERSISTENCE_NOT_IMPLEMENTED);
+}
+
+fn bgsave(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+    if args.len() > 2 || (args.len() == 2 && !args[1].eq_ignore_ascii_case(b"SCHEDULE")) {
+        return r.error(errors::SYNTAX);
     }
+    r.error(errors::PERSISTENCE_NOT_IMPLEMENTED);
 }
 
-fn config_set<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
-    Box::pin(async move {
-        let a = args.as_args();
-        if !a.len().is_multiple_of(2) {
-            return errors::wrong_arity(&mut ctx.reply(), "config|set");
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], validated as Redis 7.0 does. There is
+/// no persistence yet, so SAVE has nothing to write and no shutdown is ever left in
+/// progress for ABORT to cancel.
+fn shutdown(ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+    let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
+    for a in args.skip(1) {
+        match a.to_ascii_lowercase().as_slice() {
+            b"nosave" => nosave = true,
+            b"save" => save = true,
+            b"now" | b"force" => other = true,
+            b"abort" => abort = true,
+            _ => return r.error(errors::SYNTAX),
         }
-        let pairs: Vec<(&[u8], &[u8])> = (2..a.len())
-            .step_by(2)
-            .map(|i| (&a[i], &a[i + 1]))
-            .collect();
-        let result = ctx
-            .server
-            .config
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .set(&pairs);
-        match result {
-            Err(e) => ctx.reply().error(&e),
-            Ok(()) => {
-                let settings = std::sync::Arc::new(ctx.server.settings());
-                ctx.shards
-                    .run_on_all(move |s| s.settings = settings.clone())
-                    .await;
-                ctx.reply().ok();
-            }
-        }
-    })
-}
-
-fn config_resetstat<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {
-    Box::pin(async move {
-        ctx.shards
-            .run_on_all(|s| s.stats = Default::default())
-            .await;
-        ctx.reply().ok();
-    })
-}
-
-fn info<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {
-    Box::pin(async move {
-        let counts = ctx
-            .shards
-            .run_on_all(|s| {
-                s.dbs
-                    .iter()
-                    .map(|d| (d.len(), d.volatile_len()))
-                    .collect::<Vec<_>>()
-            })
-            .await;
-        let mut text = String::new();
-        text.push_str("# Server\r\n");
-        text.push_str(&format!("redis_version:{REDIS_VERSION}\r\nshoal_version:{SHOAL_VERSION}\r\nredis_mode:standalone\r\n"));
-        text.push_str(&format!(
-            "process_id:{}\r\ntcp_port:{}\r\n",
-            std::process::id(),
-            ctx.server.tcp_port.load(Ordering::Relaxed)
-        ));
-        text.push_str("\r\n# Keyspace\r\n");
-        let dbs = counts.first().map_or(0, |c| c.len());
-        for db in 0..dbs {
-            let keys: usize = counts.iter().map(|c| c[db].0).sum();
-            let expires: usize = counts.iter().map(|c| c[db].1).sum();
-            if keys > 0 {
-                text.push_str(&format!(
-                    "db{db}:keys={keys},expires={expires},avg_ttl=0\r\n"
-                ));
-            }
-        }
-        ctx.reply().verbatim(b"txt", text.as_bytes());
-    })
-}
-
-fn command_count(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
-    r.int(super::all().count() as i64);
-}
-
-fn shutdown(ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
+    }
+    if (abort && (nosave || save || other)) || (nosave && save) {
+        return r.error(errors::SYNTAX);
+    }
+    if abort {
+        return r.error(errors::NO_SHUTDOWN_IN_PROGRESS);
+    }
     tracing::warn!("User requested shutdown...");
     ctx.server.shutdown.store(true, Ordering::SeqCst);
     if ctx.server.exit_on_shutdown.load(Ordering::SeqCst) {
         tracing::warn!("shoal is now ready to exit, bye bye...");
         std::process::exit(0);
     }
+    // In-process servers (tests) stop serving instead of exiting; the client sees
+    // the connection close without a reply, as with Redis.
     ctx.close_after_reply = true;
-    let _ = r;
 }
 
 const SERVER: CommandSpec = CommandSpec {
@@ -194,53 +149,6 @@ const SERVER: CommandSpec = CommandSpec {
     acl: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
     ..BASE
 };
-const CFG: CommandSpec = CommandSpec {
-    group: "server",
-    since: "2.0.0",
-    flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    acl: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
-    ..BASE
-};
-
-pub const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "get",
-        arity: -3,
-        summary: "Returns the effective values of configuration parameters.",
-        complexity: "O(N) when N is the number of configuration parameters provided",
-        run: Run::Conn(config_get),
-        ..CFG
-    },
-    CommandSpec {
-        name: "set",
-        arity: -4,
-        flags: CFG.flags | flags::MAY_REPLICATE,
-        summary: "Sets configuration parameters in-flight.",
-        complexity: "O(N) when N is the number of configuration parameters provided",
-        run: Run::Coord(config_set),
-        ..CFG
-    },
-    CommandSpec {
-        name: "resetstat",
-        arity: 2,
-        summary: "Resets the server's statistics.",
-        run: Run::Coord(config_resetstat),
-        ..CFG
-    },
-];
-
-pub const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[CommandSpec {
-    name: "count",
-    arity: 2,
-    flags: flags::LOADING | flags::STALE,
-    acl: acl::SLOW | acl::CONNECTION,
-    group: "server",
-    since: "2.8.13",
-    summary: "Returns a count of commands.",
-    run: Run::Conn(command_count),
-    ..BASE
-}];
-
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "dbsize",
@@ -285,29 +193,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         run: Run::Conn(time),
         ..BASE
     },
-    CommandSpec {
-        name: "config",
-        arity: -2,
-        summary: "A container for server configuration commands.",
-        complexity: "Depends on subcommand.",
-        since: "2.0.0",
-        run: Run::Container,
-        subcommands: CONFIG_SUBCOMMANDS,
-        ..SERVER
-    },
-    CommandSpec {
-        name: "command",
-        arity: -1,
-        flags: flags::LOADING | flags::STALE,
-        acl: acl::SLOW | acl::CONNECTION,
-        group: "server",
-        since: "2.8.13",
-        summary: "Returns detailed information about all commands.",
-        complexity: "O(N) where N is the total number of Redis commands",
-        run: Run::Container,
-        subcommands: COMMAND_SUBCOMMANDS,
-        ..BASE
-    },
+    config_cmd::CONFIG,
+    introspect::COMMAND,
     CommandSpec {
         name: "info",
         arity: -1,
@@ -316,7 +203,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         group: "server",
         summary: "Returns information and statistics about the server.",
         complexity: "O(1)",
-        run: Run::Coord(info),
+        run: Run::Coord(info::info),
         ..BASE
     },
     CommandSpec {
@@ -332,6 +219,41 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
         run: Run::Conn(shutdown),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "debug",
+        arity: -2,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        summary: "A container for debugging commands.",
+        complexity: "Depends on subcommand.",
+        run: Run::Coord(debug::debug),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "lastsave",
+        arity: 1,
+        flags: flags::LOADING | flags::STALE | flags::FAST,
+        acl: acl::ADMIN | acl::FAST | acl::DANGEROUS,
+        summary: "Returns the Unix timestamp of the last successful save to disk.",
+        run: Run::Conn(lastsave),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "save",
+        arity: 1,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING | flags::NO_MULTI,
+        summary: "Synchronously saves the database(s) to disk.",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        run: Run::Conn(save),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "bgsave",
+        arity: -1,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
+        summary: "Asynchronously saves the database(s) to disk.",
+        run: Run::Conn(bgsave),
         ..SERVER
     },
 ];

@@ -1,0 +1,671 @@
+//! INFO: the sections and field names of Redis 7.0, in its order, so monitoring tools
+//! and client libraries parse shoal's answer like Redis's. Figures that live on every
+//! thread (keyspace sizes, hit/miss and expiry counters, per-command statistics,
+//! clients) are gathered with one fan-out and summed; process-wide figures come from
+//! `ServerState` and the operating system. Fields for subsystems shoal does not have
+//! yet (persistence, replication, scripting) hold Redis's idle values.
+//!
+//! `instantaneous_*` figures need a sampler: the first INFO starts one on its thread,
+//! which sums the counters every 100 ms and keeps the rate over the last 16 samples
+//! (the window Redis averages over).
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::sys;
+use super::{REDIS_VERSION, SHOAL_VERSION};
+use crate::commands::CoordFuture;
+use crate::commands::context::{CLIENTS, ConnCtx, ServerState};
+use crate::commands::stats::{self, CommandCounters};
+use crate::protocol::args::ArgsBuf;
+use crate::shard::set::ShardSet;
+use crate::shard::{ShardStats, lru_clock_secs, now_ms};
+
+const SAMPLE_PERIOD: Duration = Duration::from_millis(100);
+const SAMPLES_KEPT: usize = 16;
+/// Redis's default `repl-backlog-size`, reported while replication does not exist.
+const REPL_BACKLOG_BYTES: u64 = 1024 * 1024;
+
+/// Rates computed by the sampler, read by INFO.
+#[derive(Default)]
+pub struct Instantaneous {
+    started: AtomicBool,
+    ops_per_sec: AtomicU64,
+    input_bytes_per_sec: AtomicU64,
+    output_bytes_per_sec: AtomicU64,
+    /// Highest `used_memory` INFO has seen.
+    peak_memory_bytes: AtomicU64,
+}
+
+/// Everything INFO needs from one thread.
+struct ThreadFigures {
+    stats: ShardStats,
+    /// (keys, keys with a deadline) per database.
+    keyspace: Vec<(usize, usize)>,
+    commands: Vec<(&'static str, CommandCounters)>,
+    max_query_buffer_bytes: usize,
+    max_output_buffer_bytes: usize,
+}
+
+/// Sums what the threads reported.
+#[derive(Default)]
+struct Figures {
+    stats: ShardStats,
+    stale_perc_x100_sum: u64,
+    keyspace: Vec<(usize, usize)>,
+    commands: Vec<(&'static str, CommandCounters)>,
+    max_query_buffer_bytes: usize,
+    max_output_buffer_bytes: usize,
+    shards: usize,
+}
+
+impl Figures {
+    fn total_commands(&self) -> u64 {
+        self.commands.iter().map(|(_, c)| c.calls).sum()
+    }
+}
+
+fn thread_figures(shard: &mut crate::shard::Shard) -> ThreadFigures {
+    let (max_query_buffer_bytes, max_output_buffer_bytes) = CLIENTS.with(|clients| {
+        clients.borrow().iter().fold((0, 0), |(q, o), c| {
+            (
+                q.max(c.query_buffer_bytes.get()),
+                o.max(c.output_buffer_bytes.get()),
+            )
+        })
+    });
+    ThreadFigures {
+        stats: shard.stats,
+        keyspace: shard
+            .dbs
+            .iter()
+            .map(|d| (d.len(), d.volatile_len()))
+            .collect(),
+        commands: stats::snapshot(),
+        max_query_buffer_bytes,
+        max_output_buffer_bytes,
+    }
+}
+
+fn merge(parts: Vec<ThreadFigures>) -> Figures {
+    let mut f = Figures {
+        shards: parts.len(),
+        ..Figures::default()
+    };
+    let mut commands = Vec::with_capacity(parts.len());
+    for p in parts {
+        let s = &mut f.stats;
+        s.expired_keys += p.stats.expired_keys;
+        s.expire_cycle_cpu_ms += p.stats.expire_cycle_cpu_ms;
+        s.keyspace_hits += p.stats.keyspace_hits;
+        s.keyspace_misses += p.stats.keyspace_misses;
+        s.evicted_keys += p.stats.evicted_keys;
+        s.commands_processed += p.stats.commands_processed;
+        f.stale_perc_x100_sum += p.stats.expired_stale_perc_x100;
+        if f.keyspace.len() < p.keyspace.len() {
+            f.keyspace.resize(p.keyspace.len(), (0, 0));
+        }
+        for (total, (keys, expires)) in f.keyspace.iter_mut().zip(p.keyspace) {
+            total.0 += keys;
+            total.1 += expires;
+        }
+        f.max_query_buffer_bytes = f.max_query_buffer_bytes.max(p.max_query_buffer_bytes);
+        f.max_output_buffer_bytes = f.max_output_buffer_bytes.max(p.max_output_buffer_bytes);
+        commands.push(p.commands);
+    }
+    f.commands = stats::merge(commands);
+    f
+}
+
+// ---- section selection ---------------------------------------------------------------
+
+/// Sections in output order: (name as requested, header, part of "default").
+const SECTIONS: &[(&str, &str, bool)] = &[
+    ("server", "Server", true),
+    ("clients", "Clients", true),
+    ("memory", "Memory", true),
+    ("persistence", "Persistence", true),
+    ("stats", "Stats", true),
+    ("replication", "Replication", true),
+    ("cpu", "CPU", true),
+    ("modules", "Modules", true),
+    ("commandstats", "Commandstats", false),
+    ("errorstats", "Errorstats", true),
+    ("latencystats", "Latencystats", false),
+    ("cluster", "Cluster", true),
+    ("keyspace", "Keyspace", true),
+];
+
+/// Which sections the arguments ask for (flags in `SECTIONS` order).
+fn selected(args: &ArgsBuf) -> Vec<bool> {
+    let a = args.as_args();
+    let mut want = vec![false; SECTIONS.len()];
+    let defaults = |want: &mut Vec<bool>| {
+        for (w, (_, _, default)) in want.iter_mut().zip(SECTIONS) {
+            *w |= *default;
+        }
+    };
+    if a.len() == 1 {
+        defaults(&mut want);
+    }
+    for arg in a.skip(1) {
+        let arg = arg.to_ascii_lowercase();
+        match arg.as_slice() {
+            b"default" => defaults(&mut want),
+            b"all" | b"everything" => want.iter_mut().for_each(|w| *w = true),
+            name => {
+                if let Some(i) = SECTIONS.iter().position(|(n, _, _)| n.as_bytes() == name) {
+                    want[i] = true;
+                }
+            }
+        }
+    }
+    want
+}
+
+pub fn info<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
+    Box::pin(async move {
+        start_sampler(ctx);
+        let want = selected(args);
+        let parts = ctx.shards.run_on_all(thread_figures).await;
+        let figures = merge(parts);
+        let mut text = String::new();
+        for (i, (name, header, _)) in SECTIONS.iter().enumerate() {
+            if !want[i] {
+                continue;
+            }
+            if !text.is_empty() {
+                text.push_str("\r\n");
+            }
+            let _ = write!(text, "# {header}\r\n");
+            write_section(&mut text, name, ctx, &figures);
+        }
+        ctx.reply().verbatim(b"txt", text.as_bytes());
+    })
+}
+
+/// Appends `name:value\r\n`.
+fn field(out: &mut String, name: &str, value: impl std::fmt::Display) {
+    let _ = write!(out, "{name}:{value}\r\n");
+}
+
+fn write_section(out: &mut String, name: &str, ctx: &ConnCtx, f: &Figures) {
+    match name {
+        "server" => server_section(out, ctx),
+        "clients" => clients_section(out, ctx, f),
+        "memory" => memory_section(out, ctx),
+        "persistence" => persistence_section(out, &ctx.server),
+        "stats" => stats_section(out, &ctx.server, f),
+        "replication" => replication_section(out, &ctx.server),
+        "cpu" => cpu_section(out),
+        "commandstats" => commandstats_section(out, f),
+        "cluster" => field(out, "cluster_enabled", 0),
+        "keyspace" => keyspace_section(out, f),
+        // modules, errorstats, latencystats: nothing to report yet.
+        _ => {}
+    }
+}
+
+// ---- sections ------------------------------------------------------------------------
+
+fn server_section(out: &mut String, ctx: &ConnCtx) {
+    let server = &ctx.server;
+    let settings = &ctx.settings;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let uptime_secs = server.started_at.elapsed().as_secs();
+    field(out, "redis_version", REDIS_VERSION);
+    field(out, "shoal_version", SHOAL_VERSION);
+    field(out, "redis_git_sha1", "00000000");
+    field(out, "redis_git_dirty", 0);
+    field(out, "redis_build_id", "0");
+    field(out, "redis_mode", "standalone");
+    field(out, "os", sys::os_name());
+    field(out, "arch_bits", usize::BITS);
+    field(out, "monotonic_clock", "POSIX clock_gettime");
+    field(out, "multiplexing_api", "io_uring");
+    field(out, "atomicvar_api", "c11-builtin");
+    field(out, "gcc_version", "0.0.0");
+    field(out, "process_id", std::process::id());
+    field(out, "process_supervised", "no");
+    field(out, "run_id", &server.run_id);
+    field(out, "tcp_port", server.tcp_port.load(Ordering::Relaxed));
+    field(out, "server_time_usec", now.as_micros());
+    field(out, "uptime_in_seconds", uptime_secs);
+    field(out, "uptime_in_days", uptime_secs / 86_400);
+    field(out, "hz", settings.hz);
+    field(out, "configured_hz", settings.hz);
+    field(out, "lru_clock", lru_clock_secs(now_ms()));
+    field(out, "executable", &server.executable);
+    let config_file = server
+        .config_file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    field(out, "config_file", config_file);
+    field(out, "io_threads_active", 0);
+    field(out, "shoal_threads", server.shards_count);
+}
+
+fn clients_section(out: &mut String, ctx: &ConnCtx, f: &Figures) {
+    field(
+        out,
+        "connected_clients",
+        ctx.server.connected_clients.load(Ordering::Relaxed),
+    );
+    field(out, "cluster_connections", 0);
+    field(out, "maxclients", ctx.settings.maxclients);
+    field(
+        out,
+        "client_recent_max_input_buffer",
+        f.max_query_buffer_bytes,
+    );
+    field(
+        out,
+        "client_recent_max_output_buffer",
+        f.max_output_buffer_bytes,
+    );
+    field(out, "blocked_clients", 0);
+    field(out, "tracking_clients", 0);
+    field(out, "clients_in_timeout_table", 0);
+}
+
+/// `a/b` with two decimals, 0 when `b` is 0 (Redis prints ratios this way).
+fn ratio(a: u64, b: u64) -> String {
+    if b == 0 {
+        "0.00".into()
+    } else {
+        format!("{:.2}", a as f64 / b as f64)
+    }
+}
+
+fn percent(a: u64, b: u64) -> String {
+    if b == 0 {
+        "0.00%".into()
+    } else {
+        format!("{:.2}%", a as f64 * 100.0 / b as f64)
+    }
+}
+
+/// Memory figures. There is no allocator accounting yet, so `used_memory` is the
+/// resident set size (an upper bound of what the data uses) and the allocator ratios
+/// read 1.
+fn memory_section(out: &mut String, ctx: &ConnCtx) {
+    let server = &ctx.server;
+    let used = sys::rss_bytes();
+    let peak = server
+        .instantaneous
+        .peak_memory_bytes
+        .fetch_max(used, Ordering::Relaxed)
+        .max(used);
+    let startup = server.startup_rss_bytes.min(used);
+    let dataset = used - startup;
+    let system = sys::total_system_memory_bytes();
+    let maxmemory = ctx.settings.maxmemory_bytes;
+    field(out, "used_memory", used);
+    field(out, "used_memory_human", sys::bytes_to_human(used));
+    field(out, "used_memory_rss", used);
+    field(out, "used_memory_rss_human", sys::bytes_to_human(used));
+    field(out, "used_memory_peak", peak);
+    field(out, "used_memory_peak_human", sys::bytes_to_human(peak));
+    field(out, "used_memory_peak_perc", percent(used, peak));
+    field(out, "used_memory_overhead", startup);
+    field(out, "used_memory_startup", startup);
+    field(out, "used_memory_dataset", dataset);
+    field(out, "used_memory_dataset_perc", percent(dataset, used));
+    field(out, "allocator_allocated", used);
+    field(out, "allocator_active", used);
+    field(out, "allocator_resident", used);
+    field(out, "total_system_memory", system);
+    field(
+        out,
+        "total_system_memory_human",
+        sys::bytes_to_human(system),
+    );
+    for name in ["used_memory_lua", "used_memory_vm_eval"] {
+        field(out, name, 0);
+    }
+    field(out, "used_memory_lua_human", "0B");
+    for name in [
+        "used_memory_scripts_eval",
+        "number_of_cached_scripts",
+        "number_of_functions",
+        "number_of_libraries",
+        "used_memory_vm_functions",
+        "used_memory_vm_total",
+    ] {
+        field(out, name, 0);
+    }
+    field(out, "used_memory_vm_total_human", "0B");
+    field(out, "used_memory_functions", 0);
+    field(out, "used_memory_scripts", 0);
+    field(out, "used_memory_scripts_human", "0B");
+    field(out, "maxmemory", maxmemory);
+    field(out, "maxmemory_human", sys::bytes_to_human(maxmemory));
+    field(out, "maxmemory_policy", &ctx.settings.maxmemory_policy);
+    field(out, "allocator_frag_ratio", ratio(used, used));
+    field(out, "allocator_frag_bytes", 0);
+    field(out, "allocator_rss_ratio", ratio(used, used));
+    field(out, "allocator_rss_bytes", 0);
+    field(out, "rss_overhead_ratio", ratio(used, used));
+    field(out, "rss_overhead_bytes", 0);
+    field(out, "mem_fragmentation_ratio", ratio(used, used));
+    field(out, "mem_fragmentation_bytes", 0);
+    for name in [
+        "mem_not_counted_for_evict",
+        "mem_replication_backlog",
+        "mem_total_replication_buffers",
+        "mem_clients_slaves",
+        "mem_clients_normal",
+        "mem_cluster_links",
+        "mem_aof_buffer",
+    ] {
+        field(out, name, 0);
+    }
+    field(out, "mem_allocator", "mimalloc");
+    field(out, "active_defrag_running", 0);
+    field(out, "lazyfree_pending_objects", 0);
+    field(out, "lazyfreed_objects", 0);
+}
+
+/// Persistence does not exist yet: Redis's figures for a server that never saved.
+fn persistence_section(out: &mut String, server: &ServerState) {
+    for name in [
+        "loading",
+        "async_loading",
+        "current_cow_peak",
+        "current_cow_size",
+        "current_cow_size_age",
+    ] {
+        field(out, name, 0);
+    }
+    field(out, "current_fork_perc", "0.00");
+    for name in [
+        "current_save_keys_processed",
+        "current_save_keys_total",
+        "rdb_changes_since_last_save",
+        "rdb_bgsave_in_progress",
+    ] {
+        field(out, name, 0);
+    }
+    field(out, "rdb_last_save_time", server.started_unix_secs);
+    field(out, "rdb_last_bgsave_status", "ok");
+    field(out, "rdb_last_bgsave_time_sec", -1);
+    field(out, "rdb_current_bgsave_time_sec", -1);
+    for name in [
+        "rdb_saves",
+        "rdb_last_cow_size",
+        "rdb_last_load_keys_expired",
+        "rdb_last_load_keys_loaded",
+        "aof_enabled",
+        "aof_rewrite_in_progress",
+        "aof_rewrite_scheduled",
+    ] {
+        field(out, name, 0);
+    }
+    field(out, "aof_last_rewrite_time_sec", -1);
+    field(out, "aof_current_rewrite_time_sec", -1);
+    field(out, "aof_last_bgrewrite_status", "ok");
+    field(out, "aof_rewrites", 0);
+    field(out, "aof_rewrites_consecutive_failures", 0);
+    field(out, "aof_last_write_status", "ok");
+    field(out, "aof_last_cow_size", 0);
+    field(out, "module_fork_in_progress", 0);
+    field(out, "module_fork_last_cow_size", 0);
+}
+
+fn kbps(bytes_per_sec: u64) -> String {
+    format!("{:.2}", bytes_per_sec as f64 / 1024.0)
+}
+
+fn stats_section(out: &mut String, server: &ServerState, f: &Figures) {
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let inst = &server.instantaneous;
+    field(
+        out,
+        "total_connections_received",
+        load(&server.total_connections_received),
+    );
+    field(out, "total_commands_processed", f.total_commands());
+    field(out, "instantaneous_ops_per_sec", load(&inst.ops_per_sec));
+    field(
+        out,
+        "total_net_input_bytes",
+        load(&server.total_net_input_bytes),
+    );
+    field(
+        out,
+        "total_net_output_bytes",
+        load(&server.total_net_output_bytes),
+    );
+    field(out, "total_net_repl_input_bytes", 0);
+    field(out, "total_net_repl_output_bytes", 0);
+    field(
+        out,
+        "instantaneous_input_kbps",
+        kbps(load(&inst.input_bytes_per_sec)),
+    );
+    field(
+        out,
+        "instantaneous_output_kbps",
+        kbps(load(&inst.output_bytes_per_sec)),
+    );
+    field(out, "instantaneous_input_repl_kbps", "0.00");
+    field(out, "instantaneous_output_repl_kbps", "0.00");
+    field(
+        out,
+        "rejected_connections",
+        load(&server.rejected_connections),
+    );
+    field(out, "sync_full", 0);
+    field(out, "sync_partial_ok", 0);
+    field(out, "sync_partial_err", 0);
+    field(out, "expired_keys", f.stats.expired_keys);
+    let stale_perc = f.stale_perc_x100_sum as f64 / f.shards.max(1) as f64 / 100.0;
+    field(out, "expired_stale_perc", format!("{stale_perc:.2}"));
+    field(out, "expired_time_cap_reached_count", 0);
+    field(
+        out,
+        "expire_cycle_cpu_milliseconds",
+        f.stats.expire_cycle_cpu_ms,
+    );
+    field(out, "evicted_keys", f.stats.evicted_keys);
+    field(out, "evicted_clients", 0);
+    field(out, "total_eviction_exceeded_time", 0);
+    field(out, "current_eviction_exceeded_time", 0);
+    field(out, "keyspace_hits", f.stats.keyspace_hits);
+    field(out, "keyspace_misses", f.stats.keyspace_misses);
+    for name in [
+        "pubsub_channels",
+        "pubsub_patterns",
+        "pubsubshard_channels",
+        "latest_fork_usec",
+        "total_forks",
+        "migrate_cached_sockets",
+        "slave_expires_tracked_keys",
+        "active_defrag_hits",
+        "active_defrag_misses",
+        "active_defrag_key_hits",
+        "active_defrag_key_misses",
+        "total_active_defrag_time",
+        "current_active_defrag_time",
+        "tracking_total_keys",
+        "tracking_total_items",
+        "tracking_total_prefixes",
+        "unexpected_error_replies",
+        "total_error_replies",
+        "dump_payload_sanitizations",
+        "total_reads_processed",
+        "total_writes_processed",
+        "io_threaded_reads_processed",
+        "io_threaded_writes_processed",
+        "reply_buffer_shrinks",
+        "reply_buffer_expands",
+    ] {
+        field(out, name, 0);
+    }
+}
+
+/// A master without replicas. The replication id is derived from the run id so it is
+/// stable for the life of the process, as Redis's is.
+fn replication_section(out: &mut String, server: &ServerState) {
+    let replid: String = server.run_id.chars().rev().collect();
+    field(out, "role", "master");
+    field(out, "connected_slaves", 0);
+    field(out, "master_failover_state", "no-failover");
+    field(out, "master_replid", replid);
+    field(out, "master_replid2", "0".repeat(40));
+    field(out, "master_repl_offset", 0);
+    field(out, "second_repl_offset", -1);
+    field(out, "repl_backlog_active", 0);
+    field(out, "repl_backlog_size", REPL_BACKLOG_BYTES);
+    field(out, "repl_backlog_first_byte_offset", 0);
+    field(out, "repl_backlog_histlen", 0);
+}
+
+fn cpu_section(out: &mut String) {
+    let process = sys::cpu_process();
+    let children = sys::cpu_children();
+    let thread = sys::cpu_thread();
+    field(out, "used_cpu_sys", sys::seconds_micros(process.sys));
+    field(out, "used_cpu_user", sys::seconds_micros(process.user));
+    field(
+        out,
+        "used_cpu_sys_children",
+        sys::seconds_micros(children.sys),
+    );
+    field(
+        out,
+        "used_cpu_user_children",
+        sys::seconds_micros(children.user),
+    );
+    field(
+        out,
+        "used_cpu_sys_main_thread",
+        sys::seconds_micros(thread.sys),
+    );
+    field(
+        out,
+        "used_cpu_user_main_thread",
+        sys::seconds_micros(thread.user),
+    );
+}
+
+fn commandstats_section(out: &mut String, f: &Figures) {
+    for (name, c) in &f.commands {
+        if c.calls == 0 && c.rejected_calls == 0 && c.failed_calls == 0 {
+            continue;
+        }
+        let usec_per_call = if c.calls == 0 {
+            0.0
+        } else {
+            c.usec as f64 / c.calls as f64
+        };
+        let _ = write!(
+            out,
+            "cmdstat_{name}:calls={},usec={},usec_per_call={usec_per_call:.2},rejected_calls={},failed_calls={}\r\n",
+            c.calls, c.usec, c.rejected_calls, c.failed_calls
+        );
+    }
+}
+
+fn keyspace_section(out: &mut String, f: &Figures) {
+    for (db, (keys, expires)) in f.keyspace.iter().enumerate() {
+        if *keys > 0 {
+            let _ = write!(out, "db{db}:keys={keys},expires={expires},avg_ttl=0\r\n");
+        }
+    }
+}
+
+// ---- the sampler ---------------------------------------------------------------------
+
+/// Starts the rate sampler on this thread, once per server.
+fn start_sampler(ctx: &ConnCtx) {
+    if ctx
+        .server
+        .instantaneous
+        .started
+        .swap(true, Ordering::Relaxed)
+    {
+        return;
+    }
+    let (shards, server) = (ctx.shards.clone(), ctx.server.clone());
+    crate::runtime::spawn_local(sample_rates(shards, server));
+}
+
+/// Commands run on this thread so far.
+fn local_calls() -> u64 {
+    stats::snapshot().iter().map(|(_, c)| c.calls).sum()
+}
+
+async fn sample_rates(shards: Rc<ShardSet>, server: Arc<ServerState>) {
+    struct Sample {
+        at: Instant,
+        calls: u64,
+        input_bytes: u64,
+        output_bytes: u64,
+    }
+    let mut window: VecDeque<Sample> = VecDeque::with_capacity(SAMPLES_KEPT + 1);
+    while !server.shutdown.load(Ordering::Relaxed) {
+        let calls = shards.run_on_all(|_| local_calls()).await.iter().sum();
+        window.push_back(Sample {
+            at: Instant::now(),
+            calls,
+            input_bytes: server.total_net_input_bytes.load(Ordering::Relaxed),
+            output_bytes: server.total_net_output_bytes.load(Ordering::Relaxed),
+        });
+        if window.len() > SAMPLES_KEPT {
+            window.pop_front();
+        }
+        if let (Some(first), Some(last)) = (window.front(), window.back()) {
+            let secs = last.at.duration_since(first.at).as_secs_f64();
+            if secs > 0.0 {
+                let rate = |a: u64, b: u64| (b.saturating_sub(a) as f64 / secs) as u64;
+                let inst = &server.instantaneous;
+                inst.ops_per_sec
+                    .store(rate(first.calls, last.calls), Ordering::Relaxed);
+                inst.input_bytes_per_sec
+                    .store(rate(first.input_bytes, last.input_bytes), Ordering::Relaxed);
+                inst.output_bytes_per_sec.store(
+                    rate(first.output_bytes, last.output_bytes),
+                    Ordering::Relaxed,
+                );
+            }
+        }
+        crate::runtime::sleep(SAMPLE_PERIOD).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn want(parts: &[&str]) -> Vec<&'static str> {
+        let mut args = vec!["info"];
+        args.extend_from_slice(parts);
+        let buf = ArgsBuf::from_slices(args.iter().map(|a| a.as_bytes()));
+        selected(&buf)
+            .iter()
+            .zip(SECTIONS)
+            .filter(|(w, _)| **w)
+            .map(|(_, (n, _, _))| *n)
+            .collect()
+    }
+
+    #[test]
+    fn section_selection_follows_redis() {
+        let default = want(&[]);
+        assert!(!default.contains(&"commandstats") && default.contains(&"keyspace"));
+        assert_eq!(want(&["default"]), default);
+        assert_eq!(want(&["all"]).len(), SECTIONS.len());
+        assert_eq!(want(&["EVERYTHING"]).len(), SECTIONS.len());
+        assert_eq!(want(&["keyspace", "Server"]), vec!["server", "keyspace"]);
+        assert!(want(&["bogus"]).is_empty());
+        assert_eq!(want(&["commandstats", "default"]).len(), default.len() + 1);
+    }
+}

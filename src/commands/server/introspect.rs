@@ -1,0 +1,465 @@
+//! COMMAND and its subcommands (COUNT, INFO, DOCS, LIST, GETKEYS, GETKEYSANDFLAGS,
+//! HELP): every answer is read from the command table (`commands::all()`), so what
+//! COMMAND describes is exactly what the dispatch gate enforces.
+//!
+//! Bare `COMMAND` answers like `COMMAND INFO` of everything, which a table container
+//! cannot express (the gate refuses a container without a subcommand), so `command` is
+//! a connection handler that routes its subcommands itself, with the gate's checks
+//! and error texts.
+
+use super::docs;
+use super::help;
+use crate::commands::context::ConnCtx;
+use crate::commands::{self, BASE, CommandSpec, Run, acl, flags};
+use crate::errors;
+use crate::protocol::args::Args;
+use crate::protocol::reply::Reply;
+
+/// Flags in the order (and with the omissions) of Redis 7.0's COMMAND INFO:
+/// `may_replicate` and `sentinel` are internal and never shown.
+const INFO_FLAGS: &[(u32, &str)] = &[
+    (flags::WRITE, "write"),
+    (flags::READONLY, "readonly"),
+    (flags::DENYOOM, "denyoom"),
+    (flags::ADMIN, "admin"),
+    (flags::PUBSUB, "pubsub"),
+    (flags::NOSCRIPT, "noscript"),
+    (flags::BLOCKING, "blocking"),
+    (flags::LOADING, "loading"),
+    (flags::STALE, "stale"),
+    (flags::SKIP_MONITOR, "skip_monitor"),
+    (flags::SKIP_SLOWLOG, "skip_slowlog"),
+    (flags::FAST, "fast"),
+    (flags::NO_AUTH, "no_auth"),
+    (flags::NO_ASYNC_LOADING, "no_async_loading"),
+    (flags::NO_MULTI, "no_multi"),
+    (flags::MOVABLEKEYS, "movablekeys"),
+    (flags::ALLOW_BUSY, "allow_busy"),
+];
+
+/// Every command and subcommand with its full name (`get`, `config|get`), in table
+/// order, each container followed by its subcommands.
+pub fn all_with_names() -> Vec<(&'static CommandSpec, String)> {
+    let mut out = Vec::new();
+    for spec in commands::all() {
+        out.push((spec, spec.name.to_string()));
+        for sub in spec.subcommands {
+            out.push((sub, format!("{}|{}", spec.name, sub.name)));
+        }
+    }
+    out
+}
+
+/// Finds `name` or `container|sub` (any case); returns the spec and its full name.
+pub fn lookup_full(name: &[u8]) -> Option<(&'static CommandSpec, String)> {
+    match name.iter().position(|&b| b == b'|') {
+        None => commands::lookup(name).map(|s| (s, s.name.to_string())),
+        Some(bar) => {
+            let parent = commands::lookup(&name[..bar])?;
+            let sub = parent.find_subcommand(&name[bar + 1..])?;
+            Some((sub, format!("{}|{}", parent.name, sub.name)))
+        }
+    }
+}
+
+// ---- the container -------------------------------------------------------------------
+
+fn command(ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+    if args.len() == 1 {
+        return info_all(r);
+    }
+    let Some(sub) = SUBCOMMANDS
+        .iter()
+        .find(|s| s.name.as_bytes().eq_ignore_ascii_case(&args[1]))
+    else {
+        return errors::unknown_subcommand(r, &args[1], "COMMAND");
+    };
+    if !sub.arity_ok(args.len()) {
+        return errors::wrong_arity(r, &format!("command|{}", sub.name));
+    }
+    match sub.run {
+        Run::Conn(handler) => handler(ctx, args, r),
+        _ => r.error(errors::NOT_IMPLEMENTED),
+    }
+}
+
+fn count(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
+    r.int(commands::all().count() as i64);
+}
+
+fn command_help(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
+    help::reply(r, help::COMMAND);
+}
+
+// ---- INFO ----------------------------------------------------------------------------
+
+fn info_all(r: &mut Reply) {
+    let specs: Vec<_> = commands::all().collect();
+    r.array(specs.len());
+    for spec in specs {
+        write_info(r, spec, spec.name);
+    }
+}
+
+fn info(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+    if args.len() == 2 {
+        return info_all(r);
+    }
+    r.array(args.len() - 2);
+    for name in args.skip(2) {
+        match lookup_full(name) {
+            Some((spec, full)) => write_info(r, spec, &full),
+            None => r.null(),
+        }
+    }
+}
+
+/// One COMMAND INFO entry: name, arity, flags, first/last/step, ACL categories, tips,
+/// key specs, subcommands.
+pub fn write_info(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
+    r.array(10);
+    r.bulk(full_name.as_bytes());
+    r.int(spec.arity as i64);
+    let shown: Vec<&str> = INFO_FLAGS
+        .iter()
+        .filter(|(bit, _)| spec.flags & bit != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    r.set(shown.len());
+    for name in shown {
+        r.simple(name);
+    }
+    r.int(spec.keys.first as i64);
+    r.int(spec.keys.last as i64);
+    r.int(spec.keys.step as i64);
+    let categories: Vec<&str> = acl::NAMES
+        .iter()
+        .filter(|(bit, _)| spec.acl & bit != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    r.set(categories.len());
+    for name in categories {
+        r.simple(&format!("@{name}"));
+    }
+    let tips = docs::tips_of(full_name);
+    r.set(tips.len());
+    for tip in tips {
+        r.bulk(tip.as_bytes());
+    }
+    if has_keys(spec) {
+        r.set(1);
+        write_key_spec(r, spec, full_name);
+    } else {
+        r.set(0);
+    }
+    r.set(spec.subcommands.len());
+    for sub in spec.subcommands {
+        write_info(r, sub, &format!("{full_name}|{}", sub.name));
+    }
+}
+
+fn has_keys(spec: &CommandSpec) -> bool {
+    spec.keys.first > 0
+}
+
+/// The key spec equivalent to the legacy (first, last, step) triple: an index search
+/// and a range whose last key is relative to the first (negative: from the end).
+fn write_key_spec(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
+    let k = spec.keys;
+    let last_key = if k.last < 0 { k.last } else { k.last - k.first };
+    r.map(3);
+    r.bulk(b"flags");
+    let f = docs::key_flags(full_name, spec.is_write());
+    r.set(f.len());
+    for name in f {
+        r.simple(name);
+    }
+    r.bulk(b"begin_search");
+    r.map(2);
+    r.bulk(b"type");
+    r.bulk(b"index");
+    r.bulk(b"spec");
+    r.map(1);
+    r.bulk(b"index");
+    r.int(k.first as i64);
+    r.bulk(b"find_keys");
+    r.map(2);
+    r.bulk(b"type");
+    r.bulk(b"range");
+    r.bulk(b"spec");
+    r.map(3);
+    r.bulk(b"lastkey");
+    r.int(last_key as i64);
+    r.bulk(b"keystep");
+    r.int(k.step as i64);
+    r.bulk(b"limit");
+    r.int(0);
+}
+
+// ---- DOCS ----------------------------------------------------------------------------
+
+fn docs_cmd(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+    let found: Vec<(&CommandSpec, String)> = if args.len() == 2 {
+        commands::all().map(|s| (s, s.name.to_string())).collect()
+    } else {
+        args.skip(2).filter_map(lookup_full).collect()
+    };
+    r.map(found.len());
+    for (spec, full) in found {
+        r.bulk(full.as_bytes());
+        write_docs(r, spec, &full);
+    }
+}
+
+/// One COMMAND DOCS entry: summary, since, group, complexity, arguments (when the
+/// syntax is known), subcommands.
+pub fn write_docs(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
+    let arguments = docs::syntax_of(full_name).and_then(docs::parse);
+    let fields = 4 + arguments.is_some() as usize + !spec.subcommands.is_empty() as usize;
+    r.map(fields);
+    r.bulk(b"summary");
+    r.bulk(spec.summary.as_bytes());
+    r.bulk(b"since");
+    r.bulk(spec.since.as_bytes());
+    r.bulk(b"group");
+    r.bulk(spec.group.as_bytes());
+    r.bulk(b"complexity");
+    r.bulk(spec.complexity.as_bytes());
+    if let Some(args) = arguments {
+        r.bulk(b"arguments");
+        docs::write_args(r, &args);
+    }
+    if !spec.subcommands.is_empty() {
+        r.bulk(b"subcommands");
+        r.map(spec.subcommands.len());
+        for sub in spec.subcommands {
+            let sub_name = format!("{full_name}|{}", sub.name);
+            r.bulk(sub_name.as_bytes());
+            write_docs(r, sub, &sub_name);
+        }
+    }
+}
+
+// ---- LIST ----------------------------------------------------------------------------
+
+fn list(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+    if args.len() == 2 {
+        let names: Vec<&str> = commands::all().map(|s| s.name).collect();
+        r.array(names.len());
+        for n in names {
+            r.bulk(n.as_bytes());
+        }
+        return;
+    }
+    if args.len() != 5 || !args[2].eq_ignore_ascii_case(b"FILTERBY") {
+        return r.error(errors::SYNTAX);
+    }
+    let (kind, value) = (&args[3], &args[4]);
+    let matches: Vec<String> = if kind.eq_ignore_ascii_case(b"MODULE") {
+        Vec::new()
+    } else if kind.eq_ignore_ascii_case(b"ACLCAT") {
+        let category = acl::NAMES
+            .iter()
+            .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(value))
+            .map(|(bit, _)| *bit);
+        match category {
+            None => Vec::new(),
+            Some(bit) => all_with_names()
+                .into_iter()
+                .filter(|(s, _)| s.acl & bit != 0)
+                .map(|(_, n)| n)
+                .collect(),
+        }
+    } else if kind.eq_ignore_ascii_case(b"PATTERN") {
+        all_with_names()
+            .into_iter()
+            .filter(|(_, n)| crate::util::glob::glob_match(value, n.as_bytes(), true))
+            .map(|(_, n)| n)
+            .collect()
+    } else {
+        return r.error(errors::SYNTAX);
+    };
+    r.array(matches.len());
+    for n in matches {
+        r.bulk(n.as_bytes());
+    }
+}
+
+// ---- GETKEYS -------------------------------------------------------------------------
+
+/// Resolves the command of GETKEYS (`args[2..]`) and its key positions, or the error.
+fn keys_of(args: Args) -> Result<(&'static CommandSpec, String, Vec<usize>), &'static str> {
+    let target_argc = args.len() - 2;
+    let mut spec = commands::lookup(&args[2]).ok_or(errors::GETKEYS_INVALID_COMMAND)?;
+    let mut full_name = spec.name.to_string();
+    if !spec.subcommands.is_empty() && target_argc >= 2 {
+        let parent = spec.name;
+        spec = spec
+            .find_subcommand(&args[3])
+            .ok_or(errors::GETKEYS_INVALID_COMMAND)?;
+        full_name = format!("{parent}|{}", spec.name);
+    }
+    if !has_keys(spec) {
+        return Err(errors::GETKEYS_NO_KEYS);
+    }
+    if !spec.arity_ok(target_argc) {
+        return Err(errors::GETKEYS_INVALID_ARITY);
+    }
+    let positions: Vec<usize> = spec.keys.indexes(target_argc).collect();
+    if positions.is_empty() {
+        return Err(errors::GETKEYS_INVALID_ARGUMENTS);
+    }
+    Ok((
+        spec,
+        full_name,
+        positions.into_iter().map(|i| i + 2).collect(),
+    ))
+}
+
+fn getkeys(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+    match keys_of(args) {
+        Err(e) => r.error(e),
+        Ok((_, _, positions)) => {
+            r.array(positions.len());
+            for i in positions {
+                r.bulk(&args[i]);
+            }
+        }
+    }
+}
+
+fn getkeysandflags(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+    match keys_of(args) {
+        Err(e) => r.error(e),
+        Ok((spec, full_name, positions)) => {
+            r.array(positions.len());
+            let call = Args::new(args.bytes(), &args.ranges()[2..]);
+            let f = docs::call_key_flags(&full_name, spec.is_write(), call);
+            for i in positions {
+                r.array(2);
+                r.bulk(&args[i]);
+                r.set(f.len());
+                for name in f {
+                    r.simple(name);
+                }
+            }
+        }
+    }
+}
+
+// ---- table ---------------------------------------------------------------------------
+
+const SUB: CommandSpec = CommandSpec {
+    flags: flags::LOADING | flags::STALE,
+    acl: acl::SLOW | acl::CONNECTION,
+    group: "server",
+    ..BASE
+};
+
+pub const SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "count",
+        arity: 2,
+        since: "2.8.13",
+        summary: "Returns a count of commands.",
+        run: Run::Conn(count),
+        ..SUB
+    },
+    CommandSpec {
+        name: "info",
+        arity: -2,
+        since: "2.8.13",
+        summary: "Returns information about one, multiple or all commands.",
+        complexity: "O(N) where N is the number of commands to look up",
+        run: Run::Conn(info),
+        ..SUB
+    },
+    CommandSpec {
+        name: "docs",
+        arity: -2,
+        since: "7.0.0",
+        summary: "Returns documentary information about one, multiple or all commands.",
+        complexity: "O(N) where N is the number of commands to look up",
+        run: Run::Conn(docs_cmd),
+        ..SUB
+    },
+    CommandSpec {
+        name: "list",
+        arity: -2,
+        since: "7.0.0",
+        summary: "Returns a list of command names.",
+        complexity: "O(N) where N is the total number of Redis commands",
+        run: Run::Conn(list),
+        ..SUB
+    },
+    CommandSpec {
+        name: "getkeys",
+        arity: -4,
+        since: "2.8.13",
+        summary: "Extracts the key names from an arbitrary command.",
+        complexity: "O(N) where N is the number of arguments to the command",
+        run: Run::Conn(getkeys),
+        ..SUB
+    },
+    CommandSpec {
+        name: "getkeysandflags",
+        arity: -4,
+        since: "7.0.0",
+        summary: "Extracts the key names and access flags for an arbitrary command.",
+        complexity: "O(N) where N is the number of arguments to the command",
+        run: Run::Conn(getkeysandflags),
+        ..SUB
+    },
+    CommandSpec {
+        name: "help",
+        arity: 2,
+        since: "5.0.0",
+        summary: "Returns helpful text about the different subcommands.",
+        run: Run::Conn(command_help),
+        ..SUB
+    },
+];
+
+pub const COMMAND: CommandSpec = CommandSpec {
+    name: "command",
+    arity: -1,
+    flags: flags::LOADING | flags::STALE,
+    acl: acl::SLOW | acl::CONNECTION,
+    group: "server",
+    since: "2.8.13",
+    summary: "Returns detailed information about all commands.",
+    complexity: "O(N) where N is the total number of Redis commands",
+    run: Run::Conn(command),
+    subcommands: SUBCOMMANDS,
+    ..BASE
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::reply::RespVersion;
+
+    #[test]
+    fn full_names_resolve() {
+        assert_eq!(lookup_full(b"GET").map(|(_, n)| n), Some("get".into()));
+        assert_eq!(
+            lookup_full(b"Config|Get").map(|(_, n)| n),
+            Some("config|get".into())
+        );
+        assert!(lookup_full(b"config|nosuch").is_none());
+        assert!(lookup_full(b"|").is_none());
+    }
+
+    #[test]
+    fn every_entry_encodes_in_both_protocols() {
+        for (spec, name) in all_with_names() {
+            for v in [RespVersion::Resp2, RespVersion::Resp3] {
+                let mut buf = Vec::new();
+                let mut r = Reply::new(&mut buf, v);
+                write_info(&mut r, spec, &name);
+                write_docs(&mut r, spec, &name);
+                assert!(buf.ends_with(b"\r\n"), "{name}");
+            }
+        }
+    }
+}
