@@ -41,7 +41,6 @@ pub const NOPROTO: &str = "NOPROTO unsupported protocol version";
 pub const CLIENT_NAME_INVALID: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 pub const NO_SUCH_CLIENT: &str = "ERR No such client";
-pub const DEBUG_DISABLED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"no\", you can't use this command.";
 
 // ---- protocol ------------------------------------------------------------------------
 pub const PROTO_INVALID_MULTIBULK_LEN: &str = "ERR Protocol error: invalid multibulk length";
@@ -227,7 +226,7 @@ mod tests {
             WRONGPASS,
             NOPROTO,
             PROTO_INVALID_BULK_LEN,
-            DEBUG_DISABLED,
+            DEBUG_NOT_ALLOWED,
         ] {
             assert!(!e.contains('\r') && !e.contains('\n'));
             let code = e.split(' ').next().unwrap();

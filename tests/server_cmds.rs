@@ -773,7 +773,6 @@ fn client_reply_off_and_skip() {
 /// the output of any command started while replies are off, so this waits for the gate
 /// to honour a mode switched back on by the command itself.
 #[test]
-#[ignore = "needs the dispatch gate to keep the reply of CLIENT REPLY ON"]
 fn client_reply_on_answers_ok() {
     let server = start();
     let mut raw = Raw::connect(server.addr);

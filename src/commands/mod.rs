@@ -252,18 +252,24 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 pub fn full_name(parent: Option<&'static CommandSpec>, spec: &'static CommandSpec) -> &'static str {
     type Names = HashMap<(&'static str, &'static str), &'static str>;
     static NAMES: OnceLock<Names> = OnceLock::new();
-    let Some(parent) = parent else { return spec.name };
+    let Some(parent) = parent else {
+        return spec.name;
+    };
     let names = NAMES.get_or_init(|| {
         let mut map = HashMap::new();
         for container in all() {
             for sub in container.subcommands {
-                let name: &'static str = Box::leak(format!("{}|{}", container.name, sub.name).into_boxed_str());
+                let name: &'static str =
+                    Box::leak(format!("{}|{}", container.name, sub.name).into_boxed_str());
                 map.insert((container.name, sub.name), name);
             }
         }
         map
     });
-    names.get(&(parent.name, spec.name)).copied().unwrap_or(spec.name)
+    names
+        .get(&(parent.name, spec.name))
+        .copied()
+        .unwrap_or(spec.name)
 }
 
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {

@@ -82,8 +82,10 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
         settings,
     };
     run(&mut stream, &mut ctx).await;
-    let _ = stream.close().await;
+    // Leave the registry before closing: CLIENT KILL must never shut down a descriptor
+    // the kernel has already handed to a new connection.
     CLIENTS.with(|c| c.borrow_mut().retain(|i| i.id != info.id));
+    let _ = stream.close().await;
     server.connected_clients.fetch_sub(1, Ordering::Relaxed);
 }
 

@@ -53,7 +53,10 @@ pub async fn dispatch(ctx: &mut ConnCtx, args: Args<'_>, pipeline: &mut Pipeline
     route(ctx, spec, args, pipeline).await;
     if reply_mode != ReplyMode::On {
         pipeline.flush(ctx).await;
-        ctx.out.truncate(mark);
+        // CLIENT REPLY ON answers even though replies were off when it arrived.
+        if ctx.reply_mode != ReplyMode::On {
+            ctx.out.truncate(mark);
+        }
         if reply_mode == ReplyMode::Skip && ctx.reply_mode == ReplyMode::Skip {
             ctx.reply_mode = ReplyMode::On;
         }

@@ -164,19 +164,25 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
 /// a pending timer must arm and cancel an io_uring timeout every time it goes to sleep,
 /// which on a busy server is thousands of times a second; a tick wakes a parked
 /// executor at most `hz` times a second.
-fn start_clock(mesh: Arc<Mesh<ShardMsg>>, state: Arc<ServerState>, shards_count: usize) -> io::Result<()> {
+fn start_clock(
+    mesh: Arc<Mesh<ShardMsg>>,
+    state: Arc<ServerState>,
+    shards_count: usize,
+) -> io::Result<()> {
     let endpoint = mesh.endpoint(shards_count);
-    std::thread::Builder::new().name("shoal-clock".into()).spawn(move || {
-        while !state.shutdown.load(Ordering::Relaxed) {
-            let hz = state.settings().hz.clamp(1, 500) as u64;
-            std::thread::sleep(Duration::from_millis(1000 / hz));
-            for shard in 0..shards_count {
-                // A full queue means the shard is busy and a tick is already pending
-                // behind other work: dropping this one loses nothing.
-                let _ = endpoint.try_send(shard, ShardMsg::Tick);
+    std::thread::Builder::new()
+        .name("shoal-clock".into())
+        .spawn(move || {
+            while !state.shutdown.load(Ordering::Relaxed) {
+                let hz = state.settings().hz.clamp(1, 500) as u64;
+                std::thread::sleep(Duration::from_millis(1000 / hz));
+                for shard in 0..shards_count {
+                    // A full queue means the shard is busy and a tick is already pending
+                    // behind other work: dropping this one loses nothing.
+                    let _ = endpoint.try_send(shard, ShardMsg::Tick);
+                }
             }
-        }
-    })?;
+        })?;
     Ok(())
 }
 
