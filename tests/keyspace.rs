@@ -606,12 +606,12 @@ fn renames_race(seed: u64, threads: usize) {
         workers.push(std::thread::spawn(move || {
             let mut renamed = 0;
             while !stop.load(Ordering::Relaxed) {
-                let (from, to) = if next_random(&mut state) % 2 == 0 {
+                let (from, to) = if next_random(&mut state).is_multiple_of(2) {
                     (&a, &b)
                 } else {
                     (&b, &a)
                 };
-                let op = if next_random(&mut state) % 4 == 0 {
+                let op = if next_random(&mut state).is_multiple_of(4) {
                     "RENAMENX"
                 } else {
                     "RENAME"
