@@ -5,12 +5,12 @@
 //! shard inside a transaction, compute on the connection's thread and (BITOP) write the
 //! destination in a second hop, all atomically.
 
-use super::multikey::{ShardPart, split_by_shard};
+use super::multikey::{ShardPart, add_exclusive, part_locks, split_by_shard};
 use super::{BASE, CommandSpec, ConnCtx, CoordFuture, Run, acl, flags, keys};
 use crate::errors;
 use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
-use crate::shard::tx::{LockMode, LockSet};
+use crate::shard::tx::LockMode;
 use crate::shard::{ShardCtx, now_ms};
 use crate::storage::Value;
 use crate::util::bits::{self, BitOp, BitUnit, BitfieldType, Overflow};
@@ -385,26 +385,9 @@ async fn read_sources<'a>(
 ) -> (crate::shard::set::Tx<'a>, Vec<Option<Vec<u8>>>, bool) {
     let db = ctx.db;
     let parts: Vec<ShardPart> = split_by_shard(ctx, sources, 0, 1);
-    let mut locks: Vec<(usize, LockSet)> = parts
-        .iter()
-        .map(|p| {
-            let mut set = LockSet::default();
-            for k in p.args.as_args().iter() {
-                set.add_key(db, k, LockMode::Shared);
-            }
-            (p.shard, set)
-        })
-        .collect();
+    let mut locks = part_locks(db, &parts, 1, LockMode::Shared);
     if let Some(dest) = dest {
-        let shard = ctx.shard_of(dest);
-        match locks.iter_mut().find(|(s, _)| *s == shard) {
-            Some((_, set)) => set.add_key(db, dest, LockMode::Exclusive),
-            None => {
-                let mut set = LockSet::default();
-                set.add_key(db, dest, LockMode::Exclusive);
-                locks.push((shard, set));
-            }
-        }
+        add_exclusive(&mut locks, ctx.shard_of(dest), db, dest);
     }
     let mut tx = ctx.shards.schedule(locks).await;
     let mut cells = Vec::new();

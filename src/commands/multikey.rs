@@ -47,6 +47,38 @@ pub fn split_by_shard(ctx: &ConnCtx, args: Args, first: usize, group: usize) -> 
     parts
 }
 
+/// The lock set per shard for the keys of `parts` (the first argument of each group of
+/// `group`), all in `mode`.
+pub fn part_locks(
+    db: usize,
+    parts: &[ShardPart],
+    group: usize,
+    mode: LockMode,
+) -> Vec<(usize, LockSet)> {
+    parts
+        .iter()
+        .map(|p| {
+            let mut set = LockSet::default();
+            for key in p.args.as_args().iter().step_by(group) {
+                set.add_key(db, key, mode);
+            }
+            (p.shard, set)
+        })
+        .collect()
+}
+
+/// Adds an exclusive lock on `key` (a destination) to the shard's set, creating it.
+pub fn add_exclusive(locks: &mut Vec<(usize, LockSet)>, shard: usize, db: usize, key: &[u8]) {
+    match locks.iter_mut().find(|(s, _)| *s == shard) {
+        Some((_, set)) => set.add_key(db, key, LockMode::Exclusive),
+        None => {
+            let mut set = LockSet::default();
+            set.add_key(db, key, LockMode::Exclusive);
+            locks.push((shard, set));
+        }
+    }
+}
+
 /// Runs `op` once per part inside one transaction that locks every key of the command
 /// (`mode`), all shards in parallel, and returns the results in part order.
 pub async fn run_parts<R: Send + 'static>(
@@ -57,16 +89,7 @@ pub async fn run_parts<R: Send + 'static>(
     op: fn(&mut ShardCtx, &ArgsBuf) -> R,
 ) -> Vec<(ShardPart, R)> {
     let db = ctx.db;
-    let locks = parts
-        .iter()
-        .map(|p| {
-            let mut set = LockSet::default();
-            for g in 0..p.positions.len() {
-                set.add_key(db, &p.args.as_args()[g * group], mode);
-            }
-            (p.shard, set)
-        })
-        .collect();
+    let locks = part_locks(db, &parts, group, mode);
     let mut tx = ctx.shards.schedule(locks).await;
     let mut cells = Vec::with_capacity(parts.len());
     let mut homes = Vec::with_capacity(parts.len());

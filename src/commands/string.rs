@@ -2,7 +2,7 @@
 //! commands. Values keep Redis's encodings (`int`, `embstr`, `raw`; see
 //! `storage::value`), so OBJECT ENCODING answers as Redis does.
 
-use super::multikey::{ShardPart, run_parts, split_by_shard};
+use super::multikey::{ShardPart, part_locks, run_parts, split_by_shard};
 use super::{BASE, CommandSpec, ConnCtx, CoordFuture, Run, acl, flags, keys};
 use crate::errors;
 use crate::protocol::args::{Args, ArgsBuf};
@@ -568,16 +568,7 @@ fn msetnx_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a>
         }
         let parts: Vec<ShardPart> = split_by_shard(ctx, args.as_args(), 1, 2);
         let db = ctx.db;
-        let locks = parts
-            .iter()
-            .map(|p| {
-                let mut set = crate::shard::tx::LockSet::default();
-                for k in p.args.as_args().iter().step_by(2) {
-                    set.add_key(db, k, LockMode::Exclusive);
-                }
-                (p.shard, set)
-            })
-            .collect();
+        let locks = part_locks(db, &parts, 2, LockMode::Exclusive);
         let mut tx = ctx.shards.schedule(locks).await;
         // Hop 1: does any key exist? (locks held); hop 2: write everywhere or nowhere.
         let mut cells = Vec::new();
