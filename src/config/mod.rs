@@ -63,6 +63,9 @@ pub struct Settings {
     pub enable_debug_command: EnableMode,
     /// shoal's own: executor threads (= shards); 0 means one per core.
     pub threads: usize,
+    /// shoal's own: pin each executor thread to a core. Best on a dedicated machine; on a
+    /// small machine shared with the clients, unpinned threads can move out of their way.
+    pub pin_threads: bool,
     pub proto_max_bulk_len_bytes: u64,
     pub client_query_buffer_limit_bytes: u64,
     pub maxmemory_bytes: u64,
@@ -89,6 +92,7 @@ impl Default for Settings {
             dbfilename: "dump.rdb".into(),
             enable_debug_command: EnableMode::No,
             threads: 0,
+            pin_threads: true,
             proto_max_bulk_len_bytes: 512 * 1024 * 1024,
             client_query_buffer_limit_bytes: 1024 * 1024 * 1024,
             maxmemory_bytes: 0,
@@ -326,6 +330,7 @@ impl Config {
             dbfilename: self.string("dbfilename"),
             enable_debug_command: self.enable_mode("enable-debug-command"),
             threads: usize::try_from(n("threads")).unwrap_or(0),
+            pin_threads: self.text("pin-threads") == b"yes",
             proto_max_bulk_len_bytes: n("proto-max-bulk-len"),
             client_query_buffer_limit_bytes: n("client-query-buffer-limit"),
             maxmemory_bytes: n("maxmemory"),

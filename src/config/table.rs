@@ -330,6 +330,7 @@ pub const PARAMS: &[Param] = &[
     p("oom-score-adj", Kind::Enum(OOM_SCORE_ADJ), "no", M),
     p("oom-score-adj-values", Kind::OomScoreAdjValues, "0 200 800", M),
     p("pidfile", STR, "", I),
+    p("pin-threads", BOOL, "yes", I | SHOAL),
     p("port", int(0, 65535), "6379", M | SHOAL),
     p("proc-title-template", Kind::Str(StrRule::ProcTitleTemplate),
       "{title} {listen-addr} {server-mode}", M),

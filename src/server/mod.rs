@@ -109,7 +109,7 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
     let listener = Arc::new(Mutex::new(listener));
     let mut threads = Vec::with_capacity(shards_count);
     for index in 0..shards_count {
-        let core = (!cores.is_empty()).then(|| cores[index % cores.len()]);
+        let core = (settings.pin_threads && !cores.is_empty()).then(|| cores[index % cores.len()]);
         let (mesh, state, settings, listener, ready) = (
             mesh.clone(),
             state.clone(),
