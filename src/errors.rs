@@ -42,6 +42,10 @@ pub const CLIENT_NAME_INVALID: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 pub const NO_SUCH_CLIENT: &str = "ERR No such client";
 
+/// Sent (then the connection is closed) to a non-loopback client while protected mode is
+/// on and the default user has no password. Redis's text, typo included.
+pub const PROTECTED_MODE_DENIED: &str = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";
+
 // ---- protocol ------------------------------------------------------------------------
 pub const PROTO_INVALID_MULTIBULK_LEN: &str = "ERR Protocol error: invalid multibulk length";
 pub const PROTO_INVALID_BULK_LEN: &str = "ERR Protocol error: invalid bulk length";

@@ -40,6 +40,13 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
             .await;
         return;
     }
+    if denied_by_protected_mode(&stream, &settings) {
+        server.connected_clients.fetch_sub(1, Ordering::Relaxed);
+        let mut msg = Vec::with_capacity(crate::errors::PROTECTED_MODE_DENIED.len() + 3);
+        Reply::new(&mut msg, RespVersion::Resp2).error(crate::errors::PROTECTED_MODE_DENIED);
+        let _ = stream.write_all(&msg).await;
+        return;
+    }
     let _ = stream.set_nodelay(true);
     apply_socket_settings(&stream, &settings);
     let info = Rc::new(ClientInfo {
@@ -87,6 +94,14 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
     CLIENTS.with(|c| c.borrow_mut().retain(|i| i.id != info.id));
     let _ = stream.close().await;
     server.connected_clients.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Redis 7's protected mode: with no password for the default user, only loopback
+/// clients are served.
+fn denied_by_protected_mode(stream: &TcpStream, settings: &crate::config::Settings) -> bool {
+    settings.protected_mode
+        && settings.requirepass.is_none()
+        && stream.peer_addr().is_ok_and(|a| !a.ip().is_loopback())
 }
 
 /// TCP keepalive (`tcp-keepalive`) and the idle timeout (`timeout`; 0 = never).
