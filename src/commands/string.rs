@@ -10,7 +10,7 @@ use crate::protocol::reply::Reply;
 use crate::shard::ShardCtx;
 use crate::shard::tx::LockMode;
 use crate::storage::Value;
-use crate::util::num::{parse_i64, parse_u64};
+use crate::util::num::parse_i64;
 
 // ---- value API ------------------------------------------------------------------------
 
@@ -485,8 +485,6 @@ fn mget_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
             // Each shard encodes its values; the coordinator reorders them.
             let mut out = Vec::new();
             let mut ends = Vec::new();
-            let resp = sctx.shard.settings.clone();
-            drop(resp);
             for key in part.as_args().iter() {
                 mget_one(
                     sctx,
@@ -863,8 +861,3 @@ pub const COMMANDS: &[CommandSpec] = &[
         ..STRING
     },
 ];
-
-#[allow(dead_code)]
-fn _uses(_: Option<u64>) {
-    let _ = parse_u64;
-}
