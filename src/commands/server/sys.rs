@@ -15,6 +15,7 @@ fn rusage(who: libc::c_int) -> CpuTimes {
     // SAFETY: getrusage writes into the zeroed struct we own; `who` is one of the
     // RUSAGE_* constants.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid, exclusively borrowed rusage for the call to fill.
     if unsafe { libc::getrusage(who, &mut usage) } != 0 {
         return CpuTimes::default();
     }
@@ -82,6 +83,7 @@ pub fn total_system_memory_bytes() -> u64 {
 pub fn os_name() -> String {
     // SAFETY: uname fills the zeroed struct we own.
     let mut name: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `name` is a valid, exclusively borrowed utsname for the call to fill.
     if unsafe { libc::uname(&mut name) } != 0 {
         return String::new();
     }
