@@ -631,15 +631,6 @@ fn write_field(bytes: &mut [u8], offset_bits: u64, width_bits: u32, value: u64) 
     }
 }
 
-/// A minimal RESP client for the `#[ignore]`d differential tests of the `util` modules
-/// against a real redis-server. Start one with
-/// `redis-server --port 0 --unixsocket /tmp/u.sock --save ''` and run
-/// `SHOAL_REDIS_ORACLE=/tmp/u.sock cargo test --lib util:: -- --ignored`.
-/// Without the variable those tests print a note and pass.
-#[cfg(test)]
-#[path = "bits_oracle.rs"]
-pub(crate) mod oracle;
-
 #[cfg(test)]
 #[path = "bits_tests.rs"]
 mod tests;

@@ -1,8 +1,8 @@
 //! Unit tests of the bit primitives: table tests with values taken from redis-server, a
 //! seeded model test, and comparisons with a live redis-server (scripts/test runs them).
 
-use super::oracle::{self, Resp};
 use super::*;
+use crate::util::oracle::{self, Resp};
 
 const MB_512: u64 = 512 * 1024 * 1024;
 
@@ -709,7 +709,6 @@ fn int(reply: &Resp) -> i64 {
 }
 
 #[test]
-#[ignore = "needs a redis-server: set SHOAL_REDIS_ORACLE (scripts/test does)"]
 fn bitcount_and_bitpos_match_redis_server() {
     let Some(mut redis) = oracle::connect() else {
         return;
@@ -762,7 +761,6 @@ fn bitcount_and_bitpos_match_redis_server() {
 }
 
 #[test]
-#[ignore = "needs a redis-server: set SHOAL_REDIS_ORACLE (scripts/test does)"]
 fn bitfield_matches_redis_server() {
     let Some(mut redis) = oracle::connect() else {
         return;

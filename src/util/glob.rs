@@ -279,17 +279,12 @@ mod tests {
         assert!(glob_match(&trailing, &string, false));
     }
 
-    /// Compares against a live Redis, by hand: start a scratch server with
-    /// `redis-server --port 0 --unixsocket /tmp/c.sock --save ''`, then run
-    /// `SHOAL_REDIS_ORACLE=/tmp/c.sock cargo test --lib util::glob -- --ignored`.
-    /// It FLUSHALLs that server, loads random keys and checks KEYS for random patterns.
+    /// Compares with a private redis-server: loads random keys and checks KEYS for random
+    /// patterns.
     #[test]
-    #[ignore = "needs a redis-server: set SHOAL_REDIS_ORACLE (scripts/test does)"]
     fn matches_live_redis_keys() {
-        let path = std::env::var("SHOAL_REDIS_ORACLE")
-            .expect("SHOAL_REDIS_ORACLE must name a redis-server unix socket");
-        let mut redis = oracle::Redis::connect(&path);
-        let mut rng = oracle::Rng(0x5eed);
+        let mut redis = crate::util::oracle::connect().expect("oracle");
+        let mut rng = Rng(0x5eed);
         let mut mismatches = 0;
         for round in 0..200 {
             redis.call(&[b"FLUSHALL"]);
@@ -301,7 +296,7 @@ mod tests {
             }
             for _ in 0..50 {
                 let pattern = rng.string(b"ab]-^\\[*?\xe9A\x80\xffz", 8);
-                let mut want = redis.keys(&pattern);
+                let mut want = redis.strings(&[b"KEYS", &pattern]);
                 if pattern == b"*" {
                     want.retain(|k| !k.is_empty());
                 }
@@ -329,17 +324,14 @@ mod tests {
     /// Like `matches_live_redis_keys`, for `nocase`: COMMAND LIST FILTERBY PATTERN matches
     /// command names case-insensitively.
     #[test]
-    #[ignore = "needs a redis-server: set SHOAL_REDIS_ORACLE (scripts/test does)"]
     fn matches_live_redis_nocase() {
-        let path = std::env::var("SHOAL_REDIS_ORACLE")
-            .expect("SHOAL_REDIS_ORACLE must name a redis-server unix socket");
-        let mut redis = oracle::Redis::connect(&path);
-        let names = redis.call(&[b"COMMAND", b"LIST"]);
-        let mut rng = oracle::Rng(0xcafe);
+        let mut redis = crate::util::oracle::connect().expect("oracle");
+        let names = redis.strings(&[b"COMMAND", b"LIST"]);
+        let mut rng = Rng(0xcafe);
         let mut mismatches = 0;
         for _ in 0..3000 {
             let pattern = rng.string(b"aeEsS|-]^\\[*?\xe9zZ", 6);
-            let mut want = redis.call(&[b"COMMAND", b"LIST", b"FILTERBY", b"PATTERN", &pattern]);
+            let mut want = redis.strings(&[b"COMMAND", b"LIST", b"FILTERBY", b"PATTERN", &pattern]);
             want.sort();
             let mut got: Vec<Vec<u8>> = names
                 .iter()
@@ -360,92 +352,21 @@ mod tests {
         assert_eq!(mismatches, 0);
     }
 
-    mod oracle {
-        use std::io::{BufRead, BufReader, Write};
-        use std::os::unix::net::UnixStream;
+    struct Rng(u64);
 
-        pub struct Rng(pub u64);
-
-        impl Rng {
-            fn next(&mut self) -> u64 {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                self.0
-            }
-
-            pub fn string(&mut self, alphabet: &[u8], max_len: u64) -> Vec<u8> {
-                let len = self.next() % (max_len + 1);
-                (0..len)
-                    .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize])
-                    .collect()
-            }
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
         }
 
-        pub struct Redis {
-            reader: BufReader<UnixStream>,
-            writer: UnixStream,
-        }
-
-        impl Redis {
-            pub fn connect(path: &str) -> Redis {
-                let writer = UnixStream::connect(path).expect("connect to redis");
-                let reader = BufReader::new(writer.try_clone().expect("clone socket"));
-                Redis { reader, writer }
-            }
-
-            pub fn call(&mut self, args: &[&[u8]]) -> Vec<Vec<u8>> {
-                let mut out = format!("*{}\r\n", args.len()).into_bytes();
-                for arg in args {
-                    out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-                    out.extend_from_slice(arg);
-                    out.extend_from_slice(b"\r\n");
-                }
-                self.writer.write_all(&out).expect("write");
-                self.read_reply()
-            }
-
-            pub fn keys(&mut self, pattern: &[u8]) -> Vec<Vec<u8>> {
-                self.call(&[b"KEYS", pattern])
-            }
-
-            fn line(&mut self) -> Vec<u8> {
-                let mut line = Vec::new();
-                self.reader.read_until(b'\n', &mut line).expect("read");
-                line.truncate(line.len().saturating_sub(2));
-                line
-            }
-
-            fn read_reply(&mut self) -> Vec<Vec<u8>> {
-                let line = self.line();
-                let count =
-                    |l: &[u8]| -> i64 { String::from_utf8_lossy(&l[1..]).parse().expect("length") };
-                match line.first() {
-                    Some(b'*') => (0..count(&line)).map(|_| self.bulk()).collect(),
-                    Some(b'$') => {
-                        let n = count(&line);
-                        vec![self.bulk_body(n)]
-                    }
-                    Some(b'-') => panic!("redis error {}", String::from_utf8_lossy(&line)),
-                    _ => vec![line],
-                }
-            }
-
-            fn bulk(&mut self) -> Vec<u8> {
-                let line = self.line();
-                let n: i64 = String::from_utf8_lossy(&line[1..]).parse().expect("length");
-                self.bulk_body(n)
-            }
-
-            fn bulk_body(&mut self, n: i64) -> Vec<u8> {
-                if n < 0 {
-                    return Vec::new();
-                }
-                let mut body = vec![0; n as usize + 2];
-                std::io::Read::read_exact(&mut self.reader, &mut body).expect("read body");
-                body.truncate(n as usize);
-                body
-            }
+        fn string(&mut self, alphabet: &[u8], max_len: u64) -> Vec<u8> {
+            let len = self.next() % (max_len + 1);
+            (0..len)
+                .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize])
+                .collect()
         }
     }
 }

@@ -187,7 +187,7 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::util::bits::oracle::{self, Resp};
+    use crate::util::oracle::{self, Resp};
 
     const MB: u64 = 1024 * 1024;
     const MB_512: u64 = 512 * MB;
@@ -392,7 +392,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs a redis-server: set SHOAL_REDIS_ORACLE (scripts/test does)"]
     fn lcs_matches_redis_server() {
         let Some(mut redis) = oracle::connect() else {
             return;

@@ -5,5 +5,7 @@ pub mod bits;
 pub mod glob;
 pub mod lcs;
 pub mod num;
+#[cfg(test)]
+pub(crate) mod oracle;
 pub mod slot;
 pub mod splitargs;

@@ -682,7 +682,7 @@ mod tests {
 #[cfg(test)]
 mod oracle_tests {
     use super::*;
-    use crate::util::bits::oracle::{self, Resp};
+    use crate::util::oracle::{self, Resp};
 
     fn next(state: &mut u64) -> u64 {
         *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -740,7 +740,6 @@ mod oracle_tests {
     }
 
     #[test]
-    #[ignore = "needs a redis-server: set SHOAL_REDIS_ORACLE (scripts/test does)"]
     fn floats_match_redis_server() {
         let Some(mut redis) = oracle::connect() else {
             return;
