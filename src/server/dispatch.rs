@@ -142,14 +142,15 @@ async fn route(
 /// The one shard all keys live on, or None when they span several.
 fn single_shard(ctx: &ConnCtx, keys: KeyPositions, args: Args) -> Option<usize> {
     let count = ctx.shards.count();
+    if count == 1 {
+        // One shard owns everything: no need to hash any key.
+        return Some(0);
+    }
     let mut indexes = keys.indexes(args.len());
     let first = indexes
         .next()
         .map(|i| key_shard(&args[i], count))
         .unwrap_or(ctx.shards.index());
-    if count == 1 {
-        return Some(0);
-    }
     indexes
         .all(|i| key_shard(&args[i], count) == first)
         .then_some(first)
