@@ -101,6 +101,25 @@ impl ShardSet {
         out
     }
 
+    /// Runs `f` on every shard inside one transaction that locks each shard whole
+    /// (`mode`): FLUSHALL and SWAPDB write everything, KEYS reads everything, and no
+    /// cross-shard command may see some shards before and others after.
+    pub async fn on_every_shard_locked<R: Send + 'static>(
+        &self,
+        mode: super::tx::LockMode,
+        f: impl Fn(&mut Shard) -> R + Send + Sync + Clone + 'static,
+    ) -> Vec<R> {
+        let whole = LockSet {
+            whole_shard: Some(mode),
+            keys: Vec::new(),
+        };
+        let locks = (0..self.shards_count).map(|s| (s, whole.clone())).collect();
+        let mut tx = self.schedule(locks).await;
+        let out = tx.hop_all(true, f).await;
+        tx.conclude().await;
+        out
+    }
+
     /// Schedules a transaction on the given shards with their lock sets, retrying with
     /// a fresh id until every shard accepts it in order.
     pub async fn schedule(&self, per_shard: Vec<(usize, LockSet)>) -> Tx<'_> {

@@ -398,21 +398,13 @@ fn swapdb<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
 /// Swaps two databases on every shard inside one whole-shard exclusive transaction, so
 /// no command sees one shard swapped and another not.
 async fn swap_everywhere(ctx: &ConnCtx, x: usize, y: usize) {
-    let whole = LockSet {
-        whole_shard: Some(LockMode::Exclusive),
-        keys: Vec::new(),
-    };
-    let locks = (0..ctx.shards.count())
-        .map(|s| (s, whole.clone()))
-        .collect();
-    let mut tx = ctx.shards.schedule(locks).await;
-    tx.hop_all(true, move |s| {
-        if x < s.dbs.len() && y < s.dbs.len() {
-            s.dbs.swap(x, y);
-        }
-    })
-    .await;
-    tx.conclude().await;
+    ctx.shards
+        .on_every_shard_locked(LockMode::Exclusive, move |s| {
+            if x < s.dbs.len() && y < s.dbs.len() {
+                s.dbs.swap(x, y);
+            }
+        })
+        .await;
 }
 
 // ---- table ----------------------------------------------------------------------------

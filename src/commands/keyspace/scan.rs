@@ -202,16 +202,10 @@ fn keys_on(s: &Shard, db: usize, pattern: &[u8]) -> EncodedKeys {
 fn keys<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
     Box::pin(async move {
         let (pattern, db) = (Arc::new(args.as_args()[1].to_vec()), ctx.db);
-        let whole = LockSet {
-            whole_shard: Some(LockMode::Shared),
-            keys: Vec::new(),
-        };
-        let locks = (0..ctx.shards.count())
-            .map(|s| (s, whole.clone()))
-            .collect();
-        let mut tx = ctx.shards.schedule(locks).await;
-        let parts = tx.hop_all(true, move |s| keys_on(s, db, &pattern)).await;
-        tx.conclude().await;
+        let parts = ctx
+            .shards
+            .on_every_shard_locked(LockMode::Shared, move |s| keys_on(s, db, &pattern))
+            .await;
         let mut r = ctx.reply();
         r.array(parts.iter().map(|p| p.count).sum());
         for p in parts {

@@ -19,7 +19,7 @@ use super::{BASE, CommandSpec, CoordFuture, Run, acl, flags};
 use crate::errors;
 use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
-use crate::shard::tx::{LockMode, LockSet};
+use crate::shard::tx::LockMode;
 
 /// What INFO, HELLO and LOLWUT report as the Redis version, for clients that branch on it.
 pub const REDIS_VERSION: &str = "7.0.15";
@@ -31,27 +31,6 @@ fn dbsize<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {
         let sizes = ctx.shards.run_on_all(move |s| s.dbs[db].len()).await;
         ctx.reply().int(sizes.iter().sum::<usize>() as i64);
     })
-}
-
-/// Runs `f` on every shard as one whole-shard exclusive transaction.
-async fn on_all_exclusive(
-    ctx: &ConnCtx,
-    f: impl Fn(&mut crate::shard::Shard) + Send + Sync + Clone + 'static,
-) {
-    let locks = (0..ctx.shards.count())
-        .map(|s| {
-            (
-                s,
-                LockSet {
-                    whole_shard: Some(LockMode::Exclusive),
-                    keys: Vec::new(),
-                },
-            )
-        })
-        .collect();
-    let mut tx = ctx.shards.schedule(locks).await;
-    tx.hop_all(true, f).await;
-    tx.conclude().await;
 }
 
 /// FLUSHDB / FLUSHALL take an optional SYNC or ASYNC (both are synchronous here).
@@ -73,7 +52,9 @@ fn flushdb<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
             return;
         }
         let db = ctx.db;
-        on_all_exclusive(ctx, move |s| s.dbs[db].table.clear()).await;
+        ctx.shards
+            .on_every_shard_locked(LockMode::Exclusive, move |s| s.dbs[db].table.clear())
+            .await;
         ctx.reply().ok();
     })
 }
@@ -83,7 +64,11 @@ fn flushall<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
         if !flush_mode_ok(args, &mut ctx.reply()) {
             return;
         }
-        on_all_exclusive(ctx, |s| s.dbs.iter_mut().for_each(|d| d.table.clear())).await;
+        ctx.shards
+            .on_every_shard_locked(LockMode::Exclusive, |s| {
+                s.dbs.iter_mut().for_each(|d| d.table.clear())
+            })
+            .await;
         ctx.reply().ok();
     })
 }
