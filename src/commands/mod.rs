@@ -13,11 +13,16 @@ pub mod bitmap;
 pub mod client;
 pub mod connection;
 pub mod context;
+pub mod hash;
 pub mod keyspace;
+pub mod list;
 pub mod multikey;
 pub mod server;
+pub mod set;
 pub mod stats;
 pub mod string;
+pub mod typed;
+pub mod zset;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -215,6 +220,10 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     keyspace::object::COMMANDS,
     string::COMMANDS,
     bitmap::COMMANDS,
+    hash::COMMANDS,
+    list::COMMANDS,
+    set::COMMANDS,
+    zset::COMMANDS,
 ];
 
 /// Name lookup, built once.

@@ -71,6 +71,35 @@ pub struct Settings {
     pub maxmemory_bytes: u64,
     pub maxmemory_policy: String,
     pub active_expire_effort: u32,
+    /// Where compact collection encodings convert (the `*-max-listpack-*` family).
+    pub encodings: EncodingLimits,
+}
+
+/// Thresholds at which small collections leave their compact encoding, as Redis 7.0's
+/// `hash-max-listpack-*`, `set-max-intset-entries`, `zset-max-listpack-*` and
+/// `list-max-listpack-size` (their `ziplist` aliases set the same values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncodingLimits {
+    pub hash_max_listpack_entries: u64,
+    pub hash_max_listpack_value_bytes: u64,
+    pub set_max_intset_entries: u64,
+    pub zset_max_listpack_entries: u64,
+    pub zset_max_listpack_value_bytes: u64,
+    /// Positive: entries per list node; -1..-5: node size 4/8/16/32/64 KiB.
+    pub list_max_listpack_size: i64,
+}
+
+impl Default for EncodingLimits {
+    fn default() -> Self {
+        EncodingLimits {
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value_bytes: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value_bytes: 64,
+            list_max_listpack_size: -2,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -98,6 +127,7 @@ impl Default for Settings {
             maxmemory_bytes: 0,
             maxmemory_policy: "noeviction".into(),
             active_expire_effort: 1,
+            encodings: EncodingLimits::default(),
         }
     }
 }
@@ -336,6 +366,14 @@ impl Config {
             maxmemory_bytes: n("maxmemory"),
             maxmemory_policy: self.string("maxmemory-policy"),
             active_expire_effort: u32::try_from(n("active-expire-effort")).unwrap_or(1),
+            encodings: EncodingLimits {
+                hash_max_listpack_entries: n("hash-max-listpack-entries"),
+                hash_max_listpack_value_bytes: n("hash-max-listpack-value"),
+                set_max_intset_entries: n("set-max-intset-entries"),
+                zset_max_listpack_entries: n("zset-max-listpack-entries"),
+                zset_max_listpack_value_bytes: n("zset-max-listpack-value"),
+                list_max_listpack_size: self.string("list-max-listpack-size").parse().unwrap_or(-2),
+            },
         };
         self.settings = settings;
     }

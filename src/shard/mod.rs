@@ -326,6 +326,13 @@ impl<'a> ShardCtx<'a> {
         db.table.insert(entry);
     }
 
+    /// Tells clients blocked on `key` (BLPOP, BZPOPMIN, ...) that it may now hold data;
+    /// call after any write that creates or grows a list or sorted set. Cheap when
+    /// nobody is blocked. Placeholder until blocking pops land.
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        let _ = key;
+    }
+
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         if !self.lookup(key) {
             return None;

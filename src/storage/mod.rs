@@ -2,8 +2,12 @@
 //! [`value`] defines what a key can hold and [`table`] the segmented hash table that maps
 //! keys to entries. [`Db`] is one logical database (SELECT index) of one shard.
 
+pub mod hash;
+pub mod list;
+pub mod set;
 pub mod table;
 pub mod value;
+pub mod zset;
 
 pub use table::{Entry, ScanCursor, Table};
 pub use value::Value;

@@ -1,8 +1,20 @@
 //! What a key can hold. Strings keep Redis's three encodings visible to OBJECT ENCODING:
 //! `int` (a 64-bit integer stored as such), `embstr` (an immutable short string, at most
 //! [`EMBSTR_BYTES_MAX`]) and `raw` (a growable buffer, what APPEND/SETRANGE/SETBIT leave).
+//! Collections live in their own modules ([`super::hash`], [`super::list`],
+//! [`super::set`], [`super::zset`]); each keeps `Value` at most [`VALUE_BYTES_MAX`] so an
+//! entry of the key table stays small.
 
+use super::hash::HashValue;
+use super::list::ListValue;
+use super::set::SetValue;
+use super::zset::ZSetValue;
 use crate::util::num::parse_i64;
+
+/// The size of a `Value` (enum tag included): a collection keeps its bulk behind one
+/// pointer so every key's entry stays small.
+pub const VALUE_BYTES_MAX: usize = 32;
+const _: () = assert!(std::mem::size_of::<Value>() <= VALUE_BYTES_MAX);
 
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_BYTES_MAX: usize = 44;
@@ -15,6 +27,10 @@ pub enum Value {
     Int(i64),
     Embstr(Box<[u8]>),
     Raw(Vec<u8>),
+    Hash(HashValue),
+    List(ListValue),
+    Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 /// Redis's TYPE names.
@@ -69,6 +85,10 @@ impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Int(_) | Value::Embstr(_) | Value::Raw(_) => ValueType::String,
+            Value::Hash(_) => ValueType::Hash,
+            Value::List(_) => ValueType::List,
+            Value::Set(_) => ValueType::Set,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -77,6 +97,10 @@ impl Value {
             Value::Int(_) => "int",
             Value::Embstr(_) => "embstr",
             Value::Raw(_) => "raw",
+            Value::Hash(h) => h.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -90,6 +114,7 @@ impl Value {
             Value::Int(n) => Some(crate::protocol::reply::format_i64(tmp, *n)),
             Value::Embstr(b) => Some(b),
             Value::Raw(v) => Some(v),
+            _ => None,
         }
     }
 
@@ -114,6 +139,7 @@ impl Value {
                 *self = Value::Raw(std::mem::take(b).into_vec());
                 self.make_raw()
             }
+            _ => None,
         }
     }
 
@@ -123,6 +149,10 @@ impl Value {
             Value::Int(_) => 0,
             Value::Embstr(b) => b.len(),
             Value::Raw(v) => v.capacity(),
+            Value::Hash(h) => h.heap_bytes(),
+            Value::List(l) => l.heap_bytes(),
+            Value::Set(v) => v.heap_bytes(),
+            Value::ZSet(z) => z.heap_bytes(),
         }
     }
 }

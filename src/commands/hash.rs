@@ -1,0 +1,5 @@
+//! Hashes: the commands over [`crate::storage::hash`] values.
+
+use super::CommandSpec;
+
+pub const COMMANDS: &[CommandSpec] = &[];

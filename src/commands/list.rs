@@ -1,0 +1,5 @@
+//! Lists: the commands over [`crate::storage::list`] values.
+
+use super::CommandSpec;
+
+pub const COMMANDS: &[CommandSpec] = &[];

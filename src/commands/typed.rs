@@ -1,0 +1,75 @@
+//! Typed access to a key for the collection families: look a key up, check that it holds
+//! the wanted type (replying WRONGTYPE otherwise), create it when a write needs it, and
+//! delete it when a write leaves it empty (Redis never keeps an empty collection).
+
+use crate::errors;
+use crate::protocol::reply::Reply;
+use crate::shard::ShardCtx;
+use crate::storage::Value;
+
+/// Picks one collection type out of a value (`|v| match v { Value::Hash(h) => Some(h), _ => None }`).
+pub type Pick<T> = fn(&mut Value) -> Option<&mut T>;
+
+/// The value at `key` for reading: Ok(None) when missing, Err(()) after replying
+/// WRONGTYPE when the key holds another type. Counts a keyspace hit or miss.
+pub fn read<'c, T>(
+    ctx: &'c mut ShardCtx,
+    key: &[u8],
+    r: &mut Reply,
+    pick: Pick<T>,
+) -> Result<Option<&'c mut T>, ()> {
+    match ctx.lookup_read(key) {
+        None => Ok(None),
+        Some(e) => match pick(&mut e.value) {
+            Some(v) => Ok(Some(v)),
+            None => {
+                r.error(errors::WRONGTYPE);
+                Err(())
+            }
+        },
+    }
+}
+
+/// The value at `key` for writing (no hit/miss counting), as [`read`].
+pub fn write<'c, T>(
+    ctx: &'c mut ShardCtx,
+    key: &[u8],
+    r: &mut Reply,
+    pick: Pick<T>,
+) -> Result<Option<&'c mut T>, ()> {
+    match ctx.lookup_write(key) {
+        None => Ok(None),
+        Some(e) => match pick(&mut e.value) {
+            Some(v) => Ok(Some(v)),
+            None => {
+                r.error(errors::WRONGTYPE);
+                Err(())
+            }
+        },
+    }
+}
+
+/// The value at `key` for writing, created with `make` when missing; Err(()) after
+/// replying WRONGTYPE when the key holds another type.
+pub fn write_or_create<'c, T>(
+    ctx: &'c mut ShardCtx,
+    key: &[u8],
+    r: &mut Reply,
+    pick: Pick<T>,
+    make: impl FnOnce() -> Value,
+) -> Result<&'c mut T, ()> {
+    if ctx.lookup_write(key).is_none() {
+        ctx.set_value(key, make(), 0, false);
+    }
+    match write(ctx, key, r, pick)? {
+        Some(v) => Ok(v),
+        None => unreachable!("the key was just created"),
+    }
+}
+
+/// Deletes `key` if `is_empty` says its value is empty (after a removal).
+pub fn remove_if_empty(ctx: &mut ShardCtx, key: &[u8], is_empty: bool) {
+    if is_empty {
+        ctx.remove(key);
+    }
+}

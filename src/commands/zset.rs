@@ -1,0 +1,5 @@
+//! Sorted sets: the commands over [`crate::storage::zset`] values.
+
+use super::CommandSpec;
+
+pub const COMMANDS: &[CommandSpec] = &[];
