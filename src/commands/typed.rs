@@ -7,24 +7,28 @@ use crate::protocol::reply::Reply;
 use crate::shard::ShardCtx;
 use crate::storage::Value;
 
+/// The error has already been written to the reply (WRONGTYPE, ...); the handler stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replied;
+
 /// Picks one collection type out of a value (`|v| match v { Value::Hash(h) => Some(h), _ => None }`).
 pub type Pick<T> = fn(&mut Value) -> Option<&mut T>;
 
-/// The value at `key` for reading: Ok(None) when missing, Err(()) after replying
+/// The value at `key` for reading: Ok(None) when missing, Err(Replied) after replying
 /// WRONGTYPE when the key holds another type. Counts a keyspace hit or miss.
 pub fn read<'c, T>(
     ctx: &'c mut ShardCtx,
     key: &[u8],
     r: &mut Reply,
     pick: Pick<T>,
-) -> Result<Option<&'c mut T>, ()> {
+) -> Result<Option<&'c mut T>, Replied> {
     match ctx.lookup_read(key) {
         None => Ok(None),
         Some(e) => match pick(&mut e.value) {
             Some(v) => Ok(Some(v)),
             None => {
                 r.error(errors::WRONGTYPE);
-                Err(())
+                Err(Replied)
             }
         },
     }
@@ -36,20 +40,20 @@ pub fn write<'c, T>(
     key: &[u8],
     r: &mut Reply,
     pick: Pick<T>,
-) -> Result<Option<&'c mut T>, ()> {
+) -> Result<Option<&'c mut T>, Replied> {
     match ctx.lookup_write(key) {
         None => Ok(None),
         Some(e) => match pick(&mut e.value) {
             Some(v) => Ok(Some(v)),
             None => {
                 r.error(errors::WRONGTYPE);
-                Err(())
+                Err(Replied)
             }
         },
     }
 }
 
-/// The value at `key` for writing, created with `make` when missing; Err(()) after
+/// The value at `key` for writing, created with `make` when missing; Err(Replied) after
 /// replying WRONGTYPE when the key holds another type.
 pub fn write_or_create<'c, T>(
     ctx: &'c mut ShardCtx,
@@ -57,7 +61,7 @@ pub fn write_or_create<'c, T>(
     r: &mut Reply,
     pick: Pick<T>,
     make: impl FnOnce() -> Value,
-) -> Result<&'c mut T, ()> {
+) -> Result<&'c mut T, Replied> {
     if ctx.lookup_write(key).is_none() {
         ctx.set_value(key, make(), 0, false);
     }

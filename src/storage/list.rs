@@ -5,7 +5,7 @@
 /// Placeholder representation, replaced by the collections work.
 #[derive(Clone, Default)]
 pub struct ListValue {
-    items: Box<Vec<Vec<u8>>>,
+    items: Vec<Vec<u8>>,
 }
 
 impl ListValue {
