@@ -2,6 +2,7 @@
 //! [`value`] defines what a key can hold and [`table`] the segmented hash table that maps
 //! keys to entries. [`Db`] is one logical database (SELECT index) of one shard.
 
+pub mod dense;
 pub mod hash;
 pub mod list;
 pub mod set;
