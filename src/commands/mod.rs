@@ -189,7 +189,21 @@ impl CommandSpec {
 
 /// Shorthands used by the family tables.
 pub const fn keys(first: i16, last: i16, step: i16) -> KeyPositions {
-    KeyPositions { first, last, step }
+    KeyPositions {
+        first,
+        last,
+        step,
+        numkeys_at: 0,
+    }
+}
+/// Keys counted by the argument at `numkeys_at`, after the `fixed` ones (for
+/// ZUNIONSTORE: `numkeys(keys(1, 1, 1), 2)`; for SINTERCARD: `numkeys(NO_KEYS, 1)`).
+/// Such commands carry the MOVABLEKEYS flag.
+pub const fn numkeys(fixed: KeyPositions, numkeys_at: i16) -> KeyPositions {
+    KeyPositions {
+        numkeys_at,
+        ..fixed
+    }
 }
 pub const NO_KEYS: KeyPositions = KeyPositions::NONE;
 
@@ -301,6 +315,12 @@ mod tests {
                 "{}",
                 spec.name
             );
+            assert_eq!(
+                spec.keys.numkeys_at > 0,
+                spec.flags & flags::MOVABLEKEYS != 0,
+                "{}: a key count goes with MOVABLEKEYS",
+                spec.name
+            );
             if spec.keys.first > 0 {
                 let min_args = spec.arity.unsigned_abs() as i16;
                 assert!(
@@ -325,7 +345,7 @@ mod tests {
                 }
                 Run::Shard(_) | Run::MultiKey { .. } => {
                     assert!(
-                        spec.keys.first > 0,
+                        spec.keys.first > 0 || spec.keys.numkeys_at > 0,
                         "{} runs on a shard but has no keys",
                         spec.name
                     )

@@ -146,7 +146,7 @@ fn single_shard(ctx: &ConnCtx, keys: KeyPositions, args: Args) -> Option<usize> 
         // One shard owns everything: no need to hash any key.
         return Some(0);
     }
-    let mut indexes = keys.indexes(args.len());
+    let mut indexes = keys.of(args);
     let first = indexes
         .next()
         .map(|i| key_shard(&args[i], count))

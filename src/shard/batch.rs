@@ -17,12 +17,16 @@ use crate::protocol::reply::Reply;
 pub type ShardHandler = fn(&mut ShardCtx, Args, &mut Reply);
 
 /// Where a command's keys are, as in Redis's legacy key spec: `first..=last` (a negative
-/// `last` counts from the end) every `step`.
+/// `last` counts from the end) every `step`; plus, for commands with a key count
+/// (ZUNIONSTORE, SINTERCARD, LMPOP, ...), `numkeys_at`: the index of the count, the keys
+/// following it. COMMAND INFO shows only the legacy triple, as Redis does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyPositions {
     pub first: i16,
     pub last: i16,
     pub step: i16,
+    /// Index of the `numkeys` argument; 0 when the command has none.
+    pub numkeys_at: i16,
 }
 
 impl KeyPositions {
@@ -30,7 +34,31 @@ impl KeyPositions {
         first: 0,
         last: 0,
         step: 0,
+        numkeys_at: 0,
     };
+
+    /// Every key index of this command's `args`: the fixed positions, then the counted
+    /// keys. A count that is not a positive integer fitting the arguments gives no
+    /// counted keys (the handler replies the error).
+    pub fn of(self, args: Args) -> impl Iterator<Item = usize> {
+        self.indexes(args.len()).chain(self.counted(args))
+    }
+
+    fn counted(self, args: Args) -> std::ops::Range<usize> {
+        if self.numkeys_at <= 0 {
+            return 0..0;
+        }
+        let at = self.numkeys_at as usize;
+        let count = args
+            .get(at)
+            .and_then(crate::util::num::parse_i64)
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n > 0 && n <= args.len().saturating_sub(at + 1));
+        match count {
+            Some(n) => at + 1..at + 1 + n,
+            None => 0..0,
+        }
+    }
 
     /// The indexes of the key arguments for a command of `argc` arguments.
     pub fn indexes(self, argc: usize) -> impl Iterator<Item = usize> {
@@ -120,30 +148,39 @@ mod tests {
 
     #[test]
     fn key_positions() {
-        let one = KeyPositions {
-            first: 1,
-            last: 1,
-            step: 1,
-        };
+        let one = crate::commands::keys(1, 1, 1);
         assert_eq!(one.indexes(3).collect::<Vec<_>>(), vec![1]);
-        let all = KeyPositions {
-            first: 1,
-            last: -1,
-            step: 1,
-        };
+        let all = crate::commands::keys(1, -1, 1);
         assert_eq!(all.indexes(4).collect::<Vec<_>>(), vec![1, 2, 3]);
-        let pairs = KeyPositions {
-            first: 1,
-            last: -1,
-            step: 2,
-        };
+        let pairs = crate::commands::keys(1, -1, 2);
         assert_eq!(pairs.indexes(5).collect::<Vec<_>>(), vec![1, 3]);
-        let two = KeyPositions {
-            first: 1,
-            last: 2,
-            step: 1,
-        };
+        let two = crate::commands::keys(1, 2, 1);
         assert_eq!(two.indexes(4).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(KeyPositions::NONE.indexes(4).count(), 0);
+    }
+
+    #[test]
+    fn counted_keys() {
+        let mut buf = ArgsBuf::new();
+        for a in ["ZUNIONSTORE", "dst", "2", "a", "b", "WEIGHTS", "1", "2"] {
+            buf.push(a.as_bytes());
+        }
+        let spec = crate::commands::numkeys(crate::commands::keys(1, 1, 1), 2);
+        assert_eq!(spec.of(buf.as_args()).collect::<Vec<_>>(), vec![1, 3, 4]);
+        let spec = crate::commands::numkeys(KeyPositions::NONE, 2);
+        assert_eq!(spec.of(buf.as_args()).collect::<Vec<_>>(), vec![3, 4]);
+        for bad in ["0", "-1", "x", "6"] {
+            let mut b = ArgsBuf::new();
+            for a in ["ZUNION", "2", "a", "b"] {
+                b.push(a.as_bytes());
+            }
+            let mut b2 = ArgsBuf::new();
+            b2.push(b"SINTERCARD");
+            b2.push(bad.as_bytes());
+            b2.push(b"a");
+            let spec = crate::commands::numkeys(KeyPositions::NONE, 1);
+            assert_eq!(spec.of(b2.as_args()).count(), 0, "{bad}");
+            assert_eq!(spec.of(b.as_args()).collect::<Vec<_>>(), vec![2, 3]);
+        }
     }
 }

@@ -221,7 +221,7 @@ impl Shard {
         } else {
             LockMode::Shared
         };
-        for i in keys.indexes(args.len()) {
+        for i in keys.of(args) {
             locks.add_key(db, &args[i], mode);
         }
         locks
@@ -248,7 +248,7 @@ fn batch_locks(batch: &Batch) -> LockSet {
             LockMode::Shared
         };
         let args = batch.cmd_args(i);
-        for k in c.keys.indexes(args.len()) {
+        for k in c.keys.of(args) {
             locks.add_key(batch.db, &args[k], mode);
         }
     }

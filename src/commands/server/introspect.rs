@@ -146,11 +146,14 @@ pub fn write_info(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     for tip in tips {
         r.bulk(tip.as_bytes());
     }
-    if has_keys(spec) {
-        r.set(1);
+    let fixed = spec.keys.first > 0;
+    let counted = spec.keys.numkeys_at > 0;
+    r.set(fixed as usize + counted as usize);
+    if fixed {
         write_key_spec(r, spec, full_name);
-    } else {
-        r.set(0);
+    }
+    if counted {
+        write_keynum_spec(r, spec, full_name);
     }
     r.set(spec.subcommands.len());
     for sub in spec.subcommands {
@@ -159,7 +162,38 @@ pub fn write_info(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
 }
 
 fn has_keys(spec: &CommandSpec) -> bool {
-    spec.keys.first > 0
+    spec.keys.first > 0 || spec.keys.numkeys_at > 0
+}
+
+/// The key spec of counted keys: the count at `numkeys_at`, the keys right after it.
+fn write_keynum_spec(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
+    r.map(3);
+    r.bulk(b"flags");
+    let f = docs::key_flags(full_name, false);
+    r.set(f.len());
+    for name in f {
+        r.simple(name);
+    }
+    r.bulk(b"begin_search");
+    r.map(2);
+    r.bulk(b"type");
+    r.bulk(b"index");
+    r.bulk(b"spec");
+    r.map(1);
+    r.bulk(b"index");
+    r.int(spec.keys.numkeys_at as i64);
+    r.bulk(b"find_keys");
+    r.map(2);
+    r.bulk(b"type");
+    r.bulk(b"keynum");
+    r.bulk(b"spec");
+    r.map(3);
+    r.bulk(b"keynumidx");
+    r.int(0);
+    r.bulk(b"firstkey");
+    r.int(1);
+    r.bulk(b"keystep");
+    r.int(1);
 }
 
 /// The key spec equivalent to the legacy (first, last, step) triple: an index search
@@ -305,7 +339,8 @@ fn keys_of(args: Args) -> Result<(&'static CommandSpec, String, Vec<usize>), &'s
     if !spec.arity_ok(target_argc) {
         return Err(errors::GETKEYS_INVALID_ARITY);
     }
-    let positions: Vec<usize> = spec.keys.indexes(target_argc).collect();
+    let target = Args::new(args.bytes(), &args.ranges()[2..]);
+    let positions: Vec<usize> = spec.keys.of(target).collect();
     if positions.is_empty() {
         return Err(errors::GETKEYS_INVALID_ARGUMENTS);
     }
