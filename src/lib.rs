@@ -14,7 +14,13 @@
 //! - [`runtime`]: the thin layer over glommio (executors, spawn, TCP, timers, mailboxes).
 //! - [`server`]: startup, listeners, connections and the single dispatch gate.
 //! - [`errors`]: every error string a client can see.
+//! - [`alloc`]: the global allocator (mimalloc) with the byte counting `used_memory` reads.
 
+/// Every binary and test linking shoal allocates through the counting wrapper.
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
+
+pub mod alloc;
 pub mod commands;
 pub mod config;
 pub mod errors;

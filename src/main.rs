@@ -5,10 +5,6 @@
 use std::sync::atomic::Ordering;
 
 use clap::Parser;
-use mimalloc::MiMalloc;
-
-#[global_allocator]
-static GLOBAL: MiMalloc = MiMalloc;
 
 /// A Redis-compatible, thread-per-core in-memory data store.
 #[derive(Parser)]

@@ -10,82 +10,18 @@ use std::time::{Duration, Instant};
 use redis::{Connection, Value};
 use shoal::server::ServerHandle;
 
+mod common;
+
+use common::client::{
+    connect, connect_resp3, error, info_field, int, query, start_server, strings, text,
+};
+
 fn start_with(extra: &[&str]) -> ServerHandle {
-    let mut args: Vec<String> = ["--port", "0", "--threads", "3"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let config = shoal::config::Config::from_args(&args).unwrap().0;
-    shoal::server::start(config).unwrap()
+    start_server(3, extra)
 }
 
 fn start() -> ServerHandle {
     start_with(&[])
-}
-
-fn connect(addr: SocketAddr) -> Connection {
-    redis::Client::open(format!("redis://{addr}/"))
-        .unwrap()
-        .get_connection()
-        .unwrap()
-}
-
-fn connect_resp3(addr: SocketAddr) -> Connection {
-    redis::Client::open(format!("redis://{addr}/?protocol=resp3"))
-        .unwrap()
-        .get_connection()
-        .unwrap()
-}
-
-fn query(con: &mut Connection, args: &[&str]) -> redis::RedisResult<Value> {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con)
-}
-
-fn text(con: &mut Connection, args: &[&str]) -> String {
-    match query(con, args).unwrap() {
-        Value::BulkString(b) => String::from_utf8(b).unwrap(),
-        Value::VerbatimString { text, .. } => text,
-        Value::SimpleString(s) => s,
-        Value::Okay => "OK".into(),
-        other => panic!("{args:?}: not text: {other:?}"),
-    }
-}
-
-fn int(con: &mut Connection, args: &[&str]) -> i64 {
-    match query(con, args).unwrap() {
-        Value::Int(n) => n,
-        other => panic!("{args:?}: not an integer: {other:?}"),
-    }
-}
-
-fn error(con: &mut Connection, args: &[&str]) -> String {
-    let e = query(con, args).expect_err("expected an error");
-    // The redis crate splits "ERR text" into a code and a detail; rebuild the line.
-    match (e.code(), e.detail()) {
-        (Some(code), Some(detail)) => format!("{code} {detail}"),
-        (Some(code), None) => code.to_string(),
-        _ => e.to_string(),
-    }
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::Array(items) | Value::Set(items) => items
-            .iter()
-            .map(|i| match i {
-                Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-                Value::SimpleString(s) => s.clone(),
-                Value::Okay => "OK".into(),
-                other => panic!("not a string: {other:?}"),
-            })
-            .collect(),
-        other => panic!("not a list: {other:?}"),
-    }
 }
 
 /// A raw RESP connection, for replies the redis crate would hide (CLIENT REPLY) and
@@ -138,131 +74,6 @@ impl Raw {
         }
         false
     }
-}
-
-// ---- INFO --------------------------------------------------------------------------
-
-fn headers(info: &str) -> Vec<&str> {
-    info.lines().filter_map(|l| l.strip_prefix("# ")).collect()
-}
-
-fn info_field(info: &str, name: &str) -> Option<String> {
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
-}
-
-#[test]
-fn info_sections_fields_and_keyspace() {
-    let server = start();
-    let mut con = connect(server.addr);
-    let default = text(&mut con, &["INFO"]);
-    assert_eq!(
-        headers(&default),
-        [
-            "Server",
-            "Clients",
-            "Memory",
-            "Persistence",
-            "Stats",
-            "Replication",
-            "CPU",
-            "Modules",
-            "Errorstats",
-            "Cluster",
-            "Keyspace"
-        ]
-    );
-    assert!(default.starts_with("# Server\r\nredis_version:7.0.15\r\n"));
-    assert!(default.contains("\r\n\r\n# Clients\r\n"));
-    assert_eq!(
-        info_field(&default, "tcp_port"),
-        Some(server.addr.port().to_string())
-    );
-    assert_eq!(info_field(&default, "run_id").map(|r| r.len()), Some(40));
-    assert_eq!(info_field(&default, "role").as_deref(), Some("master"));
-    assert_eq!(info_field(&default, "shoal_threads").as_deref(), Some("3"));
-    assert_eq!(
-        info_field(&default, "cluster_enabled").as_deref(),
-        Some("0")
-    );
-    assert_eq!(info_field(&default, "aof_enabled").as_deref(), Some("0"));
-    assert_eq!(
-        info_field(&default, "multiplexing_api").as_deref(),
-        Some("io_uring")
-    );
-    assert!(info_field(&default, "used_cpu_user").is_some());
-    assert!(
-        info_field(&default, "used_memory_rss")
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-            > 0
-    );
-    let all = text(&mut con, &["INFO", "all"]);
-    assert!(headers(&all).contains(&"Commandstats"));
-    assert!(text(&mut con, &["INFO", "everything"]).lines().count() > 100);
-    assert_eq!(
-        headers(&text(&mut con, &["INFO", "keyspace", "SERVER"])),
-        ["Server", "Keyspace"]
-    );
-    assert_eq!(text(&mut con, &["INFO", "bogus"]), "");
-
-    // Keys land on all three shards; the keyspace line sums them.
-    for i in 0..60 {
-        let _: () = redis::cmd("SET")
-            .arg(format!("key:{i}"))
-            .arg(i)
-            .query(&mut con)
-            .unwrap();
-    }
-    for i in 0..7 {
-        let _: () = redis::cmd("EXPIRE")
-            .arg(format!("key:{i}"))
-            .arg(1000)
-            .query(&mut con)
-            .unwrap();
-    }
-    let _: () = redis::cmd("SELECT").arg(2).query(&mut con).unwrap();
-    let _: () = redis::cmd("SET")
-        .arg("other")
-        .arg(1)
-        .query(&mut con)
-        .unwrap();
-    let keyspace = text(&mut con, &["INFO", "keyspace"]);
-    assert_eq!(
-        keyspace,
-        "# Keyspace\r\ndb0:keys=60,expires=7,avg_ttl=0\r\ndb2:keys=1,expires=0,avg_ttl=0\r\n"
-    );
-    let stats = text(&mut con, &["INFO", "stats"]);
-    let processed: u64 = info_field(&stats, "total_commands_processed")
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(processed >= 70, "{processed}");
-    let commandstats = text(&mut con, &["INFO", "commandstats"]);
-    assert!(
-        commandstats.contains("cmdstat_set:calls=61,usec="),
-        "{commandstats}"
-    );
-    assert_eq!(text(&mut con, &["CONFIG", "RESETSTAT"]), "OK");
-    let stats = text(&mut con, &["INFO", "stats"]);
-    // As in Redis, the command that reads the counters after a reset is the one counted.
-    assert_eq!(
-        info_field(&stats, "total_commands_processed").as_deref(),
-        Some("1")
-    );
-    server.shutdown();
-}
-
-#[test]
-fn info_in_resp3_is_verbatim() {
-    let server = start();
-    let mut con = connect_resp3(server.addr);
-    match query(&mut con, &["INFO", "server"]).unwrap() {
-        Value::VerbatimString { text, .. } => assert!(text.starts_with("# Server\r\n")),
-        other => panic!("{other:?}"),
-    }
-    server.shutdown();
 }
 
 // ---- COMMAND -----------------------------------------------------------------------

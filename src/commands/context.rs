@@ -34,8 +34,8 @@ pub struct ServerState {
     pub total_net_output_bytes: AtomicU64,
     pub config_file: Option<std::path::PathBuf>,
     pub executable: String,
-    /// Resident memory when the server started (INFO's `used_memory_startup`).
-    pub startup_rss_bytes: u64,
+    /// Allocated bytes when the server started (INFO's `used_memory_startup`).
+    pub startup_used_bytes: AtomicU64,
     /// Rates and peaks INFO reports, kept by its sampler.
     pub instantaneous: crate::commands::server::info::Instantaneous,
 }
@@ -74,7 +74,7 @@ impl ServerState {
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
-            startup_rss_bytes: crate::commands::server::sys::rss_bytes(),
+            startup_used_bytes: AtomicU64::new(crate::alloc::used_bytes()),
             instantaneous: Default::default(),
         }
     }

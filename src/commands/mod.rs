@@ -228,6 +228,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     client::COMMANDS,
     server::COMMANDS,
     server::scripting::COMMANDS,
+    server::memory::COMMANDS,
     keyspace::COMMANDS,
     keyspace::relocate::COMMANDS,
     keyspace::scan::COMMANDS,

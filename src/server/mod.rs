@@ -152,6 +152,9 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
         }
     }
     start_clock(mesh, state.clone(), shards_count)?;
+    state
+        .startup_used_bytes
+        .store(crate::alloc::used_bytes(), Ordering::Relaxed);
     Ok(ServerHandle {
         addr,
         state,

@@ -34,6 +34,12 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Approximate bytes this key costs: its slot in the table, the key's allocation and
+    /// what the value owns (MEMORY USAGE).
+    pub fn usage_bytes(&self) -> usize {
+        std::mem::size_of::<Entry>() + 1 + self.key.len() + self.value.heap_bytes()
+    }
+
     pub fn new(key: &[u8], value: Value) -> Entry {
         Entry {
             key: key.into(),
@@ -112,6 +118,17 @@ impl Table {
 
     pub fn segments_count(&self) -> usize {
         self.segments.len()
+    }
+
+    /// Bytes of the table's own structure (segments' slots and control bytes, the
+    /// directory), not counting what entries own.
+    pub fn overhead_bytes(&self) -> usize {
+        let slot_bytes = std::mem::size_of::<Entry>() + 1;
+        self.segments
+            .iter()
+            .map(|s| s.map.capacity() * slot_bytes + std::mem::size_of::<Segment>())
+            .sum::<usize>()
+            + self.directory.capacity() * std::mem::size_of::<u32>()
     }
 
     fn hash(&self, key: &[u8]) -> u64 {

@@ -5,6 +5,8 @@
 //! byte for byte. Every read has a timeout: a hung server fails a test, never hangs it.
 #![allow(dead_code)]
 
+pub mod client;
+
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

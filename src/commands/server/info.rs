@@ -38,7 +38,7 @@ pub struct Instantaneous {
     input_bytes_per_sec: AtomicU64,
     output_bytes_per_sec: AtomicU64,
     /// Highest `used_memory` INFO has seen.
-    peak_memory_bytes: AtomicU64,
+    pub(crate) peak_memory_bytes: AtomicU64,
 }
 
 /// Everything INFO needs from one thread.
@@ -292,25 +292,26 @@ fn percent(a: u64, b: u64) -> String {
     }
 }
 
-/// Memory figures. There is no allocator accounting yet, so `used_memory` is the
-/// resident set size (an upper bound of what the data uses) and the allocator ratios
-/// read 1.
+/// Memory figures. `used_memory` is the allocator's count of live bytes
+/// ([`crate::alloc`]); the RSS comes from /proc. shoal has no allocator-internal view of
+/// active vs. allocated pages, so the allocator ratios compare RSS with the count.
 fn memory_section(out: &mut String, ctx: &ConnCtx) {
     let server = &ctx.server;
-    let used = sys::rss_bytes();
+    let used = crate::alloc::used_bytes();
+    let rss = sys::rss_bytes();
     let peak = server
         .instantaneous
         .peak_memory_bytes
         .fetch_max(used, Ordering::Relaxed)
         .max(used);
-    let startup = server.startup_rss_bytes.min(used);
+    let startup = server.startup_used_bytes.load(Ordering::Relaxed).min(used);
     let dataset = used - startup;
     let system = sys::total_system_memory_bytes();
     let maxmemory = ctx.settings.maxmemory_bytes;
     field(out, "used_memory", used);
     field(out, "used_memory_human", sys::bytes_to_human(used));
-    field(out, "used_memory_rss", used);
-    field(out, "used_memory_rss_human", sys::bytes_to_human(used));
+    field(out, "used_memory_rss", rss);
+    field(out, "used_memory_rss_human", sys::bytes_to_human(rss));
     field(out, "used_memory_peak", peak);
     field(out, "used_memory_peak_human", sys::bytes_to_human(peak));
     field(out, "used_memory_peak_perc", percent(used, peak));
@@ -320,7 +321,7 @@ fn memory_section(out: &mut String, ctx: &ConnCtx) {
     field(out, "used_memory_dataset_perc", percent(dataset, used));
     field(out, "allocator_allocated", used);
     field(out, "allocator_active", used);
-    field(out, "allocator_resident", used);
+    field(out, "allocator_resident", rss);
     field(out, "total_system_memory", system);
     field(
         out,
@@ -348,14 +349,15 @@ fn memory_section(out: &mut String, ctx: &ConnCtx) {
     field(out, "maxmemory", maxmemory);
     field(out, "maxmemory_human", sys::bytes_to_human(maxmemory));
     field(out, "maxmemory_policy", &ctx.settings.maxmemory_policy);
+    let rss_extra = rss as i64 - used as i64;
     field(out, "allocator_frag_ratio", ratio(used, used));
     field(out, "allocator_frag_bytes", 0);
-    field(out, "allocator_rss_ratio", ratio(used, used));
-    field(out, "allocator_rss_bytes", 0);
-    field(out, "rss_overhead_ratio", ratio(used, used));
+    field(out, "allocator_rss_ratio", ratio(rss, used));
+    field(out, "allocator_rss_bytes", rss_extra);
+    field(out, "rss_overhead_ratio", ratio(rss, rss));
     field(out, "rss_overhead_bytes", 0);
-    field(out, "mem_fragmentation_ratio", ratio(used, used));
-    field(out, "mem_fragmentation_bytes", 0);
+    field(out, "mem_fragmentation_ratio", ratio(rss, used));
+    field(out, "mem_fragmentation_bytes", rss_extra);
     for name in [
         "mem_not_counted_for_evict",
         "mem_replication_backlog",

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod help;
 pub mod info;
 pub mod introspect;
+pub mod memory;
 pub mod scripting;
 pub mod sys;
 

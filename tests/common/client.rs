@@ -1,0 +1,93 @@
+//! In-process servers and `redis`-crate helpers for the integration tests: start a
+//! shoal server on port 0 with a given thread count and directives, connect in RESP2 or
+//! RESP3, and run a command expecting text, an integer, an error or a list.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use redis::{Connection, Value};
+use shoal::server::ServerHandle;
+
+/// A server on 127.0.0.1 port 0 with `threads` shards and extra `--directive value`s.
+pub fn start_server(threads: usize, extra: &[&str]) -> ServerHandle {
+    let threads = threads.to_string();
+    let mut args: Vec<String> = ["--port", "0", "--threads", &threads]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let config = shoal::config::Config::from_args(&args).unwrap().0;
+    shoal::server::start(config).unwrap()
+}
+
+pub fn connect(addr: SocketAddr) -> Connection {
+    redis::Client::open(format!("redis://{addr}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap()
+}
+
+pub fn connect_resp3(addr: SocketAddr) -> Connection {
+    redis::Client::open(format!("redis://{addr}/?protocol=resp3"))
+        .unwrap()
+        .get_connection()
+        .unwrap()
+}
+
+pub fn query(con: &mut Connection, args: &[&str]) -> redis::RedisResult<Value> {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(con)
+}
+
+pub fn text(con: &mut Connection, args: &[&str]) -> String {
+    match query(con, args).unwrap() {
+        Value::BulkString(b) => String::from_utf8(b).unwrap(),
+        Value::VerbatimString { text, .. } => text,
+        Value::SimpleString(s) => s,
+        Value::Okay => "OK".into(),
+        other => panic!("{args:?}: not text: {other:?}"),
+    }
+}
+
+pub fn int(con: &mut Connection, args: &[&str]) -> i64 {
+    match query(con, args).unwrap() {
+        Value::Int(n) => n,
+        other => panic!("{args:?}: not an integer: {other:?}"),
+    }
+}
+
+pub fn error(con: &mut Connection, args: &[&str]) -> String {
+    let e = query(con, args).expect_err("expected an error");
+    // The redis crate splits "ERR text" into a code and a detail; rebuild the line.
+    match (e.code(), e.detail()) {
+        (Some(code), Some(detail)) => format!("{code} {detail}"),
+        (Some(code), None) => code.to_string(),
+        _ => e.to_string(),
+    }
+}
+
+pub fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) | Value::Set(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+                Value::SimpleString(s) => s.clone(),
+                Value::Okay => "OK".into(),
+                Value::Int(n) => n.to_string(),
+                other => panic!("not a string: {other:?}"),
+            })
+            .collect(),
+        other => panic!("not a list: {other:?}"),
+    }
+}
+
+/// A field of an INFO reply.
+pub fn info_field(info: &str, name: &str) -> Option<String> {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .map(str::to_string)
+}

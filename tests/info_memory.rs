@@ -1,0 +1,193 @@
+//! INFO and MEMORY through the `redis` crate: sections and fields monitoring tools
+//! read, RESP3 verbatim replies, the allocator-counted `used_memory`, MEMORY USAGE /
+//! STATS / PURGE / DOCTOR / HELP, and maxmemory with its eviction policies.
+
+mod common;
+
+use common::client::{
+    connect, connect_resp3, error, info_field, int, query, start_server, strings, text,
+};
+use redis::Value;
+use shoal::server::ServerHandle;
+
+fn start() -> ServerHandle {
+    start_server(3, &[])
+}
+
+// ---- INFO --------------------------------------------------------------------------
+
+fn headers(info: &str) -> Vec<&str> {
+    info.lines().filter_map(|l| l.strip_prefix("# ")).collect()
+}
+
+#[test]
+fn info_sections_fields_and_keyspace() {
+    let server = start();
+    let mut con = connect(server.addr);
+    let default = text(&mut con, &["INFO"]);
+    assert_eq!(
+        headers(&default),
+        [
+            "Server",
+            "Clients",
+            "Memory",
+            "Persistence",
+            "Stats",
+            "Replication",
+            "CPU",
+            "Modules",
+            "Errorstats",
+            "Cluster",
+            "Keyspace"
+        ]
+    );
+    assert!(default.starts_with("# Server\r\nredis_version:7.0.15\r\n"));
+    assert!(default.contains("\r\n\r\n# Clients\r\n"));
+    assert_eq!(
+        info_field(&default, "tcp_port"),
+        Some(server.addr.port().to_string())
+    );
+    assert_eq!(info_field(&default, "run_id").map(|r| r.len()), Some(40));
+    assert_eq!(info_field(&default, "role").as_deref(), Some("master"));
+    assert_eq!(info_field(&default, "shoal_threads").as_deref(), Some("3"));
+    assert_eq!(
+        info_field(&default, "cluster_enabled").as_deref(),
+        Some("0")
+    );
+    assert_eq!(info_field(&default, "aof_enabled").as_deref(), Some("0"));
+    assert_eq!(
+        info_field(&default, "multiplexing_api").as_deref(),
+        Some("io_uring")
+    );
+    assert!(info_field(&default, "used_cpu_user").is_some());
+    assert!(
+        info_field(&default, "used_memory_rss")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    let all = text(&mut con, &["INFO", "all"]);
+    assert!(headers(&all).contains(&"Commandstats"));
+    assert!(text(&mut con, &["INFO", "everything"]).lines().count() > 100);
+    assert_eq!(
+        headers(&text(&mut con, &["INFO", "keyspace", "SERVER"])),
+        ["Server", "Keyspace"]
+    );
+    assert_eq!(text(&mut con, &["INFO", "bogus"]), "");
+
+    // Keys land on all three shards; the keyspace line sums them.
+    for i in 0..60 {
+        let _: () = redis::cmd("SET")
+            .arg(format!("key:{i}"))
+            .arg(i)
+            .query(&mut con)
+            .unwrap();
+    }
+    for i in 0..7 {
+        let _: () = redis::cmd("EXPIRE")
+            .arg(format!("key:{i}"))
+            .arg(1000)
+            .query(&mut con)
+            .unwrap();
+    }
+    let _: () = redis::cmd("SELECT").arg(2).query(&mut con).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("other")
+        .arg(1)
+        .query(&mut con)
+        .unwrap();
+    let keyspace = text(&mut con, &["INFO", "keyspace"]);
+    assert_eq!(
+        keyspace,
+        "# Keyspace\r\ndb0:keys=60,expires=7,avg_ttl=0\r\ndb2:keys=1,expires=0,avg_ttl=0\r\n"
+    );
+    let stats = text(&mut con, &["INFO", "stats"]);
+    let processed: u64 = info_field(&stats, "total_commands_processed")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(processed >= 70, "{processed}");
+    let commandstats = text(&mut con, &["INFO", "commandstats"]);
+    assert!(
+        commandstats.contains("cmdstat_set:calls=61,usec="),
+        "{commandstats}"
+    );
+    assert_eq!(text(&mut con, &["CONFIG", "RESETSTAT"]), "OK");
+    let stats = text(&mut con, &["INFO", "stats"]);
+    // As in Redis, the command that reads the counters after a reset is the one counted.
+    assert_eq!(
+        info_field(&stats, "total_commands_processed").as_deref(),
+        Some("1")
+    );
+    server.shutdown();
+}
+
+#[test]
+fn info_in_resp3_is_verbatim() {
+    let server = start();
+    let mut con = connect_resp3(server.addr);
+    match query(&mut con, &["INFO", "server"]).unwrap() {
+        Value::VerbatimString { text, .. } => assert!(text.starts_with("# Server\r\n")),
+        other => panic!("{other:?}"),
+    }
+    server.shutdown();
+}
+
+// ---- MEMORY ------------------------------------------------------------------------
+
+fn used_memory(con: &mut redis::Connection) -> u64 {
+    info_field(&text(con, &["INFO", "memory"]), "used_memory")
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Memory figures are per process: these tests run the server as its own process so
+/// other tests of this binary do not move the count.
+#[test]
+fn memory_usage_stats_and_counted_used_memory() {
+    let server = common::ShoalServer::start(3, &[]);
+    let mut con = connect(server.addr());
+    assert_eq!(
+        query(&mut con, &["MEMORY", "USAGE", "nokey"]).unwrap(),
+        Value::Nil
+    );
+    let before = used_memory(&mut con);
+    let value = "v".repeat(1000);
+    for i in 0..2000 {
+        query(&mut con, &["SET", &format!("key:{i}"), &value]).unwrap();
+    }
+    let after = used_memory(&mut con);
+    // 2000 values of 1000 bytes: at least 2 MB more, counted by the allocator.
+    assert!(after >= before + 2_000_000, "{before} -> {after}");
+    let usage = int(&mut con, &["MEMORY", "USAGE", "key:1", "SAMPLES", "0"]);
+    assert!((1000..1200).contains(&usage), "{usage}");
+    assert_eq!(
+        error(&mut con, &["MEMORY", "USAGE", "key:1", "SAMPLES", "-1"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        error(&mut con, &["MEMORY", "USAGE", "key:1", "SAMPLES", "x"]),
+        "ERR value is not an integer or out of range"
+    );
+    assert_eq!(
+        error(&mut con, &["MEMORY", "USAGE", "key:1", "FOO"]),
+        "ERR syntax error"
+    );
+    let Value::Array(stats) = query(&mut con, &["MEMORY", "STATS"]).unwrap() else {
+        panic!("MEMORY STATS is not a list");
+    };
+    let at = stats
+        .iter()
+        .position(|v| *v == Value::BulkString(b"keys.count".to_vec()))
+        .unwrap();
+    assert_eq!(stats[at + 1], Value::Int(2000));
+    assert_eq!(text(&mut con, &["MEMORY", "PURGE"]), "OK");
+    assert!(text(&mut con, &["MEMORY", "DOCTOR"]).starts_with("Hi Sam"));
+    let help = strings(&query(&mut con, &["MEMORY", "HELP"]).unwrap());
+    assert_eq!(
+        help[0],
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    );
+}
