@@ -12,9 +12,7 @@ use shoal::server::ServerHandle;
 
 mod common;
 
-use common::client::{
-    connect, connect_resp3, error, info_field, int, query, start_server, strings, text,
-};
+use common::client::{connect, connect_resp3, error, int, query, start_server, strings, text};
 
 fn start_with(extra: &[&str]) -> ServerHandle {
     start_server(3, extra)
