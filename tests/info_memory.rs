@@ -191,3 +191,168 @@ fn memory_usage_stats_and_counted_used_memory() {
         "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     );
 }
+
+// ---- maxmemory ---------------------------------------------------------------------
+
+/// Writes `count` keys `prefix:i` of `value_bytes` bytes, optionally with a TTL, in one
+/// pipeline; returns the replies that were errors.
+fn fill(
+    con: &mut redis::Connection,
+    prefix: &str,
+    count: usize,
+    value_bytes: usize,
+    ttl_secs: Option<u64>,
+) -> Vec<String> {
+    let value = "x".repeat(value_bytes);
+    let mut pipe = redis::pipe();
+    for i in 0..count {
+        let cmd = pipe.cmd("SET").arg(format!("{prefix}:{i}")).arg(&value);
+        if let Some(ttl) = ttl_secs {
+            cmd.arg("EX").arg(ttl);
+        }
+    }
+    let replies: Vec<redis::RedisResult<Value>> = pipe
+        .query::<Vec<Value>>(con)
+        .map(|v| v.into_iter().map(Ok).collect())
+        .unwrap_or_else(|e| vec![Err(e)]);
+    replies
+        .into_iter()
+        .filter_map(|r| match r {
+            Ok(Value::ServerError(e)) => Some(format!("{e:?}")),
+            Err(e) => Some(e.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn set_config(con: &mut redis::Connection, name: &str, value: &str) {
+    assert_eq!(text(con, &["CONFIG", "SET", name, value]), "OK");
+}
+
+fn evicted_keys(con: &mut redis::Connection) -> u64 {
+    info_field(&text(con, &["INFO", "stats"]), "evicted_keys")
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
+    let server = common::ShoalServer::start(3, &[]);
+    let mut con = connect(server.addr());
+    assert!(fill(&mut con, "k", 1000, 1000, None).is_empty());
+    let used = used_memory(&mut con);
+    set_config(&mut con, "maxmemory", &(used - 200_000).to_string());
+    assert_eq!(
+        error(&mut con, &["SET", "new", "v"]),
+        "OOM command not allowed when used memory > 'maxmemory'."
+    );
+    assert_eq!(
+        error(&mut con, &["INCR", "k:1"]),
+        "OOM command not allowed when used memory > 'maxmemory'."
+    );
+    assert_eq!(text(&mut con, &["GET", "k:1"]).len(), 1000);
+    assert_eq!(int(&mut con, &["DEL", "k:1"]), 1);
+    assert_eq!(int(&mut con, &["DBSIZE"]), 999);
+    assert_eq!(evicted_keys(&mut con), 0);
+    for i in 0..500 {
+        query(&mut con, &["UNLINK", &format!("k:{i}")]).unwrap();
+    }
+    assert_eq!(text(&mut con, &["SET", "new", "v"]), "OK");
+    set_config(&mut con, "maxmemory", "0");
+}
+
+#[test]
+fn allkeys_policies_stay_within_maxmemory() {
+    for policy in ["allkeys-lru", "allkeys-lfu", "allkeys-random"] {
+        let server = common::ShoalServer::start(3, &[]);
+        let mut con = connect(server.addr());
+        let limit = used_memory(&mut con) + 2_000_000;
+        set_config(&mut con, "maxmemory", &limit.to_string());
+        set_config(&mut con, "maxmemory-policy", policy);
+        for round in 0..10 {
+            let errors = fill(&mut con, &format!("r{round}"), 1000, 1000, None);
+            assert!(errors.is_empty(), "{policy}: {errors:?}");
+        }
+        let used = used_memory(&mut con);
+        assert!(used <= limit + 200_000, "{policy}: {used} over {limit}");
+        assert!(evicted_keys(&mut con) >= 5000, "{policy}");
+        assert!(int(&mut con, &["DBSIZE"]) > 500, "{policy}");
+    }
+}
+
+#[test]
+fn volatile_policies_never_evict_keys_without_ttl() {
+    for policy in [
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+    ] {
+        let server = common::ShoalServer::start(3, &[]);
+        let mut con = connect(server.addr());
+        assert!(fill(&mut con, "keep", 500, 1000, None).is_empty());
+        let limit = used_memory(&mut con) + 1_000_000;
+        set_config(&mut con, "maxmemory", &limit.to_string());
+        set_config(&mut con, "maxmemory-policy", policy);
+        for round in 0..5 {
+            let errors = fill(&mut con, &format!("v{round}"), 1000, 1000, Some(1000));
+            assert!(errors.is_empty(), "{policy}: {errors:?}");
+        }
+        assert!(evicted_keys(&mut con) > 0, "{policy}");
+        for i in 0..500 {
+            assert_eq!(
+                int(&mut con, &["EXISTS", &format!("keep:{i}")]),
+                1,
+                "{policy}"
+            );
+        }
+        // Only persistent keys left to evict: writes are refused (once every shard has
+        // seen it has nothing volatile left, at the latest on its next tick).
+        let mut refused = false;
+        for round in 0..40 {
+            let errors = fill(&mut con, &format!("big{round}"), 200, 1000, None);
+            if errors.iter().any(|e| e.contains("OOM")) {
+                refused = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(refused, "{policy}: no OOM once nothing volatile is left");
+    }
+}
+
+#[test]
+fn lowering_maxmemory_evicts_down_to_it() {
+    let server = common::ShoalServer::start(3, &[]);
+    let mut con = connect(server.addr());
+    set_config(&mut con, "maxmemory-policy", "allkeys-random");
+    assert!(fill(&mut con, "k", 5000, 1000, None).is_empty());
+    let used = used_memory(&mut con);
+    let limit = used - 3_000_000;
+    set_config(&mut con, "maxmemory", &limit.to_string());
+    // Each shard evicts at once, then on every tick: give the ticks a second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while used_memory(&mut con) > limit && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(used_memory(&mut con) <= limit);
+    assert!(evicted_keys(&mut con) >= 2000);
+}
+
+#[test]
+fn object_freq_counts_accesses_under_lfu() {
+    let server = common::ShoalServer::start(2, &[]);
+    let mut con = connect(server.addr());
+    set_config(&mut con, "maxmemory-policy", "allkeys-lfu");
+    text(&mut con, &["SET", "hot", "v"]);
+    text(&mut con, &["SET", "cold", "v"]);
+    assert_eq!(int(&mut con, &["OBJECT", "FREQ", "cold"]), 5);
+    for _ in 0..2000 {
+        text(&mut con, &["GET", "hot"]);
+    }
+    let hot = int(&mut con, &["OBJECT", "FREQ", "hot"]);
+    assert!(hot > 10, "{hot}");
+    assert_eq!(int(&mut con, &["OBJECT", "FREQ", "cold"]), 5);
+    assert!(error(&mut con, &["OBJECT", "IDLETIME", "hot"]).starts_with("ERR An LFU"));
+}

@@ -73,6 +73,78 @@ pub struct Settings {
     pub active_expire_effort: u32,
     /// Where compact collection encodings convert (the `*-max-listpack-*` family).
     pub encodings: EncodingLimits,
+    /// maxmemory-policy and the parameters of its sampling and LFU counters.
+    pub eviction: Eviction,
+}
+
+/// The eight `maxmemory-policy` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvictionPolicy {
+    NoEviction,
+    AllKeysLru,
+    AllKeysLfu,
+    AllKeysRandom,
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl EvictionPolicy {
+    pub fn from_name(name: &str) -> EvictionPolicy {
+        match name {
+            "allkeys-lru" => EvictionPolicy::AllKeysLru,
+            "allkeys-lfu" => EvictionPolicy::AllKeysLfu,
+            "allkeys-random" => EvictionPolicy::AllKeysRandom,
+            "volatile-lru" => EvictionPolicy::VolatileLru,
+            "volatile-lfu" => EvictionPolicy::VolatileLfu,
+            "volatile-random" => EvictionPolicy::VolatileRandom,
+            "volatile-ttl" => EvictionPolicy::VolatileTtl,
+            _ => EvictionPolicy::NoEviction,
+        }
+    }
+
+    /// Access data is an LFU counter rather than an LRU clock.
+    pub fn is_lfu(self) -> bool {
+        matches!(
+            self,
+            EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu
+        )
+    }
+
+    /// Only keys with a TTL may be evicted.
+    pub fn volatile_only(self) -> bool {
+        matches!(
+            self,
+            EvictionPolicy::VolatileLru
+                | EvictionPolicy::VolatileLfu
+                | EvictionPolicy::VolatileRandom
+                | EvictionPolicy::VolatileTtl
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Eviction {
+    pub policy: EvictionPolicy,
+    /// Keys sampled per eviction round (`maxmemory-samples`).
+    pub samples: u32,
+    /// 0..100: how long one command may keep evicting (`maxmemory-eviction-tenacity`).
+    pub tenacity: u32,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_minutes: u32,
+}
+
+impl Default for Eviction {
+    fn default() -> Self {
+        Eviction {
+            policy: EvictionPolicy::NoEviction,
+            samples: 5,
+            tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_minutes: 1,
+        }
+    }
 }
 
 /// Thresholds at which small collections leave their compact encoding, as Redis 7.0's
@@ -128,6 +200,7 @@ impl Default for Settings {
             maxmemory_policy: "noeviction".into(),
             active_expire_effort: 1,
             encodings: EncodingLimits::default(),
+            eviction: Eviction::default(),
         }
     }
 }
@@ -366,6 +439,13 @@ impl Config {
             maxmemory_bytes: n("maxmemory"),
             maxmemory_policy: self.string("maxmemory-policy"),
             active_expire_effort: u32::try_from(n("active-expire-effort")).unwrap_or(1),
+            eviction: Eviction {
+                policy: EvictionPolicy::from_name(&self.string("maxmemory-policy")),
+                samples: u32::try_from(n("maxmemory-samples")).unwrap_or(5),
+                tenacity: u32::try_from(n("maxmemory-eviction-tenacity")).unwrap_or(10),
+                lfu_log_factor: u32::try_from(n("lfu-log-factor")).unwrap_or(10),
+                lfu_decay_minutes: u32::try_from(n("lfu-decay-time")).unwrap_or(1),
+            },
             encodings: EncodingLimits {
                 hash_max_listpack_entries: n("hash-max-listpack-entries"),
                 hash_max_listpack_value_bytes: n("hash-max-listpack-value"),

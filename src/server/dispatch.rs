@@ -106,6 +106,32 @@ async fn resolve(
     Some((spec, name))
 }
 
+/// maxmemory's gate for commands that may grow memory and run on several shards or
+/// none: this thread's shard evicts what its policy allows; true when the command must
+/// be refused. (Single-shard commands are checked by the shard that runs them, which
+/// then evicts its own keys.)
+fn out_of_memory(ctx: &ConnCtx, spec: &CommandSpec) -> bool {
+    if spec.flags & flags::DENYOOM == 0 {
+        return false;
+    }
+    let mut shard = ctx.shards.local.borrow_mut();
+    shard.settings.maxmemory_bytes > 0 && !shard.make_room(now_ms())
+}
+
+/// Refuses a multi-shard command with OOM when [`out_of_memory`]; true when refused.
+async fn refused_for_memory(
+    ctx: &mut ConnCtx,
+    spec: &CommandSpec,
+    pipeline: &mut Pipeline,
+) -> bool {
+    if !out_of_memory(ctx, spec) {
+        return false;
+    }
+    pipeline.flush(ctx).await;
+    ctx.reply().error(errors::OOM);
+    true
+}
+
 async fn route(
     ctx: &mut ConnCtx,
     spec: &'static CommandSpec,
@@ -125,7 +151,11 @@ async fn route(
         },
         Run::MultiKey { single, spread } => match single_shard(ctx, spec.keys, args) {
             Some(shard) => pipeline.run_single(ctx, shard, single, spec, args).await,
-            None => pipeline.run_coordinator(ctx, spread, args).await,
+            None => {
+                if !refused_for_memory(ctx, spec, pipeline).await {
+                    pipeline.run_coordinator(ctx, spread, args).await
+                }
+            }
         },
         Run::Conn(handler) => {
             pipeline.flush(ctx).await;
@@ -134,7 +164,11 @@ async fn route(
             // A handler may have switched protocol (HELLO): its reply is already encoded.
             ctx.out = out;
         }
-        Run::Coord(handler) => pipeline.run_coordinator(ctx, handler, args).await,
+        Run::Coord(handler) => {
+            if !refused_for_memory(ctx, spec, pipeline).await {
+                pipeline.run_coordinator(ctx, handler, args).await
+            }
+        }
         Run::Container => unreachable!("resolve() maps containers to subcommands"),
     }
 }
@@ -183,10 +217,15 @@ impl Pipeline {
                 ));
             if uncontended {
                 let mut reply = Reply::new(&mut ctx.out, ctx.resp);
+                let now = now_ms();
+                if spec.flags & flags::DENYOOM != 0 && !local.room_for_write(now) {
+                    reply.error(errors::OOM);
+                    return;
+                }
                 let mut sctx = crate::shard::ShardCtx {
                     shard: &mut local,
                     db: ctx.db,
-                    now_ms: now_ms(),
+                    now_ms: now,
                 };
                 handler(&mut sctx, args, &mut reply);
                 local.stats.commands_processed += 1;
@@ -199,7 +238,8 @@ impl Pipeline {
             .expect("batches are home between flushes");
         batch.db = ctx.db;
         batch.resp = ctx.resp;
-        batch.push(handler, spec.keys, spec.is_write(), args);
+        let denyoom = spec.flags & flags::DENYOOM != 0;
+        batch.push(handler, spec.keys, (spec.is_write(), denyoom), args);
         match self.order.last_mut() {
             Some((s, n)) if *s as usize == shard => *n += 1,
             _ => self.order.push((shard as u32, 1)),

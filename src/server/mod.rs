@@ -108,8 +108,12 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<(usize, io::Result<()>)>();
     let listener = Arc::new(Mutex::new(listener));
     let mut threads = Vec::with_capacity(shards_count);
+    let evictable_keys: Arc<[std::sync::atomic::AtomicU64]> = (0..shards_count)
+        .map(|_| std::sync::atomic::AtomicU64::new(0))
+        .collect();
     for index in 0..shards_count {
         let core = (settings.pin_threads && !cores.is_empty()).then(|| cores[index % cores.len()]);
+        let evictable_keys = evictable_keys.clone();
         let (mesh, state, settings, listener, ready) = (
             mesh.clone(),
             state.clone(),
@@ -118,7 +122,9 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
             ready_tx.clone(),
         );
         let handle = runtime::start_thread(index, core, move || async move {
-            let shard = Rc::new(RefCell::new(Shard::new(index, shards_count, settings)));
+            let mut shard = Shard::new(index, shards_count, settings);
+            shard.evictable_keys = evictable_keys;
+            let shard = Rc::new(RefCell::new(shard));
             let set = Rc::new(ShardSet::new(
                 shard,
                 mesh.endpoint(index),

@@ -84,6 +84,8 @@ pub struct BatchCmd {
     pub run: ShardHandler,
     pub keys: KeyPositions,
     pub write: bool,
+    /// May grow memory: refused with OOM when over maxmemory and nothing can be evicted.
+    pub denyoom: bool,
     /// Range of this command's arguments within `Batch::args`.
     pub first_arg: u32,
     pub argc: u32,
@@ -113,7 +115,13 @@ impl Batch {
         self.reply_ends.clear();
     }
 
-    pub fn push(&mut self, run: ShardHandler, keys: KeyPositions, write: bool, args: Args) {
+    pub fn push(
+        &mut self,
+        run: ShardHandler,
+        keys: KeyPositions,
+        (write, denyoom): (bool, bool),
+        args: Args,
+    ) {
         let first_arg = self.args.arg_count() as u32;
         for a in args.iter() {
             self.args.push(a);
@@ -122,6 +130,7 @@ impl Batch {
             run,
             keys,
             write,
+            denyoom,
             first_arg,
             argc: args.len() as u32,
         });

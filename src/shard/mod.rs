@@ -6,6 +6,7 @@
 //! (the shard, the selected db, the time) and write their reply; they never block.
 
 pub mod batch;
+pub mod evict;
 pub mod expire;
 pub mod set;
 pub mod tx;
@@ -65,6 +66,11 @@ pub struct Shard {
     pub settings: Arc<Settings>,
     pub txq: TxQueue,
     pub active_expire_enabled: bool,
+    pub eviction_pool: evict::EvictionPool,
+    /// Per shard, the keys its policy could evict, as each last published them: a shard
+    /// with none left lets a write through while others still have some (they evict on
+    /// their next write or tick). Shared by all shards of a server.
+    pub evictable_keys: Arc<[AtomicU64]>,
     expire_db: usize,
     rng_state: u64,
 }
@@ -102,6 +108,8 @@ impl Shard {
             settings,
             txq: TxQueue::default(),
             active_expire_enabled: true,
+            eviction_pool: evict::EvictionPool::default(),
+            evictable_keys: (0..shards_count).map(|_| AtomicU64::new(0)).collect(),
             expire_db: 0,
             rng_state: SEED.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) | 1,
         }
@@ -144,6 +152,11 @@ impl Shard {
             ShardMsg::Run(f) => f(self),
             ShardMsg::Tick => {
                 self.active_expire_cycle();
+                // Idle shards shed keys too when the process is over maxmemory.
+                if self.settings.maxmemory_bytes > 0 {
+                    self.make_room(now_ms());
+                    self.publish_evictable();
+                }
             }
         }
     }
@@ -197,12 +210,16 @@ impl Shard {
         } = batch;
         let a = args.slice(cmd.first_arg as usize, (cmd.first_arg + cmd.argc) as usize);
         let mut reply = Reply::new(out, *resp);
-        let mut ctx = ShardCtx {
-            shard: self,
-            db: *db,
-            now_ms: now,
-        };
-        (cmd.run)(&mut ctx, a, &mut reply);
+        if cmd.denyoom && !self.room_for_write(now) {
+            reply.error(crate::errors::OOM);
+        } else {
+            let mut ctx = ShardCtx {
+                shard: self,
+                db: *db,
+                now_ms: now,
+            };
+            (cmd.run)(&mut ctx, a, &mut reply);
+        }
         reply_ends.push(out.len() as u32);
         batch.next += 1;
         self.stats.commands_processed += 1;
@@ -272,10 +289,7 @@ impl<'a> ShardCtx<'a> {
         if !found {
             return None;
         }
-        let clock = lru_clock_secs(self.now_ms);
-        let e = self.shard.dbs[self.db].table.get_mut(key)?;
-        e.access_clock_secs = clock;
-        Some(e)
+        self.touch(key)
     }
 
     /// Looks a key up for writing (expires it first; no hit/miss counting).
@@ -283,10 +297,26 @@ impl<'a> ShardCtx<'a> {
         if !self.lookup(key) {
             return None;
         }
-        let clock = lru_clock_secs(self.now_ms);
+        self.touch(key)
+    }
+
+    /// Records an access to a live key (LRU clock or LFU counter) and returns it.
+    fn touch(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let eviction = self.shard.settings.eviction;
+        let random = if eviction.policy.is_lfu() {
+            self.shard.random()
+        } else {
+            0
+        };
+        let now = self.now_ms;
         let e = self.shard.dbs[self.db].table.get_mut(key)?;
-        e.access_clock_secs = clock;
+        e.access_clock_secs = evict::touched(e.access_clock_secs, now, &eviction, random);
         Some(e)
+    }
+
+    /// The access data of a key written now.
+    pub fn new_access_data(&self) -> u32 {
+        evict::new_access_data(self.now_ms, self.shard.settings.eviction.policy)
     }
 
     /// Does the key exist (after lazy expiry)? Touches nothing else.
@@ -322,7 +352,7 @@ impl<'a> ShardCtx<'a> {
             expire_at_ms
         };
         let mut entry = Entry::new(key, value).with_expire(deadline);
-        entry.access_clock_secs = lru_clock_secs(now);
+        entry.access_clock_secs = evict::new_access_data(now, self.shard.settings.eviction.policy);
         db.table.insert(entry);
     }
 

@@ -282,6 +282,52 @@ impl Table {
         }
     }
 
+    /// Visits up to `count` entries near a random point (for eviction): a segment picked
+    /// by `random`, entries from a random offset in it, continuing into the following
+    /// segments. With `volatile_only`, only entries with a deadline (segments without
+    /// any are skipped).
+    pub fn sample(
+        &self,
+        random: u64,
+        count: usize,
+        volatile_only: bool,
+        mut visit: impl FnMut(&Entry),
+    ) {
+        let segments_count = self.segments.len();
+        let first = (random % segments_count as u64) as usize;
+        let mut visited = 0;
+        for i in 0..segments_count {
+            let seg = &self.segments[(first + i) % segments_count];
+            let live = if volatile_only {
+                seg.volatile as usize
+            } else {
+                seg.map.len()
+            };
+            if live == 0 {
+                continue;
+            }
+            let skip = if i == 0 {
+                ((random >> 32) % seg.map.len() as u64) as usize
+            } else {
+                0
+            };
+            let chosen = seg
+                .map
+                .iter()
+                .cycle()
+                .skip(skip)
+                .take(seg.map.len())
+                .filter(|e| !volatile_only || e.expire_at_ms != 0);
+            for e in chosen {
+                visit(e);
+                visited += 1;
+                if visited >= count {
+                    return;
+                }
+            }
+        }
+    }
+
     /// Visits whole segments from `cursor` on until at least `count_hint` entries were
     /// visited; returns the next cursor (`POSITION_END` when done).
     pub fn scan(

@@ -10,6 +10,7 @@ use super::peek;
 use crate::errors;
 use crate::protocol::args::Args;
 use crate::protocol::reply::Reply;
+use crate::shard::evict::lfu_decayed;
 use crate::shard::{ShardCtx, lru_clock_secs};
 use crate::storage::Value;
 
@@ -19,11 +20,6 @@ const SHARED_INTEGERS_COUNT: i64 = 10_000;
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// The LRU clock wraps at 24 bits (Redis's `LRU_CLOCK_MAX`).
 const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
-/// Redis's initial LFU counter of a new key (`LFU_INIT_VAL`).
-const LFU_INIT_VAL: u64 = 5;
-/// Minutes of idleness that take one off an LFU counter (Redis's default
-/// `lfu-decay-time`).
-const LFU_DECAY_MINUTES: u64 = 1;
 
 // ---- command API ----------------------------------------------------------------------
 
@@ -71,7 +67,7 @@ fn refcount(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 }
 
 fn idletime(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
-    let lfu = policy_is_lfu(&ctx.shard.settings.maxmemory_policy);
+    let lfu = ctx.shard.settings.eviction.policy.is_lfu();
     let now = lru_clock_secs(ctx.now_ms);
     match peek(ctx, &args[2]) {
         None => r.null(),
@@ -80,18 +76,14 @@ fn idletime(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     }
 }
 
-/// shoal keeps no LFU counter: FREQ reports a new key's counter decayed by the minutes
-/// since the last access, which is what Redis shows for keys read rarely.
+/// The key's LFU counter after decay (not counting this look as an access).
 fn freq(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
-    let lfu = policy_is_lfu(&ctx.shard.settings.maxmemory_policy);
-    let now = lru_clock_secs(ctx.now_ms);
+    let eviction = ctx.shard.settings.eviction;
+    let now = ctx.now_ms;
     match peek(ctx, &args[2]) {
         None => r.null(),
-        Some(_) if !lfu => r.error(errors::LFU_NOT_SELECTED),
-        Some(e) => {
-            let decay = idle_secs(now, e.access_clock_secs) / 60 / LFU_DECAY_MINUTES;
-            r.int(LFU_INIT_VAL.saturating_sub(decay) as i64);
-        }
+        Some(_) if !eviction.policy.is_lfu() => r.error(errors::LFU_NOT_SELECTED),
+        Some(e) => r.int(lfu_decayed(e.access_clock_secs, now, eviction.lfu_decay_minutes) as i64),
     }
 }
 

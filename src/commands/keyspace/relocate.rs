@@ -17,7 +17,7 @@ use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
 use crate::shard::set::Tx;
 use crate::shard::tx::{LockMode, LockSet};
-use crate::shard::{Shard, ShardCtx, lru_clock_secs};
+use crate::shard::{Shard, ShardCtx};
 use crate::storage::{Entry, Value};
 use crate::util::num::parse_i64;
 
@@ -32,7 +32,7 @@ struct Moving {
 /// Stores `moving` at `key`, replacing whatever was there, keeping the deadline.
 fn land(ctx: &mut ShardCtx, key: &[u8], moving: Moving) {
     let mut entry = Entry::new(key, moving.value).with_expire(moving.expire_at_ms);
-    entry.access_clock_secs = lru_clock_secs(ctx.now_ms);
+    entry.access_clock_secs = ctx.new_access_data();
     ctx.db().table.insert(entry);
 }
 

@@ -51,7 +51,12 @@ fn set<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
                 // This connection sees the change at once, even later in the same read.
                 ctx.settings = settings.clone();
                 ctx.shards
-                    .run_on_all(move |s| s.settings = settings.clone())
+                    .run_on_all(move |s| {
+                        s.settings = settings.clone();
+                        // A lowered maxmemory (or a new policy) takes effect at once.
+                        s.eviction_pool.clear();
+                        s.make_room(crate::shard::now_ms());
+                    })
                     .await;
                 ctx.reply().ok();
             }
