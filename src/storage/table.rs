@@ -9,6 +9,14 @@
 //! SCAN walks positions in increasing order, one segment at a time; a split only
 //! divides a range, so a cursor (a position) stays valid and every key present for the
 //! whole scan is returned at least once.
+//!
+//! Point-in-time cuts (for fork-free snapshots): every segment carries a version, the
+//! table an epoch. [`Table::begin_cut`] starts a new epoch and installs a hook; before
+//! any change to a segment still at an older version (insert, update through
+//! `get_mut`, delete, expiry, split, clear) the hook is given the segment's entries as
+//! they were at the cut, and the segment moves to the new epoch. A walker writes out the
+//! untouched ones with [`Table::write_out_next`]. So each entry present at the cut is
+//! handed out exactly once, whatever happens to the table meanwhile.
 
 use super::value::Value;
 use hashbrown::HashTable;
@@ -68,7 +76,13 @@ struct Segment {
     map: HashTable<Entry>,
     /// Entries with a deadline, so the active expiry cycle can skip segments without.
     volatile: u32,
+    /// The epoch of the last cut this segment's contents were handed out for.
+    version: u64,
 }
+
+/// Runs before a segment that belongs to the current cut changes, with its entries as
+/// they are at the cut.
+pub type BeforeChange = Box<dyn FnMut(&mut dyn Iterator<Item = &Entry>)>;
 
 /// A SCAN position: `POSITION_END` when the walk is over.
 pub type ScanCursor = u64;
@@ -80,6 +94,11 @@ pub struct Table {
     segments: Vec<Segment>,
     len: usize,
     volatile: usize,
+    /// The current cut's epoch (0: never cut).
+    epoch: u64,
+    before_change: Option<BeforeChange>,
+    /// Where `write_out_next` resumes (segment index).
+    cut_next: usize,
 }
 
 impl Default for Table {
@@ -98,9 +117,68 @@ impl Table {
                 depth: 0,
                 map: HashTable::new(),
                 volatile: 0,
+                version: 0,
             }],
             len: 0,
             volatile: 0,
+            epoch: 0,
+            before_change: None,
+            cut_next: 0,
+        }
+    }
+
+    // ---- cuts ---------------------------------------------------------------------------
+
+    /// Starts a cut: a new epoch whose `hook` sees every segment before it first changes.
+    /// Returns the epoch.
+    pub fn begin_cut(&mut self, hook: BeforeChange) -> u64 {
+        self.epoch += 1;
+        self.before_change = Some(hook);
+        self.cut_next = 0;
+        self.epoch
+    }
+
+    /// Hands the next segment the cut has not seen yet to `out` (the walker's step);
+    /// false once every segment is at the current epoch.
+    pub fn write_out_next(
+        &mut self,
+        out: &mut dyn FnMut(&mut dyn Iterator<Item = &Entry>),
+    ) -> bool {
+        while self.cut_next < self.segments.len() {
+            let seg = &mut self.segments[self.cut_next];
+            self.cut_next += 1;
+            if seg.version < self.epoch {
+                out(&mut seg.map.iter());
+                seg.version = self.epoch;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Ends the cut: the hook is dropped (and returned).
+    pub fn end_cut(&mut self) -> Option<BeforeChange> {
+        self.before_change.take()
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// The version of every segment, in segment order (for tests and diagnostics).
+    pub fn segment_versions(&self) -> impl Iterator<Item = u64> + '_ {
+        self.segments.iter().map(|s| s.version)
+    }
+
+    /// Called before segment `seg_index` changes: hands it to the cut if it belongs to
+    /// it. One comparison when no cut is running.
+    fn preserve(&mut self, seg_index: usize) {
+        let seg = &mut self.segments[seg_index];
+        if seg.version < self.epoch {
+            if let Some(hook) = self.before_change.as_mut() {
+                hook(&mut seg.map.iter());
+            }
+            seg.version = self.epoch;
         }
     }
 
@@ -154,9 +232,14 @@ impl Table {
             .find(hash, |e| &*e.key == key)
     }
 
+    /// Mutable access counts as a change for a running cut (the caller may update).
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let hash = self.hash(key);
         let seg = self.segment_of(hash);
+        if self.segments[seg].version < self.epoch {
+            self.segments[seg].map.find(hash, |e| &*e.key == key)?;
+            self.preserve(seg);
+        }
         self.segments[seg].map.find_mut(hash, |e| &*e.key == key)
     }
 
@@ -168,6 +251,7 @@ impl Table {
     pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
         let hash = self.hash(&entry.key);
         let seg_index = self.segment_of(hash);
+        self.preserve(seg_index);
         let hasher = &self.hasher;
         let seg = &mut self.segments[seg_index];
         let new_volatile = (entry.expire_at_ms != 0) as u32;
@@ -192,6 +276,10 @@ impl Table {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let hash = self.hash(key);
         let seg_index = self.segment_of(hash);
+        self.segments[seg_index]
+            .map
+            .find(hash, |e| &*e.key == key)?;
+        self.preserve(seg_index);
         let seg = &mut self.segments[seg_index];
         let entry = seg
             .map
@@ -211,6 +299,14 @@ impl Table {
     pub fn set_expire(&mut self, key: &[u8], expire_at_ms: u64) -> bool {
         let hash = self.hash(key);
         let seg_index = self.segment_of(hash);
+        if self.segments[seg_index]
+            .map
+            .find(hash, |e| &*e.key == key)
+            .is_none()
+        {
+            return false;
+        }
+        self.preserve(seg_index);
         let seg = &mut self.segments[seg_index];
         let Some(entry) = seg.map.find_mut(hash, |e| &*e.key == key) else {
             return false;
@@ -223,11 +319,19 @@ impl Table {
         true
     }
 
+    /// Empties the table; a running cut first gets every segment it has not seen.
     pub fn clear(&mut self) {
-        *self = Table {
+        for i in 0..self.segments.len() {
+            self.preserve(i);
+        }
+        let fresh = Table {
             hasher: self.hasher.clone(),
+            epoch: self.epoch,
+            before_change: self.before_change.take(),
             ..Table::new()
         };
+        *self = fresh;
+        self.segments[0].version = self.epoch;
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
@@ -243,6 +347,8 @@ impl Table {
             self.directory = self.directory.iter().flat_map(|&s| [s, s]).collect();
             self.global_depth += 1;
         }
+        self.preserve(seg_index);
+        let version = self.segments[seg_index].version;
         let new_index = self.segments.len() as u32;
         let bit = 1u32 << (31 - depth as u32);
         let old = std::mem::replace(&mut self.segments[seg_index].map, HashTable::new());
@@ -250,11 +356,13 @@ impl Table {
             depth: depth + 1,
             map: HashTable::new(),
             volatile: 0,
+            version,
         };
         let mut high = Segment {
             depth: depth + 1,
             map: HashTable::new(),
             volatile: 0,
+            version,
         };
         for entry in old.into_iter() {
             let hash = self.hasher.hash_one(&*entry.key);
@@ -366,6 +474,13 @@ impl Table {
         let mut segments_seen = 0;
         while examined < budget_entries && segments_seen < self.segments.len() {
             let seg_index = self.directory[self.dir_index(pos as u32)] as usize;
+            let any_expired = {
+                let seg = &self.segments[seg_index];
+                seg.volatile > 0 && seg.map.iter().any(|e| e.is_expired(now_ms))
+            };
+            if any_expired {
+                self.preserve(seg_index);
+            }
             let seg = &mut self.segments[seg_index];
             if seg.volatile > 0 {
                 examined += seg.map.len();
@@ -422,6 +537,10 @@ fn segment_end(pos: u64, depth: u8) -> u64 {
     let span = 1u64 << (32 - depth as u32);
     (pos / span + 1) * span
 }
+
+#[cfg(test)]
+#[path = "table_cut_tests.rs"]
+mod cut_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,161 @@
+//! Tests of point-in-time cuts: segment versions and the before-change hook.
+
+use super::*;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+fn key(i: u64) -> Vec<u8> {
+    format!("key:{i}").into_bytes()
+}
+
+fn int_of(e: &Entry) -> i64 {
+    match e.value {
+        Value::Int(v) => v,
+        _ => panic!("test values are integers"),
+    }
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+type Written = Rc<RefCell<Vec<(Vec<u8>, i64)>>>;
+
+fn collector(written: &Written) -> BeforeChange {
+    let written = written.clone();
+    Box::new(move |entries: &mut dyn Iterator<Item = &Entry>| {
+        let mut w = written.borrow_mut();
+        for e in entries {
+            w.push((e.key.to_vec(), int_of(e)));
+        }
+    })
+}
+
+#[test]
+fn no_cut_no_hook_and_versions_stay() {
+    let mut t = Table::new();
+    for i in 0..2000 {
+        t.insert(Entry::new(&key(i), Value::Int(i as i64)));
+    }
+    assert_eq!(t.epoch(), 0);
+    assert!(t.segment_versions().all(|v| v == 0));
+    assert!(!t.write_out_next(&mut |_| panic!("nothing to write")));
+}
+
+#[test]
+fn hook_runs_once_per_segment_and_bumps_versions() {
+    let mut t = Table::new();
+    for i in 0..3000 {
+        t.insert(Entry::new(&key(i), Value::Int(i as i64)));
+    }
+    let calls = Rc::new(RefCell::new(0usize));
+    let c = calls.clone();
+    let epoch = t.begin_cut(Box::new(move |_| *c.borrow_mut() += 1));
+    assert_eq!(epoch, 1);
+    assert!(t.segment_versions().all(|v| v == 0));
+    // Many changes to the same key: its segment is handed out once.
+    for n in 0..100 {
+        t.get_mut(&key(7)).unwrap().value = Value::Int(n);
+    }
+    assert_eq!(*calls.borrow(), 1);
+    // Reading changes nothing; a miss in an untouched segment hands out nothing either.
+    assert!(t.get(&key(8)).is_some());
+    assert!(t.remove(b"absent").is_none());
+    assert!(!t.set_expire(b"absent", 5));
+    assert_eq!(*calls.borrow(), 1);
+    let mut walked = 0;
+    while t.write_out_next(&mut |_| walked += 1) {}
+    assert_eq!(walked + 1, t.segments_count());
+    assert!(t.segment_versions().all(|v| v == epoch));
+    // Everything is at the epoch: further changes call nothing.
+    t.insert(Entry::new(b"late", Value::Int(1)));
+    assert_eq!(*calls.borrow(), 1);
+    assert!(t.end_cut().is_some());
+}
+
+/// Random changes interleaved with walker steps: what the hook and the walker hand out
+/// together is exactly the table at the cut, each key once.
+#[test]
+fn a_cut_sees_exactly_the_table_at_the_cut() {
+    for seed in [1u64, 2, 3, 0xdead_beef] {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut t = Table::new();
+        for i in 0..3000 {
+            let e = Entry::new(&key(i), Value::Int(i as i64));
+            t.insert(e.with_expire(if i % 5 == 0 { 1_000 } else { 0 }));
+        }
+        let at_cut: BTreeMap<Vec<u8>, i64> =
+            t.iter().map(|e| (e.key.to_vec(), int_of(e))).collect();
+        let written: Written = Rc::default();
+        t.begin_cut(collector(&written));
+        let mut walker_done = false;
+        let mut step = 0u64;
+        while !walker_done {
+            step += 1;
+            let k = key(rng.next() % 6000);
+            match rng.next() % 8 {
+                0 | 1 => {
+                    t.insert(Entry::new(&k, Value::Int(-1)));
+                }
+                2 => {
+                    if let Some(e) = t.get_mut(&k) {
+                        e.value = Value::Int(-2);
+                    }
+                }
+                3 => {
+                    t.remove(&k);
+                }
+                4 => {
+                    t.set_expire(&k, 0);
+                }
+                5 => {
+                    t.expire_step(rng.next() % POSITION_END, 200, 2_000, |_| {});
+                }
+                6 if step.is_multiple_of(500) => t.clear(),
+                _ => {
+                    let w = written.clone();
+                    walker_done = !t.write_out_next(&mut |entries| {
+                        let mut w = w.borrow_mut();
+                        for e in entries {
+                            w.push((e.key.to_vec(), int_of(e)));
+                        }
+                    });
+                }
+            }
+        }
+        t.end_cut();
+        let mut seen: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+        for (k, v) in written.borrow().iter() {
+            assert!(
+                seen.insert(k.clone(), *v).is_none(),
+                "seed {seed}: {k:?} handed out twice"
+            );
+        }
+        assert_eq!(seen, at_cut, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_second_cut_starts_over() {
+    let mut t = Table::new();
+    for i in 0..1500 {
+        t.insert(Entry::new(&key(i), Value::Int(i as i64)));
+    }
+    for round in 1..=2u64 {
+        let written: Written = Rc::default();
+        assert_eq!(t.begin_cut(collector(&written)), round);
+        let w = written.clone();
+        while t.write_out_next(&mut |entries| {
+            w.borrow_mut().extend(entries.map(|e| (e.key.to_vec(), 0)))
+        }) {}
+        t.end_cut();
+        assert_eq!(written.borrow().len(), 1500, "round {round}");
+    }
+}
