@@ -444,7 +444,12 @@ impl HashValue {
 
     /// One HSCAN step from `cursor`, visiting about `count` pairs; returns the next
     /// cursor (0: done). A listpack is visited whole in one step, as Redis does.
-    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], &[u8])) -> u64 {
+    pub fn scan<'a>(
+        &'a self,
+        cursor: u64,
+        count: usize,
+        mut visit: impl FnMut(&'a [u8], &'a [u8]),
+    ) -> u64 {
         match self {
             HashValue::Listpack(lp) => {
                 for (f, v) in lp.iter() {
@@ -452,7 +457,24 @@ impl HashValue {
                 }
                 0
             }
-            HashValue::Table(m) => m.scan(cursor, count, |p| visit(p.field(), p.value())),
+            HashValue::Table(m) => {
+                // DenseMap::scan's walk (positions from the top down), spelled out so the
+                // visitor may keep what it borrows for the lifetime of the hash.
+                let len = m.len();
+                let mut next = if cursor == 0 {
+                    len
+                } else {
+                    usize::try_from(cursor).map_or(len, |c| c.min(len))
+                };
+                let mut visited = 0;
+                while next > 0 && visited < count.max(1) {
+                    next -= 1;
+                    let p = m.at(next);
+                    visit(p.field(), p.value());
+                    visited += 1;
+                }
+                next as u64
+            }
         }
     }
 }
