@@ -41,7 +41,10 @@ fn key_per_shard(prefix: &str) -> Vec<String> {
             break;
         }
     }
-    found.into_iter().map(|k| k.expect("a key per shard")).collect()
+    found
+        .into_iter()
+        .map(|k| k.expect("a key per shard"))
+        .collect()
 }
 
 fn encoding(c: &mut redis::Connection, key: &str) -> String {
@@ -366,7 +369,11 @@ fn random_workload_matches_a_model() {
                     .arg(3)
                     .query(&mut c)
                     .unwrap();
-                let v = model.entry(key.clone()).or_default().entry(field).or_default();
+                let v = model
+                    .entry(key.clone())
+                    .or_default()
+                    .entry(field)
+                    .or_default();
                 *v += 3;
                 assert_eq!(got, *v, "{ctx}");
             }
@@ -385,8 +392,7 @@ fn random_workload_matches_a_model() {
         }
         if step % 100 == 99 {
             for (k, want) in &model {
-                let got: HashMap<String, i64> =
-                    redis::cmd("HGETALL").arg(k).query(&mut c).unwrap();
+                let got: HashMap<String, i64> = redis::cmd("HGETALL").arg(k).query(&mut c).unwrap();
                 assert_eq!(&got, want, "{ctx} key {k}");
             }
             let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();

@@ -97,33 +97,19 @@ fn hdel(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     r.int(deleted as i64);
 }
 
-/// The current text of a field for HINCRBY/HINCRBYFLOAT (None: key or field missing).
-fn current_value(
-    ctx: &mut ShardCtx,
-    key: &[u8],
-    field: &[u8],
-    r: &mut Reply,
-) -> Result<Option<Vec<u8>>, Replied> {
-    Ok(typed::write(ctx, key, r, pick)?.and_then(|h| h.get(field).map(<[u8]>::to_vec)))
-}
-
-/// Stores the result of an increment (creating the key if needed).
-fn store(ctx: &mut ShardCtx, key: &[u8], field: &[u8], value: &[u8], r: &mut Reply) {
-    let limits = ctx.shard.settings.encodings;
-    if let Ok(h) = typed::write_or_create(ctx, key, r, pick, new_hash) {
-        h.set(field, value, &limits);
-    }
-}
-
 fn hincrby(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let Some(incr) = parse_i64(&args[3]) else {
         return r.error(errors::NOT_INTEGER);
     };
+    let limits = ctx.shard.settings.encodings;
     let (key, field) = (&args[1], &args[2]);
-    let current = match current_value(ctx, key, field, r) {
-        Err(Replied) => return,
-        Ok(None) => 0,
-        Ok(Some(text)) => match parse_i64(&text) {
+    let Ok(h) = typed::write_or_create(ctx, key, r, pick, new_hash) else {
+        return;
+    };
+    // A key just created has no such field: none of the errors below can leave it empty.
+    let current = match h.get(field) {
+        None => 0,
+        Some(text) => match parse_i64(text) {
             Some(n) => n,
             None => return r.error(errors::HASH_VALUE_NOT_INTEGER),
         },
@@ -132,7 +118,7 @@ fn hincrby(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         return r.error(errors::OVERFLOW);
     };
     let mut tmp = [0u8; 20];
-    store(ctx, key, field, format_i64(&mut tmp, new), r);
+    h.set(field, format_i64(&mut tmp, new), &limits);
     r.int(new);
 }
 
@@ -140,17 +126,22 @@ fn hincrbyfloat(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     if let Err(e) = check_hincrbyfloat_increment(&args[3]) {
         return r.error(e);
     }
+    let limits = ctx.shard.settings.encodings;
     let (key, field) = (&args[1], &args[2]);
-    let current = match current_value(ctx, key, field, r) {
-        Err(Replied) => return,
-        Ok(v) => v,
+    let Ok(h) = typed::write_or_create(ctx, key, r, pick, new_hash) else {
+        return;
     };
-    let current = current.as_deref().unwrap_or(b"0");
-    match incr_by_float(current, &args[3]) {
-        Err(e) => r.error(e.hincrbyfloat_message()),
+    match incr_by_float(h.get(field).unwrap_or(b"0"), &args[3]) {
         Ok(text) => {
-            store(ctx, key, field, &text, r);
+            h.set(field, &text, &limits);
             r.bulk(&text);
+        }
+        Err(e) => {
+            // A finite increment added to a missing field ("0") cannot fail, so a key
+            // created just now is never left empty; check anyway.
+            r.error(e.hincrbyfloat_message());
+            let empty = h.is_empty();
+            typed::remove_if_empty(ctx, key, empty);
         }
     }
 }

@@ -171,8 +171,8 @@ impl Listpack {
                 if old == value.len() {
                     self.bytes[slot.value.0..slot.value.1].copy_from_slice(value);
                 } else {
-                    let total = self.bytes.len() - (slot.value.1 - slot.value_at)
-                        + entry_bytes(value);
+                    let total =
+                        self.bytes.len() - (slot.value.1 - slot.value_at) + entry_bytes(value);
                     let mut buf = Vec::with_capacity(total);
                     buf.extend_from_slice(&self.bytes[..slot.value_at]);
                     put_len(&mut buf, value.len());
@@ -616,11 +616,7 @@ mod tests {
                             assert_eq!(h.encoding(), "listpack", "{ctx}");
                         }
                     }
-                    3 => assert_eq!(
-                        h.delete(&field),
-                        model.remove(&field).is_some(),
-                        "{ctx}"
-                    ),
+                    3 => assert_eq!(h.delete(&field), model.remove(&field).is_some(), "{ctx}"),
                     _ => assert_eq!(h.get(&field), model.get(&field).map(|v| &v[..]), "{ctx}"),
                 }
                 if converted {
