@@ -160,6 +160,18 @@ fn push_clean(buf: &mut Vec<u8>, bytes: &[u8]) {
     );
 }
 
+// ---- hash ----
+pub const HASH_VALUE_NOT_INTEGER: &str = "ERR hash value is not an integer";
+/// HRANDFIELD's count is a `long` in `-LONG_MAX..=LONG_MAX`.
+pub const HRANDFIELD_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/// HRANDFIELD ... WITHVALUES with a count beyond +-LONG_MAX/2.
+pub const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
+/// shoal's own limit (Redis would try to build the reply): see
+/// `commands::hash::HRANDFIELD_PICKS_MAX`.
+pub const HRANDFIELD_TOO_MANY: &str =
+    "ERR HRANDFIELD count is too large for shoal (at most 10000000 fields per reply)";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,29 +1,668 @@
-//! Hash values: the field-value pairs one key holds, in a compact encoding while small and a
-//! larger structure past the thresholds of [`crate::config::EncodingLimits`]. Knows
-//! nothing of commands or the network; `commands::hash` builds the commands on it.
+//! Hash values: the field-value pairs one key holds. Knows nothing of commands or the
+//! network; `commands::hash` builds the commands on it.
+//!
+//! Two encodings, as Redis 7.0 (OBJECT ENCODING names them):
+//!
+//! - `listpack`: one contiguous byte buffer of `[len][field][len][value]` entries in
+//!   insertion order (lengths as LEB128 varints, so one byte of overhead per short
+//!   string), with the pair count beside it. Lookups walk the buffer; every change
+//!   reallocates it to its exact size, like Redis's listpack.
+//! - `hashtable`: a [`DenseMap`] of [`Pair`]s (one allocation per pair holding field and
+//!   value), O(1) lookups, O(1) uniform random picks and a SCAN that survives changes.
+//!
+//! A hash starts as a listpack and converts, never back, when a set would store a field
+//! or value longer than `hash-max-listpack-value` bytes, or leaves more pairs than
+//! `hash-max-listpack-entries` (checked on every set, updates included, as Redis does).
 
-/// Placeholder representation, replaced by the collections work.
-#[derive(Clone, Default)]
-pub struct HashValue {
-    items: Vec<Vec<u8>>,
+use super::dense::{DenseMap, Keyed};
+use crate::config::EncodingLimits;
+
+/// Redis converts a listpack past 1 GiB whatever the thresholds say (`lpSafeToAdd`).
+const LISTPACK_BYTES_MAX: usize = 1 << 30;
+
+// ---- varint lengths ---------------------------------------------------------------------
+
+/// Appends `n` as a LEB128 varint (1 byte below 128, 2 below 16384, ...).
+fn put_len(buf: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        buf.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    buf.push(n as u8);
 }
 
-impl HashValue {
+/// Bytes `put_len` writes for `n`.
+fn len_bytes(mut n: usize) -> usize {
+    let mut bytes = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        bytes += 1;
+    }
+    bytes
+}
+
+/// Reads a varint at `at`: (value, offset after it). The buffers are built by this
+/// module only, so they are always well formed.
+fn get_len(buf: &[u8], mut at: usize) -> (usize, usize) {
+    let mut n = 0usize;
+    let mut shift = 0;
+    loop {
+        let b = buf[at];
+        at += 1;
+        n |= ((b & 0x7f) as usize) << shift;
+        if b & 0x80 == 0 {
+            return (n, at);
+        }
+        shift += 7;
+    }
+}
+
+/// Reads one length-prefixed string at `at`: (its byte range start, end).
+fn get_str(buf: &[u8], at: usize) -> (usize, usize) {
+    let (len, start) = get_len(buf, at);
+    (start, start + len)
+}
+
+/// Bytes one length-prefixed string takes.
+fn entry_bytes(s: &[u8]) -> usize {
+    len_bytes(s.len()) + s.len()
+}
+
+// ---- pairs of the hashtable encoding ------------------------------------------------------
+
+/// One field and its value in one allocation: `[field len varint][field][value]`.
+#[derive(Clone)]
+pub struct Pair(Box<[u8]>);
+
+impl Pair {
+    pub fn new(field: &[u8], value: &[u8]) -> Pair {
+        let mut buf = Vec::with_capacity(entry_bytes(field) + value.len());
+        put_len(&mut buf, field.len());
+        buf.extend_from_slice(field);
+        buf.extend_from_slice(value);
+        Pair(buf.into_boxed_slice())
+    }
+
+    fn field_end(&self) -> usize {
+        get_str(&self.0, 0).1
+    }
+
+    pub fn field(&self) -> &[u8] {
+        let (start, end) = get_str(&self.0, 0);
+        &self.0[start..end]
+    }
+
+    pub fn value(&self) -> &[u8] {
+        &self.0[self.field_end()..]
+    }
+
+    fn set_value(&mut self, value: &[u8]) {
+        let end = self.field_end();
+        let mut buf = Vec::with_capacity(end + value.len());
+        buf.extend_from_slice(&self.0[..end]);
+        buf.extend_from_slice(value);
+        self.0 = buf.into_boxed_slice();
+    }
+}
+
+impl Keyed for Pair {
+    fn key(&self) -> &[u8] {
+        self.field()
+    }
+}
+
+// ---- the listpack encoding -------------------------------------------------------------------
+
+/// Field-value entries in insertion order in one exact-size buffer.
+#[derive(Clone, Default)]
+pub struct Listpack {
+    count: u32,
+    bytes: Box<[u8]>,
+}
+
+/// Where one pair sits in a listpack buffer.
+#[derive(Clone, Copy)]
+struct Slot {
+    /// Start of the field's length prefix.
+    start: usize,
+    /// Start of the value's length prefix.
+    value_at: usize,
+    /// The value's bytes.
+    value: (usize, usize),
+}
+
+impl Listpack {
+    fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// The pair starting at `at`: (field range, value range, next offset).
+    fn pair_at(&self, at: usize) -> ((usize, usize), (usize, usize)) {
+        let field = get_str(&self.bytes, at);
+        let value = get_str(&self.bytes, field.1);
+        (field, value)
+    }
+
+    fn find(&self, field: &[u8]) -> Option<Slot> {
+        let mut at = 0;
+        while at < self.bytes.len() {
+            let (f, v) = self.pair_at(at);
+            if &self.bytes[f.0..f.1] == field {
+                return Some(Slot {
+                    start: at,
+                    value_at: f.1,
+                    value: v,
+                });
+            }
+            at = v.1;
+        }
+        None
+    }
+
+    fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        self.find(field).map(|s| &self.bytes[s.value.0..s.value.1])
+    }
+
+    /// Sets a pair; true when the field is new.
+    fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        match self.find(field) {
+            Some(slot) => {
+                let old = slot.value.1 - slot.value.0;
+                if old == value.len() {
+                    self.bytes[slot.value.0..slot.value.1].copy_from_slice(value);
+                } else {
+                    let total =
+                        self.bytes.len() - (slot.value.1 - slot.value_at) + entry_bytes(value);
+                    let mut buf = Vec::with_capacity(total);
+                    buf.extend_from_slice(&self.bytes[..slot.value_at]);
+                    put_len(&mut buf, value.len());
+                    buf.extend_from_slice(value);
+                    buf.extend_from_slice(&self.bytes[slot.value.1..]);
+                    self.bytes = buf.into_boxed_slice();
+                }
+                false
+            }
+            None => {
+                let mut buf = std::mem::take(&mut self.bytes).into_vec();
+                buf.reserve_exact(entry_bytes(field) + entry_bytes(value));
+                put_len(&mut buf, field.len());
+                buf.extend_from_slice(field);
+                put_len(&mut buf, value.len());
+                buf.extend_from_slice(value);
+                self.bytes = buf.into_boxed_slice();
+                self.count += 1;
+                true
+            }
+        }
+    }
+
+    fn delete(&mut self, field: &[u8]) -> bool {
+        let Some(slot) = self.find(field) else {
+            return false;
+        };
+        let mut buf = Vec::with_capacity(self.bytes.len() - (slot.value.1 - slot.start));
+        buf.extend_from_slice(&self.bytes[..slot.start]);
+        buf.extend_from_slice(&self.bytes[slot.value.1..]);
+        self.bytes = buf.into_boxed_slice();
+        self.count -= 1;
+        true
+    }
+
+    fn iter(&self) -> ListpackIter<'_> {
+        ListpackIter {
+            bytes: &self.bytes,
+            at: 0,
+        }
+    }
+
+    /// Start offsets of every pair (for random picks by position).
+    fn offsets(&self) -> Vec<u32> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut at = 0;
+        while at < self.bytes.len() {
+            out.push(at as u32);
+            at = self.pair_at(at).1.1;
+        }
+        out
+    }
+}
+
+pub struct ListpackIter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for ListpackIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.at >= self.bytes.len() {
+            return None;
+        }
+        let f = get_str(self.bytes, self.at);
+        let v = get_str(self.bytes, f.1);
+        self.at = v.1;
+        Some((&self.bytes[f.0..f.1], &self.bytes[v.0..v.1]))
+    }
+}
+
+// ---- the value ------------------------------------------------------------------------------
+
+/// A hash: `listpack` while small, `hashtable` past the thresholds.
+#[derive(Clone)]
+pub enum HashValue {
+    Listpack(Listpack),
+    Table(Box<DenseMap<Pair>>),
+}
+
+impl Default for HashValue {
+    fn default() -> Self {
+        HashValue::Listpack(Listpack::default())
+    }
+}
+
+/// Iterates the pairs of a hash: insertion order for a listpack, map order otherwise.
+pub enum Iter<'a> {
+    Listpack(ListpackIter<'a>),
+    Table(std::slice::Iter<'a, Pair>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Listpack(it) => it.next(),
+            Iter::Table(it) => it.next().map(|p| (p.field(), p.value())),
+        }
+    }
+}
+
+/// Pairs addressable by position `0..len` (for random picks), built once per command.
+pub enum Positions<'a> {
+    Listpack(&'a Listpack, Vec<u32>),
+    Table(&'a DenseMap<Pair>),
+}
+
+impl<'a> Positions<'a> {
     pub fn len(&self) -> usize {
-        self.items.len()
+        match self {
+            Positions::Listpack(_, offsets) => offsets.len(),
+            Positions::Table(m) => m.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len() == 0
+    }
+
+    /// The pair at position `i` (< len).
+    pub fn get(&self, i: usize) -> (&'a [u8], &'a [u8]) {
+        match self {
+            Positions::Listpack(lp, offsets) => {
+                let (f, v) = lp.pair_at(offsets[i] as usize);
+                (&lp.bytes[f.0..f.1], &lp.bytes[v.0..v.1])
+            }
+            Positions::Table(m) => {
+                let p = m.at(i);
+                (p.field(), p.value())
+            }
+        }
+    }
+}
+
+impl HashValue {
+    pub fn new() -> HashValue {
+        HashValue::default()
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            HashValue::Listpack(lp) => lp.len(),
+            HashValue::Table(m) => m.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Redis's OBJECT ENCODING name.
     pub fn encoding(&self) -> &'static str {
-        "listpack"
+        match self {
+            HashValue::Listpack(_) => "listpack",
+            HashValue::Table(_) => "hashtable",
+        }
     }
 
     /// Approximate heap bytes owned by the value (MEMORY USAGE, DEBUG OBJECT).
     pub fn heap_bytes(&self) -> usize {
-        self.items.iter().map(|i| i.capacity()).sum()
+        match self {
+            HashValue::Listpack(lp) => lp.bytes.len(),
+            HashValue::Table(m) => {
+                std::mem::size_of::<DenseMap<Pair>>()
+                    + m.table_bytes()
+                    + m.iter().map(|p| p.0.len()).sum::<usize>()
+            }
+        }
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match self {
+            HashValue::Listpack(lp) => lp.get(field),
+            HashValue::Table(m) => m.get(field).map(Pair::value),
+        }
+    }
+
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Sets `field` to `value`; true when the field is new. Converts to `hashtable`
+    /// first when either is longer than the value threshold, and after when the pair
+    /// count exceeds the entries threshold.
+    pub fn set(&mut self, field: &[u8], value: &[u8], limits: &EncodingLimits) -> bool {
+        if let HashValue::Listpack(lp) = self {
+            let value_max = limits.hash_max_listpack_value_bytes;
+            if field.len() as u64 > value_max
+                || value.len() as u64 > value_max
+                || lp.bytes.len() + field.len() + value.len() > LISTPACK_BYTES_MAX
+            {
+                self.convert();
+            }
+        }
+        match self {
+            HashValue::Listpack(lp) => {
+                let new = lp.set(field, value);
+                if lp.len() as u64 > limits.hash_max_listpack_entries {
+                    self.convert();
+                }
+                new
+            }
+            HashValue::Table(m) => match m.get_mut(field) {
+                Some(p) => {
+                    p.set_value(value);
+                    false
+                }
+                None => {
+                    m.insert(Pair::new(field, value));
+                    true
+                }
+            },
+        }
+    }
+
+    /// Removes `field`; true when it was there.
+    pub fn delete(&mut self, field: &[u8]) -> bool {
+        match self {
+            HashValue::Listpack(lp) => lp.delete(field),
+            HashValue::Table(m) => m.remove(field).is_some(),
+        }
+    }
+
+    /// Converts to the `hashtable` encoding (no-op when already there).
+    pub fn convert(&mut self) {
+        if let HashValue::Listpack(lp) = self {
+            let mut m = DenseMap::with_capacity(lp.len());
+            for (f, v) in lp.iter() {
+                m.insert(Pair::new(f, v));
+            }
+            *self = HashValue::Table(Box::new(m));
+        }
+    }
+
+    pub fn iter(&self) -> Iter<'_> {
+        match self {
+            HashValue::Listpack(lp) => Iter::Listpack(lp.iter()),
+            HashValue::Table(m) => Iter::Table(m.iter()),
+        }
+    }
+
+    /// The pairs by position, for several random picks.
+    pub fn positions(&self) -> Positions<'_> {
+        match self {
+            HashValue::Listpack(lp) => Positions::Listpack(lp, lp.offsets()),
+            HashValue::Table(m) => Positions::Table(m),
+        }
+    }
+
+    /// One uniformly random pair (`random` is any random number); None when empty.
+    pub fn random_pair(&self, random: u64) -> Option<(&[u8], &[u8])> {
+        let len = self.len();
+        if len == 0 {
+            return None;
+        }
+        let i = (random % len as u64) as usize;
+        match self {
+            HashValue::Listpack(lp) => lp.iter().nth(i),
+            HashValue::Table(m) => {
+                let p = m.at(i);
+                Some((p.field(), p.value()))
+            }
+        }
+    }
+
+    /// One HSCAN step from `cursor`, visiting about `count` pairs; returns the next
+    /// cursor (0: done). A listpack is visited whole in one step, as Redis does.
+    pub fn scan<'a>(
+        &'a self,
+        cursor: u64,
+        count: usize,
+        mut visit: impl FnMut(&'a [u8], &'a [u8]),
+    ) -> u64 {
+        match self {
+            HashValue::Listpack(lp) => {
+                for (f, v) in lp.iter() {
+                    visit(f, v);
+                }
+                0
+            }
+            HashValue::Table(m) => {
+                // DenseMap::scan's walk (positions from the top down), spelled out so the
+                // visitor may keep what it borrows for the lifetime of the hash.
+                let len = m.len();
+                let mut next = if cursor == 0 {
+                    len
+                } else {
+                    usize::try_from(cursor).map_or(len, |c| c.min(len))
+                };
+                let mut visited = 0;
+                while next > 0 && visited < count.max(1) {
+                    next -= 1;
+                    let p = m.at(next);
+                    visit(p.field(), p.value());
+                    visited += 1;
+                }
+                next as u64
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const _: () = assert!(std::mem::size_of::<HashValue>() <= 24);
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    fn limits(entries: u64, value_bytes: u64) -> EncodingLimits {
+        EncodingLimits {
+            hash_max_listpack_entries: entries,
+            hash_max_listpack_value_bytes: value_bytes,
+            ..EncodingLimits::default()
+        }
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        for n in [0usize, 1, 127, 128, 300, 16383, 16384, 1 << 30] {
+            let mut buf = Vec::new();
+            put_len(&mut buf, n);
+            assert_eq!(buf.len(), len_bytes(n));
+            assert_eq!(get_len(&buf, 0), (n, buf.len()));
+        }
+    }
+
+    #[test]
+    fn listpack_keeps_insertion_order_and_updates_in_place() {
+        let l = limits(128, 64);
+        let mut h = HashValue::new();
+        assert!(h.set(b"a", b"1", &l));
+        assert!(h.set(b"b", b"2", &l));
+        assert!(h.set(b"c", b"3", &l));
+        assert!(!h.set(b"b", b"two", &l));
+        assert!(!h.set(b"a", b"", &l));
+        let pairs: Vec<_> = h.iter().collect();
+        assert_eq!(
+            pairs,
+            vec![(&b"a"[..], &b""[..]), (b"b", b"two"), (b"c", b"3")]
+        );
+        assert!(h.delete(b"b"));
+        assert!(!h.delete(b"b"));
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.get(b"c"), Some(&b"3"[..]));
+        assert_eq!(h.encoding(), "listpack");
+    }
+
+    #[test]
+    fn converts_past_either_threshold_and_never_back() {
+        let l = limits(2, 4);
+        let mut h = HashValue::new();
+        h.set(b"a", b"1234", &l);
+        h.set(b"b", b"1", &l);
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"c", b"1", &l);
+        assert_eq!(h.encoding(), "hashtable");
+        h.delete(b"c");
+        h.delete(b"b");
+        assert_eq!(h.encoding(), "hashtable");
+
+        let mut h = HashValue::new();
+        h.set(b"a", b"12345", &l);
+        assert_eq!(h.encoding(), "hashtable");
+        let mut h = HashValue::new();
+        h.set(b"abcde", b"1", &l);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.get(b"abcde"), Some(&b"1"[..]));
+
+        // An update alone converts once the entries limit is below the count.
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", &l);
+        h.set(b"b", b"1", &l);
+        h.set(b"a", b"2", &limits(1, 4));
+        assert_eq!(h.encoding(), "hashtable");
+
+        // Zero entries allowed: the first set converts.
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", &limits(0, 4));
+        assert_eq!(h.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn long_strings_use_multibyte_lengths() {
+        let l = limits(128, 1 << 20);
+        let mut h = HashValue::new();
+        let long = vec![b'x'; 20_000];
+        h.set(&long, &long, &l);
+        h.set(b"s", b"v", &l);
+        h.set(&long, b"short", &l);
+        assert_eq!(h.get(&long), Some(&b"short"[..]));
+        assert_eq!(h.get(b"s"), Some(&b"v"[..]));
+        assert_eq!(h.encoding(), "listpack");
+    }
+
+    #[test]
+    fn matches_a_model_under_random_operations() {
+        let seed = std::env::var("SHOAL_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0x4a5b_6c7d_u64);
+        let mut rng = Rng(seed | 1);
+        for round in 0..40 {
+            let l = limits(rng.next() % 40, 1 + rng.next() % 24);
+            let mut h = HashValue::new();
+            let mut model: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+            let mut converted = false;
+            for step in 0..400 {
+                let field = format!("f{}", rng.next() % 60).into_bytes();
+                let ctx = format!("seed {seed} round {round} step {step}");
+                match rng.next() % 5 {
+                    0..=2 => {
+                        let value = vec![b'v'; (rng.next() % 28) as usize];
+                        let lp = h.encoding() == "listpack";
+                        assert_eq!(
+                            h.set(&field, &value, &l),
+                            model.insert(field.clone(), value.clone()).is_none(),
+                            "{ctx}"
+                        );
+                        let must_convert = lp
+                            && (value.len() as u64 > l.hash_max_listpack_value_bytes
+                                || field.len() as u64 > l.hash_max_listpack_value_bytes
+                                || model.len() as u64 > l.hash_max_listpack_entries);
+                        if must_convert {
+                            assert_eq!(h.encoding(), "hashtable", "{ctx}");
+                        } else if lp {
+                            assert_eq!(h.encoding(), "listpack", "{ctx}");
+                        }
+                    }
+                    3 => assert_eq!(h.delete(&field), model.remove(&field).is_some(), "{ctx}"),
+                    _ => assert_eq!(h.get(&field), model.get(&field).map(|v| &v[..]), "{ctx}"),
+                }
+                if converted {
+                    assert_eq!(h.encoding(), "hashtable", "never back: {ctx}");
+                }
+                converted = h.encoding() == "hashtable";
+                assert_eq!(h.len(), model.len(), "{ctx}");
+            }
+            let mut all: Vec<_> = h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+            all.sort();
+            let mut want: Vec<_> = model.into_iter().collect();
+            want.sort();
+            assert_eq!(all, want, "seed {seed} round {round}");
+            let pos = h.positions();
+            assert_eq!(pos.len(), h.len());
+            for i in 0..pos.len() {
+                let (f, v) = pos.get(i);
+                assert_eq!(h.get(f), Some(v), "seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn scan_and_random_pick_cover_both_encodings() {
+        for entries in [128, 4] {
+            let l = limits(entries, 64);
+            let mut h = HashValue::new();
+            for i in 0..20 {
+                h.set(format!("f{i}").as_bytes(), b"v", &l);
+            }
+            let mut seen = std::collections::HashSet::new();
+            let mut cursor = 0;
+            loop {
+                cursor = h.scan(cursor, 3, |f, _| {
+                    seen.insert(f.to_vec());
+                });
+                if cursor == 0 {
+                    break;
+                }
+            }
+            assert_eq!(seen.len(), 20);
+            for r in 0..50 {
+                let (f, _) = h.random_pair(r * 7919).unwrap();
+                assert!(h.contains(f));
+            }
+        }
+        assert!(HashValue::new().random_pair(1).is_none());
     }
 }
