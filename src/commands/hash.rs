@@ -391,6 +391,44 @@ const ACL_W: u32 = acl::WRITE | acl::HASH | acl::FAST;
 const ACL_R_FAST: u32 = acl::READ | acl::HASH | acl::FAST;
 const ACL_R_SLOW: u32 = acl::READ | acl::HASH | acl::SLOW;
 
+/// COMMAND DOCS syntax, key flags and tips of the hash commands (Redis 7.0's).
+pub const DOCS: super::server::docs::FamilyDocs = super::server::docs::FamilyDocs {
+    syntax: &[
+        ("hset", "key (@field_value field value)..."),
+        ("hmset", "key (@field_value field value)..."),
+        ("hsetnx", "key field value"),
+        ("hget", "key field"),
+        ("hstrlen", "key field"),
+        ("hexists", "key field"),
+        ("hmget", "key field..."),
+        ("hdel", "key field..."),
+        ("hgetall", "key"),
+        ("hkeys", "key"),
+        ("hvals", "key"),
+        ("hlen", "key"),
+        ("hincrby", "key field increment:integer"),
+        ("hincrbyfloat", "key field increment:double"),
+        ("hrandfield", "key [@options count:integer [WITHVALUES]]"),
+        (
+            "hscan",
+            "key cursor:integer [MATCH pattern] [COUNT count:integer]",
+        ),
+    ],
+    key_flags: &[
+        (&["RO"], &["hlen", "hstrlen", "hexists"]),
+        (&["RW", "insert"], &["hsetnx"]),
+        (&["RW", "delete"], &["hdel"]),
+        (&["RW", "access", "update"], &["hincrby", "hincrbyfloat"]),
+    ],
+    tips: &[
+        ("hgetall", &["nondeterministic_output_order"]),
+        ("hkeys", &["nondeterministic_output_order"]),
+        ("hvals", &["nondeterministic_output_order"]),
+        ("hrandfield", &["nondeterministic_output"]),
+        ("hscan", &["nondeterministic_output"]),
+    ],
+};
+
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "hset",

@@ -19,6 +19,17 @@
 
 use crate::protocol::reply::Reply;
 
+/// What a family documents beyond its `CommandSpec`s, kept in the family's own file:
+/// syntax lines (notation above), key flags and tips, by full command name.
+pub struct FamilyDocs {
+    pub syntax: &'static [(&'static str, &'static str)],
+    pub key_flags: &'static [(&'static [&'static str], &'static [&'static str])],
+    pub tips: &'static [(&'static str, &'static [&'static str])],
+}
+
+/// The families with their own docs tables (the core families are in this file).
+const FAMILY_DOCS: &[&FamilyDocs] = &[&crate::commands::hash::DOCS];
+
 /// The syntax of every command shoal documents, by full name (`config|get`). Commands
 /// missing here are documented without arguments, as Redis allows.
 pub const SYNTAX: &[(&str, &str)] = &[
@@ -166,6 +177,7 @@ const KEY_FLAGS: &[(&[&str], &[&str])] = &[
 pub fn key_flags(full_name: &str, is_write: bool) -> &'static [&'static str] {
     KEY_FLAGS
         .iter()
+        .chain(FAMILY_DOCS.iter().flat_map(|d| d.key_flags.iter()))
         .find(|(_, names)| names.contains(&full_name))
         .map(|(flags, _)| *flags)
         .unwrap_or(if is_write {
@@ -271,6 +283,7 @@ const TIPS: &[(&str, &[&str])] = &[
 /// The tips of a command, by full name (none when not listed).
 pub fn tips_of(full_name: &str) -> &'static [&'static str] {
     TIPS.iter()
+        .chain(FAMILY_DOCS.iter().flat_map(|d| d.tips.iter()))
         .find(|(name, _)| *name == full_name)
         .map_or(&[], |(_, tips)| *tips)
 }
@@ -279,6 +292,7 @@ pub fn tips_of(full_name: &str) -> &'static [&'static str] {
 pub fn syntax_of(full_name: &str) -> Option<&'static str> {
     SYNTAX
         .iter()
+        .chain(FAMILY_DOCS.iter().flat_map(|d| d.syntax.iter()))
         .find(|(name, _)| *name == full_name)
         .map(|(_, s)| *s)
 }
@@ -688,9 +702,24 @@ fn render_one(a: &Arg) -> String {
 mod tests {
     use super::*;
 
+    fn all_syntax() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+        SYNTAX
+            .iter()
+            .chain(FAMILY_DOCS.iter().flat_map(|d| d.syntax.iter()))
+    }
+
+    fn all_documented_names() -> Vec<&'static str> {
+        let mut names: Vec<&str> = all_syntax().map(|(n, _)| *n).collect();
+        for d in FAMILY_DOCS {
+            names.extend(d.key_flags.iter().flat_map(|(_, n)| n.iter().copied()));
+            names.extend(d.tips.iter().map(|(n, _)| *n));
+        }
+        names
+    }
+
     #[test]
     fn every_syntax_parses() {
-        for (name, syntax) in SYNTAX {
+        for (name, syntax) in all_syntax() {
             let args = parse(syntax).unwrap_or_else(|| panic!("{name}: bad syntax"));
             assert!(!args.is_empty(), "{name}");
         }
@@ -698,7 +727,7 @@ mod tests {
 
     #[test]
     fn every_documented_command_exists() {
-        for (name, _) in SYNTAX {
+        for name in all_documented_names() {
             let mut parts = name.splitn(2, '|');
             let top = crate::commands::lookup(parts.next().unwrap_or("").as_bytes());
             let found = match (top, parts.next()) {
