@@ -116,6 +116,8 @@ impl Keyed for Pair {
 /// Field-value entries in insertion order in one exact-size buffer.
 #[derive(Clone, Default)]
 pub struct Listpack {
+    /// Pairs held. A pair takes at least 2 bytes and a listpack at most
+    /// [`LISTPACK_BYTES_MAX`], so this never nears `u32::MAX`.
     count: u32,
     bytes: Box<[u8]>,
 }
