@@ -160,6 +160,13 @@ fn push_clean(buf: &mut Vec<u8>, bytes: &[u8]) {
     );
 }
 
+// ---- set ----
+pub const SET_NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
+pub const SET_NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
+pub const SET_LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+pub const SET_SRANDMEMBER_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+
 #[cfg(test)]
 mod tests {
     use super::*;
