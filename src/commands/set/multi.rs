@@ -54,7 +54,10 @@ fn check_sources<'k>(
 }
 
 /// The sources as sets (None: missing), after [`check_sources`].
-fn sources<'c, 'k>(ctx: &'c ShardCtx, keys: impl Iterator<Item = &'k [u8]>) -> Vec<Option<&'c SetValue>> {
+fn sources<'c, 'k>(
+    ctx: &'c ShardCtx,
+    keys: impl Iterator<Item = &'k [u8]>,
+) -> Vec<Option<&'c SetValue>> {
     let table = &ctx.shard.dbs[ctx.db].table;
     keys.map(|k| {
         table.get(k).and_then(|e| match &e.value {
@@ -66,11 +69,23 @@ fn sources<'c, 'k>(ctx: &'c ShardCtx, keys: impl Iterator<Item = &'k [u8]>) -> V
 }
 
 /// Copies of the sources held on one shard, or Err when one holds another type.
-fn copy_part(ctx: &mut ShardCtx, keys: &ArgsBuf, write: bool) -> Result<Vec<Option<SetValue>>, Replied> {
+fn copy_part(
+    ctx: &mut ShardCtx,
+    keys: &ArgsBuf,
+    write: bool,
+) -> Result<Vec<Option<SetValue>>, Replied> {
     let mut sink = Vec::new();
     let keys = keys.as_args();
-    check_sources(ctx, keys.iter(), write, &mut Reply::new(&mut sink, Default::default()))?;
-    Ok(sources(ctx, keys.iter()).into_iter().map(|s| s.cloned()).collect())
+    check_sources(
+        ctx,
+        keys.iter(),
+        write,
+        &mut Reply::new(&mut sink, Default::default()),
+    )?;
+    Ok(sources(ctx, keys.iter())
+        .into_iter()
+        .map(|s| s.cloned())
+        .collect())
 }
 
 /// Schedules one transaction over the sources' shards (shared) and `dest` (exclusive)
@@ -186,7 +201,9 @@ async fn algebra_spread(ctx: &mut ConnCtx, args: &ArgsBuf, op: Op, to_store: boo
             let result = compute(op, &refs, max);
             let mut tx = tx;
             let n = tx
-                .hop(shard, true, move |s| store(&mut shard_ctx(s, db), &dest, result))
+                .hop(shard, true, move |s| {
+                    store(&mut shard_ctx(s, db), &dest, result)
+                })
                 .await;
             tx.conclude().await;
             ctx.reply().int(n);

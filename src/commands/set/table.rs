@@ -278,5 +278,8 @@ pub const SYNTAX: &[(&str, &str)] = &[
     ("sunionstore", "destination key..."),
     ("sdiff", "key..."),
     ("sdiffstore", "destination key..."),
-    ("sscan", "key cursor:integer [MATCH pattern] [COUNT count:integer]"),
+    (
+        "sscan",
+        "key cursor:integer [MATCH pattern] [COUNT count:integer]",
+    ),
 ];

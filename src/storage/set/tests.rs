@@ -32,7 +32,9 @@ fn member(rng: &mut Rng) -> Vec<u8> {
     match rng.next() % 10 {
         0 => format!("w{}", rng.next() % 20).into_bytes(),
         1 => format!("0{}", rng.next() % 5).into_bytes(),
-        2 => (i64::MIN + (rng.next() % 3) as i64).to_string().into_bytes(),
+        2 => (i64::MIN + (rng.next() % 3) as i64)
+            .to_string()
+            .into_bytes(),
         _ => ((rng.next() % 200) as i64 - 100).to_string().into_bytes(),
     }
 }
@@ -134,7 +136,7 @@ fn algebra_matches_std_sets() {
         let max = [2u64, 16, 512][(rng.next() % 3) as usize];
         let sets: Vec<Option<SetValue>> = (0..n)
             .map(|_| {
-                (rng.next() % 6 != 0).then(|| {
+                (!rng.next().is_multiple_of(6)).then(|| {
                     let mut s = SetValue::new();
                     for _ in 0..(1 + rng.next() % 30) {
                         s.add(&member(&mut rng), max);
@@ -163,11 +165,7 @@ fn algebra_matches_std_sets() {
         assert_eq!(members(&ops::union(&refs, max)), want_union, "{ctx}");
         assert_eq!(members(&ops::diff(&refs, max)), want_diff, "{ctx}");
         assert_eq!(ops::inter_card(&refs, 0), want_inter.len(), "{ctx}");
-        assert_eq!(
-            ops::inter_card(&refs, 2),
-            want_inter.len().min(2),
-            "{ctx}"
-        );
+        assert_eq!(ops::inter_card(&refs, 2), want_inter.len().min(2), "{ctx}");
     }
 }
 
