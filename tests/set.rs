@@ -512,3 +512,73 @@ fn sscan_returns_every_stable_member_while_the_set_changes() {
     let (next, got): (String, Vec<String>) = q(&mut c, &["SSCAN", "big", "0", "MATCH", "m1999"]);
     assert!(got.len() <= 1 && (next != "0" || got.len() == 1));
 }
+
+// ---- SORT ---------------------------------------------------------------------------------
+
+#[test]
+fn sort_reads_weights_and_values_on_other_shards() {
+    let s = Server::start(SHARDS);
+    let mut c = s.conn();
+    int(
+        &mut c,
+        &["SADD", "sortme", "1", "2", "3", "4", "5", "6", "7", "8"],
+    );
+    let mut shards_used = HashSet::new();
+    for i in 1..=8 {
+        let w = format!("w_{i}");
+        shards_used.insert(key_shard(w.as_bytes(), SHARDS));
+        let _: () = q(&mut c, &["SET", &w, &(100 - i).to_string()]);
+        let _: () = q(&mut c, &["SET", &format!("n_{i}"), &format!("name{i}")]);
+    }
+    assert!(shards_used.len() > 1, "weights spread over shards");
+    let got: Vec<String> = q(&mut c, &["SORT", "sortme", "BY", "w_*", "LIMIT", "0", "3"]);
+    assert_eq!(got, ["8", "7", "6"]);
+    let got: Vec<Option<String>> = q(
+        &mut c,
+        &[
+            "SORT_RO", "sortme", "BY", "w_*", "DESC", "GET", "n_*", "GET", "#", "GET", "x_*",
+        ],
+    );
+    assert_eq!(got.len(), 24);
+    assert_eq!(got[0].as_deref(), Some("name1"));
+    assert_eq!(got[1].as_deref(), Some("1"));
+    assert_eq!(got[2], None);
+    let r: RedisResult<Value> = cmd(&["SORT", "sortme", "BY", "n_*"]).query(&mut c);
+    assert_eq!(
+        r.unwrap_err().detail(),
+        Some("One or more scores can't be converted into double")
+    );
+}
+
+/// A writer sets three weights on different shards to one value with MSET; SORT ...
+/// GET must always see the three equal (one atomic snapshot).
+#[test]
+fn sort_lookups_see_one_snapshot() {
+    let s = Server::start(SHARDS);
+    let mut c = s.conn();
+    int(&mut c, &["SADD", "snap", "1", "2", "3"]);
+    let _: () = q(&mut c, &["MSET", "v_1", "0", "v_2", "0", "v_3", "0"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, mut con) = (stop.clone(), s.conn());
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let v = n.to_string();
+                let _: () = q(&mut con, &["MSET", "v_1", &v, "v_2", &v, "v_3", &v]);
+            }
+            n
+        })
+    };
+    let started = Instant::now();
+    let mut checks = 0;
+    while started.elapsed() < Duration::from_millis(500) {
+        let got: Vec<String> = q(&mut c, &["SORT", "snap", "GET", "v_*"]);
+        assert!(got.iter().all(|v| v == &got[0]), "{got:?}");
+        checks += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let writes = writer.join().unwrap();
+    assert!(writes > 0 && checks > 0);
+}
