@@ -1,19 +1,21 @@
-//! Set values: the members one key holds, in Redis 7.0's two encodings. `intset` is a
-//! sorted array of integers, used while every member is an integer that round-trips
-//! through Redis's `string2ll` ([`parse_i64`]) and the count stays within
-//! `set-max-intset-entries`; `hashtable` is a [`DenseMap`] of byte strings (uniform
-//! random picks by position for SPOP/SRANDMEMBER, a SCAN cursor that survives changes).
-//! A set converts from `intset` to `hashtable` when a non-integer member arrives or the
-//! count passes the limit, never back (as in Redis 7.0). [`ops`] holds the set algebra
-//! (intersection, union, difference). Knows nothing of commands or the network;
-//! `commands::set` builds the commands on it.
+//! Set values: the members one key holds, in Redis 7.0's two encodings. `intset`
+//! ([`IntSet`]: sorted integers packed at 16, 32 or 64 bits) is used while every member
+//! is an integer that round-trips through Redis's `string2ll` ([`parse_i64`]) and the
+//! count stays within `set-max-intset-entries`; `hashtable` is a [`DenseMap`] of byte
+//! strings (uniform random picks by position for SPOP/SRANDMEMBER, a SCAN cursor that
+//! survives changes). A set converts from `intset` to `hashtable` when a non-integer
+//! member arrives or the count passes the limit, never back (as in Redis 7.0). [`ops`]
+//! holds the set algebra (intersection, union, difference). Knows nothing of commands
+//! or the network; `commands::set` builds the commands on it.
 
+mod intset;
 pub mod ops;
 #[cfg(test)]
 mod tests;
 
 use super::dense::DenseMap;
 use crate::util::num::parse_i64;
+pub use intset::IntSet;
 
 /// The large encoding, behind one pointer so [`crate::storage::Value`] stays small.
 pub type SetTable = DenseMap<Box<[u8]>>;
@@ -21,14 +23,14 @@ pub type SetTable = DenseMap<Box<[u8]>>;
 #[derive(Clone)]
 pub enum SetValue {
     /// Sorted, distinct integers (Redis's `intset`).
-    Ints(Vec<i64>),
+    Ints(IntSet),
     /// Byte-string members (Redis's `hashtable`).
     Table(Box<SetTable>),
 }
 
 impl Default for SetValue {
     fn default() -> Self {
-        SetValue::Ints(Vec::new())
+        SetValue::Ints(IntSet::default())
     }
 }
 
@@ -64,7 +66,7 @@ impl<'a> Member<'a> {
 
 /// Iterates a set's members: ascending for an intset, position order for a hashtable.
 pub enum Iter<'a> {
-    Ints(std::slice::Iter<'a, i64>),
+    Ints(intset::Iter<'a>),
     Table(std::slice::Iter<'a, Box<[u8]>>),
 }
 
@@ -73,7 +75,7 @@ impl<'a> Iterator for Iter<'a> {
 
     fn next(&mut self) -> Option<Member<'a>> {
         match self {
-            Iter::Ints(it) => it.next().map(|&n| Member::Int(n)),
+            Iter::Ints(it) => it.next().map(Member::Int),
             Iter::Table(it) => it.next().map(|b| Member::Bytes(b)),
         }
     }
@@ -121,7 +123,7 @@ impl SetValue {
     /// Approximate heap bytes owned by the value (MEMORY USAGE, DEBUG OBJECT).
     pub fn heap_bytes(&self) -> usize {
         match self {
-            SetValue::Ints(v) => v.capacity() * std::mem::size_of::<i64>(),
+            SetValue::Ints(v) => v.heap_bytes(),
             SetValue::Table(t) => {
                 std::mem::size_of::<SetTable>()
                     + t.table_bytes()
@@ -132,7 +134,7 @@ impl SetValue {
 
     pub fn contains(&self, member: &[u8]) -> bool {
         match self {
-            SetValue::Ints(v) => parse_i64(member).is_some_and(|n| v.binary_search(&n).is_ok()),
+            SetValue::Ints(v) => parse_i64(member).is_some_and(|n| v.contains(n)),
             SetValue::Table(t) => t.contains(member),
         }
     }
@@ -140,7 +142,7 @@ impl SetValue {
     /// Membership of a member taken from another set (no formatting intset to intset).
     pub fn contains_member(&self, member: Member) -> bool {
         match (self, member) {
-            (SetValue::Ints(v), Member::Int(n)) => v.binary_search(&n).is_ok(),
+            (SetValue::Ints(v), Member::Int(n)) => v.contains(n),
             (SetValue::Ints(_), Member::Bytes(b)) => self.contains(b),
             (SetValue::Table(t), m) => {
                 let mut tmp = [0u8; 20];
@@ -165,10 +167,9 @@ impl SetValue {
             };
             match member {
                 Member::Int(n) => {
-                    let Err(at) = v.binary_search(&n) else {
+                    if !v.insert(n) {
                         return false;
-                    };
-                    v.insert(at, n);
+                    }
                     if v.len() as u64 > intset_entries_max {
                         self.convert_to_table(0);
                     }
@@ -192,13 +193,7 @@ impl SetValue {
     /// Removes `member`; false when it was not there. An intset stays an intset.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
-            SetValue::Ints(v) => match parse_i64(member).map(|n| v.binary_search(&n)) {
-                Some(Ok(at)) => {
-                    v.remove(at);
-                    true
-                }
-                _ => false,
-            },
+            SetValue::Ints(v) => parse_i64(member).is_some_and(|n| v.remove(n)),
             SetValue::Table(t) => t.remove(member).is_some(),
         }
     }
@@ -206,13 +201,7 @@ impl SetValue {
     /// [`SetValue::remove`] for a member taken from another set.
     pub fn remove_member(&mut self, member: Member) -> bool {
         match (&mut *self, member) {
-            (SetValue::Ints(v), Member::Int(n)) => match v.binary_search(&n) {
-                Ok(at) => {
-                    v.remove(at);
-                    true
-                }
-                Err(_) => false,
-            },
+            (SetValue::Ints(v), Member::Int(n)) => v.remove(n),
             (_, m) => {
                 let mut tmp = [0u8; 20];
                 self.remove(m.bytes(&mut tmp))
@@ -225,7 +214,7 @@ impl SetValue {
         let SetValue::Ints(v) = self else { return };
         let mut t = SetTable::with_capacity(v.len() + extra);
         let mut tmp = [0u8; 20];
-        for &n in v.iter() {
+        for n in v.iter() {
             t.insert(crate::protocol::reply::format_i64(&mut tmp, n).into());
         }
         *self = SetValue::Table(Box::new(t));
@@ -241,7 +230,7 @@ impl SetValue {
     /// The member at position `at` (< len): a uniform random pick is `at(random % len)`.
     pub fn at(&self, at: usize) -> Member<'_> {
         match self {
-            SetValue::Ints(v) => Member::Int(v[at]),
+            SetValue::Ints(v) => Member::Int(v.get(at)),
             SetValue::Table(t) => Member::Bytes(t.at(at)),
         }
     }
@@ -249,7 +238,7 @@ impl SetValue {
     /// Removes and returns the member at position `at` (< len), as its text.
     pub fn remove_at(&mut self, at: usize) -> Vec<u8> {
         match self {
-            SetValue::Ints(v) => Member::Int(v.remove(at)).to_vec(),
+            SetValue::Ints(v) => Member::Int(v.remove_at(at)).to_vec(),
             SetValue::Table(t) => t.remove_at(at).into_vec(),
         }
     }
@@ -259,7 +248,7 @@ impl SetValue {
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(Member)) -> u64 {
         match self {
             SetValue::Ints(v) => {
-                v.iter().for_each(|&n| visit(Member::Int(n)));
+                v.iter().for_each(|n| visit(Member::Int(n)));
                 0
             }
             SetValue::Table(t) => t.scan(cursor, count, |b| visit(Member::Bytes(b))),
