@@ -586,6 +586,11 @@ fn sort_ro<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
 
 // ---- table ----------------------------------------------------------------------------------
 
+/// Key flags of the sorted key's key spec (for `docs::KEY_FLAGS`). Redis 7.0 also
+/// declares an `unknown` spec for the BY/GET keys (`RO access`) and, for SORT, one for
+/// the STORE destination (`OW update`).
+pub const KEY_FLAGS: &[(&[&str], &[&str])] = &[(&["RO", "access"], &["sort", "sort_ro"])];
+
 const SORT_COMPLEXITY: &str = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).";
 
 /// Redis also flags both `movablekeys` (the STORE destination, the BY/GET keys); the
