@@ -60,8 +60,11 @@ impl Picker {
         Picker(ctx.shard.random() | 1)
     }
 
-    /// A uniform-enough index below `len` (> 0).
+    /// A uniform-enough index below `len` (0 when `len` is 0).
     fn below(&mut self, len: usize) -> usize {
+        if len == 0 {
+            return 0;
+        }
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -147,9 +150,13 @@ fn spop_one(ctx: &mut ShardCtx, key: &[u8], r: &mut Reply) {
         return;
     };
     let Some(set) = found else { return r.null() };
-    let popped = set.remove_at(picker.below(set.len()));
+    if set.is_empty() {
+        return r.null();
+    }
+    let at = picker.below(set.len());
+    reply_member(r, set.at(at));
+    set.delete_at(at);
     let empty = set.is_empty();
-    r.bulk(&popped);
     typed::remove_if_empty(ctx, key, empty);
 }
 
@@ -207,7 +214,8 @@ fn srandmember(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 fn srandmember_one(ctx: &mut ShardCtx, key: &[u8], r: &mut Reply) {
     let mut picker = Picker::new(ctx);
     match typed::read(ctx, key, r, pick) {
-        Ok(Some(set)) => reply_member(r, set.at(picker.below(set.len()))),
+        Ok(Some(set)) if !set.is_empty() => reply_member(r, set.at(picker.below(set.len()))),
+        Ok(Some(_)) => r.null(),
         Ok(None) => r.null(),
         Err(Replied) => {}
     }
@@ -224,7 +232,7 @@ fn srandmember_count(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         return;
     };
     let Some(set) = found else { return r.array(0) };
-    if count == 0 {
+    if count == 0 || set.is_empty() {
         return r.array(0);
     }
     let size = set.len();

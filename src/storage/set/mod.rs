@@ -235,6 +235,18 @@ impl SetValue {
         }
     }
 
+    /// Removes the member at position `at` (< len) without returning it.
+    pub fn delete_at(&mut self, at: usize) {
+        match self {
+            SetValue::Ints(v) => {
+                v.remove_at(at);
+            }
+            SetValue::Table(t) => {
+                t.remove_at(at);
+            }
+        }
+    }
+
     /// Removes and returns the member at position `at` (< len), as its text.
     pub fn remove_at(&mut self, at: usize) -> Vec<u8> {
         match self {
