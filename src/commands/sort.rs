@@ -591,6 +591,19 @@ fn sort_ro<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
 /// the STORE destination (`OW update`).
 pub const KEY_FLAGS: &[(&[&str], &[&str])] = &[(&["RO", "access"], &["sort", "sort_ro"])];
 
+/// COMMAND DOCS syntax, in the notation of `docs::SYNTAX` (which cannot name the ALPHA
+/// token `sorting` as Redis does, nor mark GET `multiple_token`).
+pub const SYNTAX: &[(&str, &str)] = &[
+    (
+        "sort",
+        "key [BY pattern] [LIMIT (@offset_count offset:integer count:integer)] [GET pattern...] [@order ASC | DESC] [ALPHA] [STORE destination]",
+    ),
+    (
+        "sort_ro",
+        "key [BY pattern] [LIMIT (@offset_count offset:integer count:integer)] [GET pattern...] [@order ASC | DESC] [ALPHA]",
+    ),
+];
+
 const SORT_COMPLEXITY: &str = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).";
 
 /// Redis also flags both `movablekeys` (the STORE destination, the BY/GET keys); the
