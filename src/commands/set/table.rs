@@ -225,14 +225,15 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// Key access flags of the key specs, as Redis 7.0 declares them (for
-/// `docs::KEY_FLAGS`). Redis gives SMOVE and the *STORE commands two key specs each:
-/// SMOVE source `RW access delete`, destination `RW insert`; SINTERSTORE destination
-/// `RW update`, SUNIONSTORE / SDIFFSTORE destination `OW update`; their sources
-/// `RO access`.
+/// `docs::KEY_FLAGS`). Redis gives SMOVE and the *STORE commands two key specs each;
+/// listed here is the first (SMOVE's source, the destinations); the second is
+/// `RW insert` for SMOVE's destination and `RO access` for the *STORE sources.
 pub const KEY_FLAGS: &[(&[&str], &[&str])] = &[
     (&["RW", "insert"], &["sadd"]),
     (&["RW", "delete"], &["srem"]),
-    (&["RW", "access", "delete"], &["spop"]),
+    (&["RW", "access", "delete"], &["spop", "smove"]),
+    (&["RW", "update"], &["sinterstore"]),
+    (&["OW", "update"], &["sunionstore", "sdiffstore"]),
     (&["RO"], &["sismember", "scard"]),
     (
         &["RO", "access"],
