@@ -412,7 +412,7 @@ fn check_uniform(counts: &HashMap<String, u64>, members_count: usize, draws: u64
     for (m, &n) in counts {
         let ratio = n as f64 / expected;
         assert!(
-            (0.8..1.2).contains(&ratio),
+            (0.75..1.25).contains(&ratio),
             "{what}: {m} drawn {n} times, expected {expected}"
         );
     }
