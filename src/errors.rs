@@ -166,6 +166,7 @@ pub const SET_NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than
 pub const SET_LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 pub const SET_SRANDMEMBER_COUNT_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const SORT_SCORE_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
 
 #[cfg(test)]
 mod tests {

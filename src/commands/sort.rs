@@ -24,9 +24,6 @@ use crate::shard::tx::{LockMode, LockSet};
 use crate::storage::Value;
 use crate::util::num::{parse_f64_lenient, parse_i64};
 
-/// `ERR One or more scores can't be converted into double`
-pub const SORT_SCORE_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
-
 // ---- options ------------------------------------------------------------------------------
 
 struct SortArgs {
@@ -341,7 +338,7 @@ fn compute(
             }
         }
         if conversion_error {
-            return Err(SORT_SCORE_NOT_DOUBLE);
+            return Err(errors::SORT_SCORE_NOT_DOUBLE);
         }
         let by_pattern = by.is_some();
         items.sort_by(|x, y| {
