@@ -162,8 +162,9 @@ fn push_clean(buf: &mut Vec<u8>, bytes: &[u8]) {
 
 // ---- hash ----
 pub const HASH_VALUE_NOT_INTEGER: &str = "ERR hash value is not an integer";
-/// HRANDFIELD's count is a `long` in `-LONG_MAX..=LONG_MAX`.
-pub const HRANDFIELD_COUNT_RANGE: &str =
+/// HRANDFIELD's / SRANDMEMBER's / ZRANDMEMBER's count is a `long` in
+/// `-LONG_MAX..=LONG_MAX`.
+pub const COUNT_OUT_OF_LONG_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 /// HRANDFIELD ... WITHVALUES with a count beyond +-LONG_MAX/2.
 pub const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
@@ -171,6 +172,11 @@ pub const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
 /// `commands::hash::HRANDFIELD_PICKS_MAX`.
 pub const HRANDFIELD_TOO_MANY: &str =
     "ERR HRANDFIELD count is too large for shoal (at most 10000000 fields per reply)";
+// ---- set ----
+pub const SET_NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
+pub const SET_NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
+pub const SET_LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+pub const SORT_SCORE_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
 
 #[cfg(test)]
 mod tests {

@@ -248,7 +248,7 @@ fn hrandfield(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         return r.error(errors::NOT_INTEGER);
     };
     if count == i64::MIN {
-        return r.error(errors::HRANDFIELD_COUNT_RANGE);
+        return r.error(errors::COUNT_OUT_OF_LONG_RANGE);
     }
     let with_values = match args.get(3) {
         None => false,

@@ -19,6 +19,7 @@ pub mod list;
 pub mod multikey;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod stats;
 pub mod string;
 pub mod typed;
@@ -239,6 +240,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     list::COMMANDS,
     set::COMMANDS,
     zset::COMMANDS,
+    sort::COMMANDS,
 ];
 
 /// Name lookup, built once.

@@ -28,7 +28,11 @@ pub struct FamilyDocs {
 }
 
 /// The families with their own docs tables (the core families are in this file).
-const FAMILY_DOCS: &[&FamilyDocs] = &[&crate::commands::hash::DOCS];
+const FAMILY_DOCS: &[&FamilyDocs] = &[
+    &crate::commands::hash::DOCS,
+    &crate::commands::set::DOCS,
+    &crate::commands::sort::DOCS,
+];
 
 /// The syntax of every command shoal documents, by full name (`config|get`). Commands
 /// missing here are documented without arguments, as Redis allows.
