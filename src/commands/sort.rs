@@ -133,11 +133,12 @@ fn list_value(items: Vec<Vec<u8>>) -> Option<Value> {
     None
 }
 
-/// The value of `field` in a hash value (`pattern->field`); None for other types and
-/// until hashes land. Extend here for hashes.
+/// The value of `field` in a hash value (`pattern->field`); None for other types.
 fn hash_field(value: &Value, field: &[u8]) -> Option<Vec<u8>> {
-    let _ = (value, field);
-    None
+    match value {
+        Value::Hash(h) => h.get(field).map(<[u8]>::to_vec),
+        _ => None,
+    }
 }
 
 /// Reads the key to sort: Ok(None) when missing (an empty list to Redis).
