@@ -10,6 +10,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use crate::config::{Config, Settings};
+use crate::protocol::args::ArgsBuf;
+use crate::shard::blocking::{BlockOps, Waiter};
 use crate::protocol::reply::{Reply, RespVersion};
 use crate::shard::set::ShardSet;
 
@@ -28,6 +30,8 @@ pub struct ServerState {
     /// SHUTDOWN ends the process (the binary) or only stops serving (tests).
     pub exit_on_shutdown: AtomicBool,
     pub connected_clients: AtomicUsize,
+    /// Clients waiting in a blocking command (INFO's `blocked_clients`).
+    pub blocked_clients: AtomicUsize,
     pub total_connections_received: AtomicU64,
     pub rejected_connections: AtomicU64,
     pub total_net_input_bytes: AtomicU64,
@@ -66,6 +70,7 @@ impl ServerState {
             shutdown: AtomicBool::new(false),
             exit_on_shutdown: AtomicBool::new(false),
             connected_clients: AtomicUsize::new(0),
+            blocked_clients: AtomicUsize::new(0),
             total_connections_received: AtomicU64::new(0),
             rejected_connections: AtomicU64::new(0),
             total_net_input_bytes: AtomicU64::new(0),
@@ -119,6 +124,8 @@ pub struct ClientInfo {
     pub output_buffer_bytes: Cell<usize>,
     pub no_evict: Cell<bool>,
     pub kill_requested: Cell<bool>,
+    /// The waiter of the blocking command this client waits in (CLIENT UNBLOCK).
+    pub blocked_on: RefCell<Option<Arc<Waiter>>>,
 }
 
 thread_local! {
@@ -139,6 +146,110 @@ pub struct ConnCtx {
     pub server: Arc<ServerState>,
     pub info: Rc<ClientInfo>,
     pub settings: Arc<Settings>,
+    /// The blocking command this connection waits in; the connection loop waits for it
+    /// before processing anything else.
+    pub blocked: Option<Blocked>,
+    /// Blocking commands behave as their non-blocking forms (inside MULTI, scripts).
+    pub deny_blocking: bool,
+}
+
+/// A connection blocked on keys: its waiter and, per shard, the keys it waits on there.
+pub struct Blocked {
+    pub waiter: Arc<Waiter>,
+    pub keys: Vec<(usize, Vec<Vec<u8>>)>,
+    /// None: wait forever.
+    pub deadline: Option<Instant>,
+}
+
+/// A blocking timeout as Redis 7.0 reads it (`getTimeoutFromObjectOrReply` in seconds):
+/// a `long double`, times 1000 truncated to milliseconds; 0 means forever. Err: the
+/// error text.
+pub fn parse_timeout_ms(arg: &[u8]) -> Result<u64, &'static str> {
+    use crate::util::num::{LongDoubleKind, long_double_kind, parse_f64_lenient};
+    if long_double_kind(arg) == LongDoubleKind::Invalid {
+        return Err(crate::errors::TIMEOUT_NOT_FLOAT);
+    }
+    let secs = std::str::from_utf8(arg)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+        .or_else(|| parse_f64_lenient(arg))
+        .ok_or(crate::errors::TIMEOUT_NOT_FLOAT)?;
+    let ms = secs * 1000.0;
+    // C's conversion of an out-of-range value gives LLONG_MIN: "negative".
+    if !ms.is_finite() || ms <= -9.223_372_036_854_776e18 || ms >= 9.223_372_036_854_776e18 {
+        return Err(crate::errors::TIMEOUT_NEGATIVE);
+    }
+    let ms = ms.trunc() as i64;
+    if ms < 0 {
+        return Err(crate::errors::TIMEOUT_NEGATIVE);
+    }
+    Ok(ms as u64)
+}
+
+impl ConnCtx {
+    /// Blocks this connection on `keys` of its command `args` until a shard serves it
+    /// (through `ops`), `timeout_ms` passes (0: never) or CLIENT UNBLOCK; writes no
+    /// reply now. The connection loop waits (see `server::conn`), then replies what the
+    /// shard produced, or a null array on timeout. Call after an attempt that found
+    /// nothing to serve; a key that became ready meanwhile serves at once.
+    pub async fn block(
+        &mut self,
+        args: &ArgsBuf,
+        keys: impl Iterator<Item = Vec<u8>>,
+        ops: BlockOps,
+        timeout_ms: u64,
+    ) {
+        let waiter = Waiter::new(self.id, self.db, self.resp, ops, args.clone());
+        let mut per_shard: Vec<(usize, Vec<Vec<u8>>)> = Vec::new();
+        for key in keys {
+            let shard = self.shard_of(&key);
+            match per_shard.iter_mut().find(|(s, _)| *s == shard) {
+                Some((_, ks)) => {
+                    if !ks.contains(&key) {
+                        ks.push(key)
+                    }
+                }
+                None => per_shard.push((shard, vec![key])),
+            }
+        }
+        for (shard, keys) in &per_shard {
+            let (w, keys) = (waiter.clone(), keys.clone());
+            self.shards
+                .deliver(
+                    *shard,
+                    crate::shard::ShardMsg::Run(Box::new(move |s| s.block_on(&w, &keys))),
+                )
+                .await;
+        }
+        self.server.blocked_clients.fetch_add(1, Ordering::Relaxed);
+        *self.info.blocked_on.borrow_mut() = Some(waiter.clone());
+        self.blocked = Some(Blocked {
+            waiter,
+            keys: per_shard,
+            deadline: (timeout_ms > 0)
+                .then(|| Instant::now() + std::time::Duration::from_millis(timeout_ms)),
+        });
+    }
+
+    /// Ends the wait: removes the waiter from every shard it was queued on.
+    pub async fn unblock_cleanup(&mut self) {
+        let Some(blocked) = self.blocked.take() else {
+            return;
+        };
+        self.info.blocked_on.borrow_mut().take();
+        self.server.blocked_clients.fetch_sub(1, Ordering::Relaxed);
+        for (shard, keys) in blocked.keys {
+            let w = blocked.waiter.clone();
+            self.shards
+                .deliver(
+                    shard,
+                    crate::shard::ShardMsg::Run(Box::new(move |s| {
+                        s.blocking.unregister(&keys, &w)
+                    })),
+                )
+                .await;
+        }
+    }
 }
 
 impl ConnCtx {
