@@ -82,7 +82,10 @@ fn blocked_clients(con: &mut Connection) -> usize {
 fn wait_blocked(con: &mut Connection, n: usize) {
     let start = Instant::now();
     while blocked_clients(con) != n {
-        assert!(start.elapsed() < Duration::from_secs(10), "never reached {n} blocked");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "never reached {n} blocked"
+        );
         thread::sleep(Duration::from_millis(2));
     }
 }
@@ -124,7 +127,10 @@ fn short_timeouts_reply_nil() {
     let start = Instant::now();
     let v: Value = q(&mut con, &["BLPOP", "nothing", "other", "0.01"]);
     assert_eq!(v, Value::Nil);
-    let v: Value = q(&mut con, &["BLMOVE", "nothing", "other", "LEFT", "LEFT", "0.01"]);
+    let v: Value = q(
+        &mut con,
+        &["BLMOVE", "nothing", "other", "LEFT", "LEFT", "0.01"],
+    );
     assert_eq!(v, Value::Nil);
     let v: Value = q(&mut con, &["BLMPOP", "0.01", "2", "x", "y", "LEFT"]);
     assert_eq!(v, Value::Nil);
@@ -144,7 +150,10 @@ fn a_push_serves_before_the_pushers_next_command() {
         assert_eq!(q::<i64>(&mut con, &["RPUSH", &key, "v"]), 1);
         // Already popped for the blocked client.
         assert_eq!(q::<i64>(&mut con, &["LLEN", &key]), 0);
-        assert_eq!(pair(waiter.join().unwrap().unwrap()), (key.clone(), "v".into()));
+        assert_eq!(
+            pair(waiter.join().unwrap().unwrap()),
+            (key.clone(), "v".into())
+        );
         wait_blocked(&mut con, 0);
     }
 }
@@ -189,10 +198,7 @@ fn a_client_blocked_on_several_shards_is_served_once() {
         let (key, value) = pair(waiter.join().unwrap().unwrap());
         assert!(keys.contains(&key));
         assert_eq!(value, format!("r{round}"));
-        let left: i64 = keys
-            .iter()
-            .map(|k| q::<i64>(&mut con, &["LLEN", k]))
-            .sum();
+        let left: i64 = keys.iter().map(|k| q::<i64>(&mut con, &["LLEN", k])).sum();
         assert_eq!(left, 3, "round {round}: served more or less than once");
         wait_blocked(&mut con, 0);
         for k in &keys {
@@ -281,7 +287,10 @@ fn a_cross_shard_move_wakes_the_destinations_waiter_after_it_completes() {
     let server = Server::start(4);
     let mut con = server.conn();
     let keys = keys_on_shards("cm", 2);
-    let waiter = spawn_cmd(&server, &["BLMPOP", "0", "1", &keys[1], "LEFT", "COUNT", "5"]);
+    let waiter = spawn_cmd(
+        &server,
+        &["BLMPOP", "0", "1", &keys[1], "LEFT", "COUNT", "5"],
+    );
     wait_blocked(&mut con, 1);
     let _: i64 = q(&mut con, &["RPUSH", &keys[0], "e"]);
     let _: String = q(&mut con, &["LMOVE", &keys[0], &keys[1], "LEFT", "LEFT"]);
@@ -297,7 +306,8 @@ fn pipelined_commands_wait_behind_a_blocked_one() {
     let mut con = server.conn();
     let mut raw = TcpStream::connect(server.addr()).unwrap();
     raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    raw.write_all(b"BLPOP pipe 0\r\nPING\r\nLLEN pipe\r\n").unwrap();
+    raw.write_all(b"BLPOP pipe 0\r\nPING\r\nLLEN pipe\r\n")
+        .unwrap();
     wait_blocked(&mut con, 1);
     let _: i64 = q(&mut con, &["RPUSH", "pipe", "v1", "v2"]);
     let want = b"*2\r\n$4\r\npipe\r\n$2\r\nv1\r\n+PONG\r\n:1\r\n";

@@ -107,14 +107,20 @@ fn commands_end_to_end() {
     let mut con = server.conn();
     assert_eq!(q::<i64>(&mut con, &["RPUSH", "l", "a", "b", "c"]), 3);
     assert_eq!(q::<i64>(&mut con, &["LPUSH", "l", "z"]), 4);
-    assert_eq!(strings(&mut con, &["LRANGE", "l", "0", "-1"]), ["z", "a", "b", "c"]);
+    assert_eq!(
+        strings(&mut con, &["LRANGE", "l", "0", "-1"]),
+        ["z", "a", "b", "c"]
+    );
     assert_eq!(q::<String>(&mut con, &["LINDEX", "l", "-1"]), "c");
     assert_eq!(q::<i64>(&mut con, &["LINSERT", "l", "AFTER", "a", "x"]), 5);
     assert_eq!(q::<String>(&mut con, &["LSET", "l", "0", "y"]), "OK");
     assert_eq!(q::<i64>(&mut con, &["LPOS", "l", "x"]), 2);
     assert_eq!(q::<i64>(&mut con, &["LREM", "l", "0", "x"]), 1);
     assert_eq!(q::<String>(&mut con, &["LTRIM", "l", "1", "-1"]), "OK");
-    assert_eq!(strings(&mut con, &["LRANGE", "l", "0", "-1"]), ["a", "b", "c"]);
+    assert_eq!(
+        strings(&mut con, &["LRANGE", "l", "0", "-1"]),
+        ["a", "b", "c"]
+    );
     assert_eq!(strings(&mut con, &["LPOP", "l", "2"]), ["a", "b"]);
     assert_eq!(q::<String>(&mut con, &["RPOP", "l"]), "c");
     assert_eq!(q::<i64>(&mut con, &["EXISTS", "l"]), 0);
@@ -139,7 +145,10 @@ fn node_sizes_follow_the_setting_and_encoding_is_quicklist() {
             c.arg(i);
         }
         let _: i64 = c.query(&mut con).unwrap();
-        assert_eq!(q::<String>(&mut con, &["OBJECT", "ENCODING", &key]), "quicklist");
+        assert_eq!(
+            q::<String>(&mut con, &["OBJECT", "ENCODING", &key]),
+            "quicklist"
+        );
         let _: i64 = q(&mut con, &["LINSERT", &key, "BEFORE", &items[150], "mid"]);
         let _: String = q(&mut con, &["LSET", &key, "10", &"w".repeat(5000)]);
         let got = strings(&mut con, &["LRANGE", &key, "0", "-1"]);
@@ -181,8 +190,10 @@ fn cross_shard_moves_never_lose_or_duplicate() {
                             let _: Value = q(&mut con, &["RPOPLPUSH", &ring[from], &ring[to]]);
                         }
                         1 => {
-                            let _: Value =
-                                q(&mut con, &["LMOVE", &ring[from], &ring[to], "LEFT", "RIGHT"]);
+                            let _: Value = q(
+                                &mut con,
+                                &["LMOVE", &ring[from], &ring[to], "LEFT", "RIGHT"],
+                            );
                         }
                         _ => {
                             // LMPOP across shards, then push back what it took.

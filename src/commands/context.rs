@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use crate::config::{Config, Settings};
 use crate::protocol::args::ArgsBuf;
-use crate::shard::blocking::{BlockOps, Waiter};
 use crate::protocol::reply::{Reply, RespVersion};
+use crate::shard::blocking::{BlockOps, Waiter};
 use crate::shard::set::ShardSet;
 
 /// Process-wide state. Everything here is either immutable after startup or an atomic

@@ -338,7 +338,8 @@ async fn wait_blocked(stream: &mut TcpStream, ctx: &mut ConnCtx, qbuf: &mut Quer
                     None => std::future::pending().await,
                 }
             };
-            let read = async { BlockEvent::Read(stream.read(&mut qbuf.bytes[qbuf.filled..]).await) };
+            let read =
+                async { BlockEvent::Read(stream.read(&mut qbuf.bytes[qbuf.filled..]).await) };
             futures_lite::future::or(woken, futures_lite::future::or(timer, read)).await
         };
         match event {
@@ -357,7 +358,8 @@ async fn wait_blocked(stream: &mut TcpStream, ctx: &mut ConnCtx, qbuf: &mut Quer
                     .total_net_input_bytes
                     .fetch_add(n as u64, Ordering::Relaxed);
                 if ctx.info.kill_requested.get()
-                    || (qbuf.filled - qbuf.start) as u64 > ctx.settings.client_query_buffer_limit_bytes
+                    || (qbuf.filled - qbuf.start) as u64
+                        > ctx.settings.client_query_buffer_limit_bytes
                 {
                     break None;
                 }

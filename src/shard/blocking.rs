@@ -230,7 +230,12 @@ impl Blocking {
     }
 
     /// Puts a queue back after serving (in front of any waiter queued meanwhile).
-    pub(super) fn put_queue(&mut self, db: usize, key: Box<[u8]>, mut waiters: VecDeque<Arc<Waiter>>) {
+    pub(super) fn put_queue(
+        &mut self,
+        db: usize,
+        key: Box<[u8]>,
+        mut waiters: VecDeque<Arc<Waiter>>,
+    ) {
         if waiters.is_empty() {
             return;
         }

@@ -9,8 +9,8 @@
 
 use super::End;
 use super::moves::{
-    Moved, Probe, Shape, lmove_any, lmove_local, move_ends, parse_mpop, pop_first_any,
-    pop_reply, probe,
+    Moved, Probe, Shape, lmove_any, lmove_local, move_ends, parse_mpop, pop_first_any, pop_reply,
+    probe,
 };
 use crate::commands::context::parse_timeout_ms;
 use crate::commands::{ConnCtx, CoordFuture};
@@ -117,7 +117,12 @@ async fn blocking_pop(ctx: &mut ConnCtx, args: &ArgsBuf, end: End) {
         Ok(t) => t,
         Err(e) => return ctx.reply().error(e),
     };
-    let keys = a.iter().skip(1).take(a.len() - 2).map(|k| k.to_vec()).collect();
+    let keys = a
+        .iter()
+        .skip(1)
+        .take(a.len() - 2)
+        .map(|k| k.to_vec())
+        .collect();
     let ops = if end == End::Left {
         BLPOP_OPS
     } else {

@@ -36,9 +36,7 @@ fn list_or_create<'c>(
     r: &mut Reply,
 ) -> Result<&'c mut ListValue, Replied> {
     let fill = ctx.shard.settings.encodings.list_max_listpack_size;
-    typed::write_or_create(ctx, key, r, pick, || {
-        Value::List(ListValue::new(fill))
-    })
+    typed::write_or_create(ctx, key, r, pick, || Value::List(ListValue::new(fill)))
 }
 
 /// `LEFT` / `RIGHT`, as Redis's `getListPositionFromObjectOrReply` (syntax error else).
@@ -175,8 +173,16 @@ fn lindex(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 /// `len`, None when the range is empty.
 fn normalize_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i64;
-    let mut start = if start < 0 { len.saturating_add(start) } else { start };
-    let mut end = if end < 0 { len.saturating_add(end) } else { end };
+    let mut start = if start < 0 {
+        len.saturating_add(start)
+    } else {
+        start
+    };
+    let mut end = if end < 0 {
+        len.saturating_add(end)
+    } else {
+        end
+    };
     if start < 0 {
         start = 0;
     }

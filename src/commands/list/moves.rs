@@ -176,7 +176,10 @@ pub(super) async fn lmove_any(
     src_lock.add_key(db, &src, LockMode::Exclusive);
     let mut dst_lock = LockSet::default();
     dst_lock.add_key(db, &dst, LockMode::Exclusive);
-    let mut tx = ctx.shards.schedule(vec![(a, src_lock), (b, dst_lock)]).await;
+    let mut tx = ctx
+        .shards
+        .schedule(vec![(a, src_lock), (b, dst_lock)])
+        .await;
     let s = src.clone();
     let src_cell = tx
         .send_hop(a, false, move |sh| probe(&mut shard_ctx(sh, db), &s))
@@ -198,8 +201,7 @@ pub(super) async fn lmove_any(
             let value = tx
                 .hop(a, true, move |sh| {
                     let mut ctx = shard_ctx(sh, db);
-                    let Some(Value::List(list)) = ctx.lookup_write(&s).map(|e| &mut e.value)
-                    else {
+                    let Some(Value::List(list)) = ctx.lookup_write(&s).map(|e| &mut e.value) else {
                         return None;
                     };
                     let v = list.pop(from);
@@ -393,10 +395,7 @@ pub(super) async fn pop_first_any(
         })
         .await;
     }
-    let locks = per_shard
-        .iter()
-        .map(|(s, l, _)| (*s, l.clone()))
-        .collect();
+    let locks = per_shard.iter().map(|(s, l, _)| (*s, l.clone())).collect();
     let mut tx = ctx.shards.schedule(locks).await;
     let mut cells = Vec::new();
     for (shard, _, ks) in &per_shard {

@@ -140,7 +140,7 @@ impl ListValue {
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
         let node = self.inner.nodes.front_mut()?;
         let out = node.pop_front();
-        if node.len() == 0 {
+        if node.is_empty() {
             self.inner.nodes.pop_front();
         }
         self.inner.len -= out.is_some() as usize;
@@ -150,7 +150,7 @@ impl ListValue {
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
         let node = self.inner.nodes.back_mut()?;
         let out = node.pop_back();
-        if node.len() == 0 {
+        if node.is_empty() {
             self.inner.nodes.pop_back();
         }
         self.inner.len -= out.is_some() as usize;
@@ -265,11 +265,7 @@ impl ListValue {
         };
         let mut removed = 0;
         let from_tail = count < 0;
-        let mut n = if from_tail {
-            self.inner.nodes.len()
-        } else {
-            0
-        };
+        let mut n = if from_tail { self.inner.nodes.len() } else { 0 };
         loop {
             if removed >= limit {
                 break;

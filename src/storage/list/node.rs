@@ -87,6 +87,10 @@ impl Node {
         self.count as usize
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
     pub fn bytes(&self) -> usize {
         self.buf.len()
     }

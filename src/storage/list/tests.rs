@@ -36,7 +36,7 @@ fn check(list: &ListValue, model: &VecDeque<Vec<u8>>, seed: u64, step: usize) {
     let mut rev: Vec<&[u8]> = list.iter_rev().collect();
     rev.reverse();
     assert_eq!(rev, want, "seed {seed} step {step}");
-    assert!(list.inner.nodes.iter().all(|n| n.len() > 0), "seed {seed}");
+    assert!(list.inner.nodes.iter().all(|n| !n.is_empty()), "seed {seed}");
 }
 
 fn run_model(seed: u64, fill: i64) {
