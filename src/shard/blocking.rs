@@ -325,3 +325,124 @@ impl super::Shard {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shard::Shard;
+    use crate::storage::Value;
+
+    /// Ready when the key holds a string; serving deletes it and replies its name.
+    fn ready(ctx: &mut ShardCtx, key: &[u8], _args: Args) -> Readiness {
+        match ctx.lookup_write(key) {
+            None => Readiness::NotReady,
+            Some(e) if e.value.is_string() => Readiness::Ready,
+            Some(_) => Readiness::WrongType,
+        }
+    }
+
+    fn serve(ctx: &mut ShardCtx, key: &[u8], _args: Args, r: &mut Reply) {
+        ctx.remove(key);
+        r.bulk(key);
+    }
+
+    const OPS: BlockOps = BlockOps { ready, serve };
+
+    fn waiter(id: u64) -> Arc<Waiter> {
+        Waiter::new(
+            id,
+            0,
+            RespVersion::Resp2,
+            OPS,
+            ArgsBuf::from_slices([&b"TEST"[..]]),
+        )
+    }
+
+    fn shard() -> Shard {
+        Shard::new(0, 1, Arc::new(crate::config::Settings::default()))
+    }
+
+    fn put(s: &mut Shard, key: &[u8]) {
+        let mut ctx = ShardCtx {
+            shard: s,
+            db: 0,
+            now_ms: crate::shard::now_ms(),
+        };
+        ctx.set_value(key, Value::from_bytes(b"v"), 0, false);
+        ctx.signal_ready(key);
+    }
+
+    fn served(w: &Waiter) -> Option<Vec<u8>> {
+        match w.wake.try_take() {
+            Some(Wake::Served(bytes)) => Some(bytes),
+            Some(other) => panic!("unexpected {other:?}"),
+            None => None,
+        }
+    }
+
+    #[test]
+    fn first_come_first_served_once() {
+        let mut s = shard();
+        let (a, b) = (waiter(1), waiter(2));
+        s.block_on(&a, &[b"k".to_vec(), b"j".to_vec()]);
+        s.block_on(&b, &[b"k".to_vec()]);
+        assert_eq!(s.blocking.registrations(), 3);
+        s.serve_blocked();
+        assert!(served(&a).is_none());
+        put(&mut s, b"k");
+        s.serve_blocked();
+        assert_eq!(served(&a).as_deref(), Some(&b"$1\r\nk\r\n"[..]));
+        assert!(served(&b).is_none());
+        // `a` is claimed: a later signal on `j` drops it instead of serving it again.
+        put(&mut s, b"j");
+        s.serve_blocked();
+        assert!(served(&a).is_none());
+        assert_eq!(s.blocking.registrations(), 1);
+        put(&mut s, b"k");
+        s.serve_blocked();
+        assert!(served(&b).is_some());
+        assert!(s.blocking.is_empty());
+    }
+
+    #[test]
+    fn a_ready_key_serves_at_registration_and_unregister_cleans_up() {
+        let mut s = shard();
+        put(&mut s, b"k");
+        let w = waiter(1);
+        s.block_on(&w, &[b"k".to_vec()]);
+        assert!(served(&w).is_some());
+        let v = waiter(2);
+        s.block_on(&v, &[b"x".to_vec(), b"y".to_vec()]);
+        assert!(!v.is_claimed());
+        s.blocking.unregister(&[b"x".to_vec(), b"y".to_vec()], &v);
+        assert!(s.blocking.is_empty());
+    }
+
+    #[test]
+    fn a_claimed_waiter_is_never_served() {
+        let mut s = shard();
+        let w = waiter(1);
+        s.block_on(&w, &[b"k".to_vec()]);
+        assert!(w.claim());
+        assert!(!w.claim());
+        put(&mut s, b"k");
+        s.serve_blocked();
+        assert!(served(&w).is_none());
+        assert!(s.blocking.is_empty());
+    }
+
+    #[test]
+    fn a_key_locked_by_a_transaction_waits_for_it() {
+        let mut s = shard();
+        let w = waiter(1);
+        s.block_on(&w, &[b"k".to_vec()]);
+        let mut locks = crate::shard::tx::LockSet::default();
+        locks.add_key(0, b"k", crate::shard::tx::LockMode::Exclusive);
+        assert!(s.txq.schedule(1, locks));
+        put(&mut s, b"k");
+        s.serve_blocked();
+        assert!(served(&w).is_none());
+        s.handle(crate::shard::ShardMsg::Cancel { txid: 1 });
+        assert!(served(&w).is_some());
+    }
+}

@@ -57,6 +57,15 @@ fn parse_long(arg: &[u8], r: &mut Reply) -> Result<i64, Replied> {
     })
 }
 
+/// Pops one element of a non-empty list straight into the reply (no copy).
+fn pop_into(list: &mut ListValue, end: End, r: &mut Reply) {
+    match list.peek(end) {
+        Some(v) => r.bulk(v),
+        None => return r.null(),
+    }
+    list.discard(end);
+}
+
 // ---- push -----------------------------------------------------------------------------
 
 fn push_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, end: End, only_existing: bool) {
@@ -119,16 +128,12 @@ fn pop_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, end: End) {
         Ok(Some(l)) => l,
     };
     match count {
-        None => {
-            let v = list.pop(end).expect("stored lists are never empty");
-            r.bulk(&v);
-        }
+        None => pop_into(list, end, r),
         Some(n) => {
             let n = n.min(list.len());
             r.array(n);
             for _ in 0..n {
-                let v = list.pop(end).expect("within length");
-                r.bulk(&v);
+                pop_into(list, end, r);
             }
         }
     }

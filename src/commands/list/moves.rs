@@ -305,16 +305,12 @@ pub(super) fn pop_reply(ctx: &mut ShardCtx, key: &[u8], end: End, shape: Shape, 
     r.array(2);
     r.bulk(key);
     match shape {
-        Shape::One => {
-            let v = list.pop(end).expect("stored lists are never empty");
-            r.bulk(&v);
-        }
+        Shape::One => super::pop_into(list, end, r),
         Shape::Many(count) => {
             let n = count.min(list.len());
             r.array(n);
             for _ in 0..n {
-                let v = list.pop(end).expect("within length");
-                r.bulk(&v);
+                super::pop_into(list, end, r);
             }
         }
     }

@@ -157,6 +157,28 @@ impl ListValue {
         out
     }
 
+    /// Removes the first or last element without returning it (after a [`Self::peek`]).
+    pub fn discard(&mut self, end: End) {
+        let node = match end {
+            End::Left => self.inner.nodes.front_mut(),
+            End::Right => self.inner.nodes.back_mut(),
+        };
+        let Some(node) = node else {
+            return;
+        };
+        match end {
+            End::Left => node.discard_front(),
+            End::Right => node.discard_back(),
+        }
+        if node.is_empty() {
+            match end {
+                End::Left => self.inner.nodes.pop_front(),
+                End::Right => self.inner.nodes.pop_back(),
+            };
+        }
+        self.inner.len -= 1;
+    }
+
     /// The first or last element.
     pub fn peek(&self, end: End) -> Option<&[u8]> {
         match end {

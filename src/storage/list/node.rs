@@ -18,12 +18,25 @@ fn varint_bytes(mut len: usize) -> usize {
     n
 }
 
-fn put_varint(out: &mut Vec<u8>, mut len: usize) {
+/// Longest varint of a `usize`.
+const VARINT_BYTES_MAX: usize = 10;
+
+/// Writes the varint of `len` into `out`; returns its length.
+fn encode_varint(out: &mut [u8; VARINT_BYTES_MAX], mut len: usize) -> usize {
+    let mut n = 0;
     while len >= 0x80 {
-        out.push((len as u8 & 0x7f) | 0x80);
+        out[n] = (len as u8 & 0x7f) | 0x80;
         len >>= 7;
+        n += 1;
     }
-    out.push(len as u8);
+    out[n] = len as u8;
+    n + 1
+}
+
+fn put_varint(out: &mut Vec<u8>, len: usize) {
+    let mut tmp = [0u8; VARINT_BYTES_MAX];
+    let n = encode_varint(&mut tmp, len);
+    out.extend_from_slice(&tmp[..n]);
 }
 
 /// Appends one framed element to `out`.
@@ -102,10 +115,28 @@ impl Node {
 
     /// Inserts at the front: shifts the node's bytes (a node is bounded in size).
     pub fn push_front(&mut self, e: &[u8]) {
-        let mut framed = Vec::with_capacity(e.len() + framing_bytes(e.len()));
-        put_element(&mut framed, e);
-        self.buf.splice(0..0, framed);
+        let mut varint = [0u8; VARINT_BYTES_MAX];
+        let v = encode_varint(&mut varint, e.len());
+        let framed = 2 * v + e.len();
+        let old = self.buf.len();
+        self.buf.resize(old + framed, 0);
+        self.buf.copy_within(0..old, framed);
+        self.buf[..v].copy_from_slice(&varint[..v]);
+        self.buf[v..v + e.len()].copy_from_slice(e);
+        for (i, b) in varint[..v].iter().rev().enumerate() {
+            self.buf[v + e.len() + i] = *b;
+        }
         self.count += 1;
+    }
+
+    /// Removes the first element without returning it.
+    pub fn discard_front(&mut self) {
+        self.drop_front(1);
+    }
+
+    /// Removes the last element without returning it.
+    pub fn discard_back(&mut self) {
+        self.drop_back(1);
     }
 
     /// The element starting at byte `at`: (data range start, data len, next offset).

@@ -36,7 +36,10 @@ fn check(list: &ListValue, model: &VecDeque<Vec<u8>>, seed: u64, step: usize) {
     let mut rev: Vec<&[u8]> = list.iter_rev().collect();
     rev.reverse();
     assert_eq!(rev, want, "seed {seed} step {step}");
-    assert!(list.inner.nodes.iter().all(|n| !n.is_empty()), "seed {seed}");
+    assert!(
+        list.inner.nodes.iter().all(|n| !n.is_empty()),
+        "seed {seed}"
+    );
 }
 
 fn run_model(seed: u64, fill: i64) {
@@ -55,8 +58,26 @@ fn run_model(seed: u64, fill: i64) {
                 list.push_front(&e);
                 model.push_front(e);
             }
-            4 => assert_eq!(list.pop_front(), model.pop_front(), "seed {seed}"),
-            5 => assert_eq!(list.pop_back(), model.pop_back(), "seed {seed}"),
+            4 if step % 2 == 0 => assert_eq!(list.pop_front(), model.pop_front(), "seed {seed}"),
+            4 => {
+                let want = model.pop_back();
+                assert_eq!(
+                    list.peek(End::Right).map(|v| v.to_vec()),
+                    want,
+                    "seed {seed}"
+                );
+                list.discard(End::Right);
+            }
+            5 if step % 2 == 0 => assert_eq!(list.pop_back(), model.pop_back(), "seed {seed}"),
+            5 => {
+                let want = model.pop_front();
+                assert_eq!(
+                    list.peek(End::Left).map(|v| v.to_vec()),
+                    want,
+                    "seed {seed}"
+                );
+                list.discard(End::Left);
+            }
             6 if !model.is_empty() => {
                 let i = rng.below(model.len() as u64) as usize;
                 assert_eq!(list.get(i), Some(model[i].as_slice()), "seed {seed}");
