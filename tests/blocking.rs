@@ -362,3 +362,50 @@ fn every_pushed_element_reaches_exactly_one_client() {
     assert_eq!(seen.len() + left as usize, total, "elements lost");
     wait_blocked(&mut con, 0);
 }
+
+#[test]
+fn rename_onto_a_blocked_key_serves_it() {
+    let server = Server::start(4);
+    let mut con = server.conn();
+    let keys = keys_on_shards("rn", 2);
+    for (src, dst) in [
+        (keys[0].clone(), keys[1].clone()),
+        ("{r}a".to_string(), "{r}b".to_string()),
+    ] {
+        let waiter = spawn_cmd(&server, &["BLPOP", &dst, "0"]);
+        wait_blocked(&mut con, 1);
+        let _: i64 = q(&mut con, &["RPUSH", &src, "x", "y"]);
+        let _: String = q(&mut con, &["RENAME", &src, &dst]);
+        assert_eq!(
+            pair(waiter.join().unwrap().unwrap()),
+            (dst.clone(), "x".into())
+        );
+        let rest: Vec<String> = q(&mut con, &["LRANGE", &dst, "0", "-1"]);
+        assert_eq!(rest, ["y"]);
+        wait_blocked(&mut con, 0);
+    }
+}
+
+#[test]
+fn client_kill_ends_a_blocked_client() {
+    let server = Server::start(4);
+    let mut con = server.conn();
+    let mut blocked = server.conn();
+    let id: i64 = q(&mut blocked, &["CLIENT", "ID"]);
+    let waiter = thread::spawn(move || {
+        let r: redis::RedisResult<Value> = cmd(&["BLPOP", "killed", "0"]).query(&mut blocked);
+        r
+    });
+    wait_blocked(&mut con, 1);
+    let list: String = q(&mut con, &["CLIENT", "LIST", "ID", &id.to_string()]);
+    assert!(
+        list.contains(" flags=b ") && list.contains(" cmd=blpop "),
+        "{list}"
+    );
+    let killed: i64 = q(&mut con, &["CLIENT", "KILL", "ID", &id.to_string()]);
+    assert_eq!(killed, 1);
+    assert!(waiter.join().unwrap().is_err());
+    wait_blocked(&mut con, 0);
+    let _: i64 = q(&mut con, &["RPUSH", "killed", "v"]);
+    assert_eq!(q::<i64>(&mut con, &["LLEN", "killed"]), 1);
+}

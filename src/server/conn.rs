@@ -351,6 +351,8 @@ async fn wait_blocked(stream: &mut TcpStream, ctx: &mut ConnCtx, qbuf: &mut Quer
                 }
                 // A shard (or CLIENT UNBLOCK) won the race: its wake-up is on its way.
             }
+            // The idle `timeout` never closes a blocked client (Redis exempts them).
+            BlockEvent::Read(Err(e)) if e.kind() == std::io::ErrorKind::TimedOut => {}
             BlockEvent::Read(Ok(0)) | BlockEvent::Read(Err(_)) => break None,
             BlockEvent::Read(Ok(n)) => {
                 qbuf.filled += n;
