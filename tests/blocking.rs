@@ -334,10 +334,9 @@ fn every_pushed_element_reaches_exactly_one_client() {
             thread::spawn(move || {
                 let mut got = Vec::new();
                 for i in 0..PER_CLIENT {
-                    // Each consumer waits on a rotating subset of keys.
-                    let a = &keys[(c + i) % 4];
-                    let b = &keys[(c + i + 1) % 4];
-                    let v: Value = q(&mut con, &["BLPOP", a, b, "5"]);
+                    // Each consumer waits on every key, in a rotating order.
+                    let k: Vec<&str> = (0..4).map(|j| keys[(c + i + j) % 4].as_str()).collect();
+                    let v: Value = q(&mut con, &["BLPOP", k[0], k[1], k[2], k[3], "5"]);
                     match v {
                         Value::Nil => {}
                         v => got.push(pair(v).1),
@@ -359,7 +358,8 @@ fn every_pushed_element_reaches_exactly_one_client() {
         }
     }
     let left: i64 = keys.iter().map(|k| q::<i64>(&mut con, &["LLEN", k])).sum();
-    assert_eq!(seen.len() + left as usize, total, "elements lost");
+    assert_eq!(left, 0);
+    assert_eq!(seen.len(), total, "elements lost");
     wait_blocked(&mut con, 0);
 }
 
@@ -408,4 +408,43 @@ fn client_kill_ends_a_blocked_client() {
     wait_blocked(&mut con, 0);
     let _: i64 = q(&mut con, &["RPUSH", "killed", "v"]);
     assert_eq!(q::<i64>(&mut con, &["LLEN", "killed"]), 1);
+}
+
+#[test]
+fn racing_blmove_clients_across_shards_move_each_element_once() {
+    let server = Server::start(4);
+    let keys = keys_on_shards("race", 2);
+    const CLIENTS: usize = 4;
+    const EACH: usize = 10;
+    let movers: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let mut con = server.conn();
+            let (src, dst) = (keys[0].clone(), keys[1].clone());
+            thread::spawn(move || {
+                let mut got = 0;
+                for _ in 0..EACH {
+                    let v: Value = q(&mut con, &["BLMOVE", &src, &dst, "LEFT", "RIGHT", "5"]);
+                    if v != Value::Nil {
+                        got += 1;
+                    }
+                }
+                got
+            })
+        })
+        .collect();
+    let mut con = server.conn();
+    for i in 0..CLIENTS * EACH {
+        let _: i64 = q(&mut con, &["RPUSH", &keys[0], &format!("m{i}")]);
+    }
+    let moved: usize = movers.into_iter().map(|m| m.join().unwrap()).sum();
+    let dst: Vec<String> = q(&mut con, &["LRANGE", &keys[1], "0", "-1"]);
+    let src_left: i64 = q(&mut con, &["LLEN", &keys[0]]);
+    assert_eq!(dst.len(), moved);
+    assert_eq!(
+        dst.iter().collect::<HashSet<_>>().len(),
+        dst.len(),
+        "duplicates"
+    );
+    assert_eq!(moved + src_left as usize, CLIENTS * EACH);
+    wait_blocked(&mut con, 0);
 }

@@ -151,6 +151,8 @@ pub struct ConnCtx {
     pub blocked: Option<Blocked>,
     /// Blocking commands behave as their non-blocking forms (inside MULTI, scripts).
     pub deny_blocking: bool,
+    /// The deadline a re-run blocking command keeps (BLMOVE woken to retry).
+    pub retry_deadline: Option<Option<Instant>>,
 }
 
 /// A connection blocked on keys: its waiter and, per shard, the keys it waits on there.
@@ -226,8 +228,10 @@ impl ConnCtx {
         self.blocked = Some(Blocked {
             waiter,
             keys: per_shard,
-            deadline: (timeout_ms > 0)
-                .then(|| Instant::now() + std::time::Duration::from_millis(timeout_ms)),
+            deadline: self.retry_deadline.take().unwrap_or_else(|| {
+                (timeout_ms > 0)
+                    .then(|| Instant::now() + std::time::Duration::from_millis(timeout_ms))
+            }),
         });
     }
 

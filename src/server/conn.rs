@@ -91,6 +91,7 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
         settings,
         blocked: None,
         deny_blocking: false,
+        retry_deadline: None,
     };
     run(&mut stream, &mut ctx).await;
     if ctx.blocked.is_some() {
@@ -324,7 +325,8 @@ async fn wait_blocked(stream: &mut TcpStream, ctx: &mut ConnCtx, qbuf: &mut Quer
         return true;
     };
     let waiter = blocked.waiter.clone();
-    let mut deadline = blocked.deadline;
+    let first_deadline = blocked.deadline;
+    let mut deadline = first_deadline;
     let wake = loop {
         qbuf.prepare_read();
         let event = {
@@ -383,7 +385,10 @@ async fn wait_blocked(stream: &mut TcpStream, ctx: &mut ConnCtx, qbuf: &mut Quer
             if let Some(spec) = crate::commands::lookup(&args.as_args()[0])
                 && let crate::commands::Run::Coord(handler) = spec.run
             {
+                // Blocking again keeps the original deadline.
+                ctx.retry_deadline = Some(first_deadline);
                 handler(ctx, &args).await;
+                ctx.retry_deadline = None;
             }
         }
     }
