@@ -108,7 +108,22 @@ impl Node {
         self.buf.len()
     }
 
+    /// Grows the buffer for `n` more bytes in powers of two, so a full node of the
+    /// default 8 KiB uses exactly its size (a node's first element gets exactly its size).
+    fn grow_for(&mut self, n: usize) {
+        let need = self.buf.len() + n;
+        if need > self.buf.capacity() {
+            let target = if self.count == 0 {
+                need
+            } else {
+                need.next_power_of_two()
+            };
+            self.buf.reserve_exact(target - self.buf.len());
+        }
+    }
+
     pub fn push_back(&mut self, e: &[u8]) {
+        self.grow_for(e.len() + framing_bytes(e.len()));
         put_element(&mut self.buf, e);
         self.count += 1;
     }
@@ -119,6 +134,7 @@ impl Node {
         let v = encode_varint(&mut varint, e.len());
         let framed = 2 * v + e.len();
         let old = self.buf.len();
+        self.grow_for(framed);
         self.buf.resize(old + framed, 0);
         self.buf.copy_within(0..old, framed);
         self.buf[..v].copy_from_slice(&varint[..v]);

@@ -178,7 +178,8 @@ fn a_million_small_elements_stay_compact() {
         list.push_back(format!("{i:016}").as_bytes());
     }
     let per = list.heap_bytes() as f64 / 1_000_000.0;
-    assert!(per <= 20.0, "{per} bytes per element");
+    println!("{per:.2} heap bytes per 16-byte element (Redis 7.0: 18.2)");
+    assert!(per <= 18.5, "{per} bytes per element");
     assert_eq!(list.get(123_456), Some(&b"0000000000123456"[..]));
 }
 
