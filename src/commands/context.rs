@@ -12,8 +12,10 @@ use std::time::Instant;
 use crate::config::{Config, Settings};
 use crate::protocol::args::ArgsBuf;
 use crate::protocol::reply::{Reply, RespVersion};
-use crate::shard::blocking::{BlockOps, Waiter};
+use crate::shard::blocking::{BlockOps, Readiness, Waiter};
 use crate::shard::set::ShardSet;
+use crate::shard::tx::{LockMode, LockSet};
+use crate::shard::{Shard, ShardCtx};
 
 /// Process-wide state. Everything here is either immutable after startup or an atomic
 /// touched only by rare commands (never by the per-command path).
@@ -235,6 +237,155 @@ impl ConnCtx {
         });
     }
 
+    /// The whole blocking command for a family that serves from the first ready key
+    /// (BLPOP, BRPOP, BLMPOP; BZPOPMIN, BZPOPMAX, BZMPOP): first, atomically over all
+    /// `keys` (one transaction when they span shards), the first key in order for which
+    /// `ops.ready` is not `NotReady` decides: `WrongType` replies WRONGTYPE, `Ready`
+    /// runs `ops.serve` there (`Retry` counts as not ready here). When no key is ready
+    /// the connection blocks on all of them (or, when blocking is denied, replies a
+    /// null array).
+    pub async fn serve_or_block(
+        &mut self,
+        args: &ArgsBuf,
+        keys: Vec<Vec<u8>>,
+        ops: BlockOps,
+        timeout_ms: u64,
+    ) {
+        match self.serve_first_ready(args, &keys, ops).await {
+            Some(out) => self.out.extend_from_slice(&out),
+            None if self.deny_blocking => self.reply().null_array(),
+            None => self.block(args, keys.into_iter(), ops, timeout_ms).await,
+        }
+    }
+
+    /// The non-blocking attempt of [`Self::serve_or_block`]: the reply bytes, or None
+    /// when no key is ready.
+    pub async fn serve_first_ready(
+        &self,
+        args: &ArgsBuf,
+        keys: &[Vec<u8>],
+        ops: BlockOps,
+    ) -> Option<Vec<u8>> {
+        let (db, resp) = (self.db, self.resp);
+        let mut per_shard: Vec<(usize, LockSet, Vec<Vec<u8>>)> = Vec::new();
+        for key in keys {
+            let shard = self.shard_of(key);
+            let i = match per_shard.iter().position(|(s, _, _)| *s == shard) {
+                Some(i) => i,
+                None => {
+                    per_shard.push((shard, LockSet::default(), Vec::new()));
+                    per_shard.len() - 1
+                }
+            };
+            per_shard[i].1.add_key(db, key, LockMode::Exclusive);
+            per_shard[i].2.push(key.clone());
+        }
+        if per_shard.len() == 1 {
+            let (shard, locks, keys) = per_shard.pop()?;
+            let args = args.clone();
+            return self
+                .run_locked(shard, locks, move |s| {
+                    let mut ctx = shard_ctx(s, db);
+                    for key in &keys {
+                        match (ops.ready)(&mut ctx, key, args.as_args()) {
+                            Readiness::NotReady | Readiness::Retry => continue,
+                            Readiness::WrongType => {
+                                let mut out = Vec::new();
+                                Reply::new(&mut out, resp).error(crate::errors::WRONGTYPE);
+                                return Some(out);
+                            }
+                            Readiness::Ready => {
+                                let mut out = Vec::new();
+                                let r = &mut Reply::new(&mut out, resp);
+                                (ops.serve)(&mut ctx, key, args.as_args(), r);
+                                return Some(out);
+                            }
+                        }
+                    }
+                    None
+                })
+                .await;
+        }
+        let locks = per_shard.iter().map(|(s, l, _)| (*s, l.clone())).collect();
+        let mut tx = self.shards.schedule(locks).await;
+        let mut cells = Vec::with_capacity(per_shard.len());
+        for (shard, _, ks) in &per_shard {
+            let (ks, args) = (ks.clone(), args.clone());
+            let cell = tx
+                .send_hop(*shard, false, move |s| {
+                    let mut ctx = shard_ctx(s, db);
+                    ks.iter()
+                        .map(|k| (ops.ready)(&mut ctx, k, args.as_args()))
+                        .collect::<Vec<_>>()
+                })
+                .await;
+            cells.push(cell);
+        }
+        let mut probes = Vec::with_capacity(cells.len());
+        for cell in cells {
+            probes.push(cell.wait().await);
+        }
+        // The first key in argument order that is not "not ready" decides.
+        let mut next = vec![0usize; probes.len()];
+        let mut decided = None;
+        for key in keys {
+            let shard = self.shard_of(key);
+            let i = per_shard.iter().position(|(s, _, _)| *s == shard)?;
+            let p = probes[i][next[i]];
+            next[i] += 1;
+            if matches!(p, Readiness::WrongType | Readiness::Ready) {
+                decided = Some((shard, key.clone(), p));
+                break;
+            }
+        }
+        let out = match decided {
+            None => None,
+            Some((_, _, Readiness::WrongType)) => {
+                let mut out = Vec::new();
+                Reply::new(&mut out, resp).error(crate::errors::WRONGTYPE);
+                Some(out)
+            }
+            Some((shard, key, _)) => {
+                let args = args.clone();
+                let out = tx
+                    .hop(shard, true, move |s| {
+                        let mut out = Vec::new();
+                        let r = &mut Reply::new(&mut out, resp);
+                        (ops.serve)(&mut shard_ctx(s, db), &key, args.as_args(), r);
+                        out
+                    })
+                    .await;
+                Some(out)
+            }
+        };
+        tx.conclude().await;
+        out
+    }
+
+    /// Runs `f` on `shard` holding `locks`: directly when it is this thread's shard and
+    /// no queued transaction conflicts (the pipeline is already flushed, so this keeps
+    /// command order), otherwise as a one-hop transaction. Blocked clients whose keys
+    /// `f` filled are served right after it.
+    pub async fn run_locked<R: Send + 'static>(
+        &self,
+        shard: usize,
+        locks: LockSet,
+        f: impl FnOnce(&mut Shard) -> R + Send + 'static,
+    ) -> R {
+        if shard == self.shards.index() {
+            let mut local = self.shards.local.borrow_mut();
+            if local.txq.is_idle() || !local.txq.conflicts(&locks) {
+                let out = f(&mut local);
+                local.serve_blocked();
+                return out;
+            }
+        }
+        let mut tx = self.shards.schedule(vec![(shard, locks)]).await;
+        let out = tx.hop(shard, true, f).await;
+        tx.conclude().await;
+        out
+    }
+
     /// Ends the wait: removes the waiter from every shard it was queued on.
     pub async fn unblock_cleanup(&mut self) {
         let Some(blocked) = self.blocked.take() else {
@@ -253,6 +404,14 @@ impl ConnCtx {
                 )
                 .await;
         }
+    }
+}
+
+fn shard_ctx(shard: &mut Shard, db: usize) -> ShardCtx<'_> {
+    ShardCtx {
+        shard,
+        db,
+        now_ms: crate::shard::now_ms(),
     }
 }
 

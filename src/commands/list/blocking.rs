@@ -9,7 +9,7 @@
 
 use super::End;
 use super::moves::{
-    Moved, Probe, Shape, lmove_any, lmove_local, move_ends, parse_mpop, pop_first_any, pop_reply,
+    Moved, Probe, Shape, list_ready, lmove_any, lmove_local, move_ends, parse_mpop, pop_reply,
     probe,
 };
 use crate::commands::context::parse_timeout_ms;
@@ -20,15 +20,6 @@ use crate::protocol::reply::Reply;
 use crate::shard::ShardCtx;
 use crate::shard::blocking::{BlockOps, Readiness};
 use crate::shard::tx::{LockMode, LockSet};
-
-/// A key can serve a pop when it holds a list (stored lists are never empty).
-fn list_ready(ctx: &mut ShardCtx, key: &[u8], _args: Args) -> Readiness {
-    match probe(ctx, key) {
-        Probe::Missing => Readiness::NotReady,
-        Probe::WrongType => Readiness::WrongType,
-        Probe::List => Readiness::Ready,
-    }
-}
 
 fn serve_blpop(ctx: &mut ShardCtx, key: &[u8], _args: Args, r: &mut Reply) {
     pop_reply(ctx, key, End::Left, Shape::One, r);
@@ -95,22 +86,6 @@ const BLMOVE_OPS: BlockOps = BlockOps {
     serve: serve_blmove,
 };
 
-async fn pop_or_block(
-    ctx: &mut ConnCtx,
-    args: &ArgsBuf,
-    keys: Vec<Vec<u8>>,
-    end: End,
-    shape: Shape,
-    ops: BlockOps,
-    timeout_ms: u64,
-) {
-    match pop_first_any(ctx, keys.clone(), end, shape).await {
-        Some(out) => ctx.out.extend_from_slice(&out),
-        None if ctx.deny_blocking => ctx.reply().null_array(),
-        None => ctx.block(args, keys.into_iter(), ops, timeout_ms).await,
-    }
-}
-
 async fn blocking_pop(ctx: &mut ConnCtx, args: &ArgsBuf, end: End) {
     let a = args.as_args();
     let timeout = match parse_timeout_ms(&a[a.len() - 1]) {
@@ -128,7 +103,7 @@ async fn blocking_pop(ctx: &mut ConnCtx, args: &ArgsBuf, end: End) {
     } else {
         BRPOP_OPS
     };
-    pop_or_block(ctx, args, keys, end, Shape::One, ops, timeout).await;
+    ctx.serve_or_block(args, keys, ops, timeout).await;
 }
 
 pub(super) fn blpop<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
@@ -151,8 +126,7 @@ pub(super) fn blmpop<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture
             Err(e) => return ctx.reply().error(e),
         };
         let keys = m.keys.clone().map(|i| a[i].to_vec()).collect();
-        let shape = Shape::Many(m.count);
-        pop_or_block(ctx, args, keys, m.end, shape, BLMPOP_OPS, timeout).await;
+        ctx.serve_or_block(args, keys, BLMPOP_OPS, timeout).await;
     })
 }
 

@@ -10,6 +10,7 @@ use crate::commands::typed::{self, Replied};
 use crate::errors;
 use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
+use crate::shard::blocking::{BlockOps, Readiness};
 use crate::shard::tx::{LockMode, LockSet};
 use crate::shard::{Shard, ShardCtx, now_ms};
 use crate::storage::Value;
@@ -21,29 +22,6 @@ fn shard_ctx(shard: &mut Shard, db: usize) -> ShardCtx<'_> {
         db,
         now_ms: now_ms(),
     }
-}
-
-/// Runs `f` on `shard` holding `locks`: directly when it is this thread's shard and no
-/// queued transaction conflicts (the pipeline is already flushed, so this keeps command
-/// order), otherwise as a one-hop transaction. Blocked clients are served after it.
-pub(super) async fn run_locked<R: Send + 'static>(
-    ctx: &ConnCtx,
-    shard: usize,
-    locks: LockSet,
-    f: impl FnOnce(&mut Shard) -> R + Send + 'static,
-) -> R {
-    if shard == ctx.shards.index() {
-        let mut local = ctx.shards.local.borrow_mut();
-        if local.txq.is_idle() || !local.txq.conflicts(&locks) {
-            let out = f(&mut local);
-            local.serve_blocked();
-            return out;
-        }
-    }
-    let mut tx = ctx.shards.schedule(vec![(shard, locks)]).await;
-    let out = tx.hop(shard, true, f).await;
-    tx.conclude().await;
-    out
 }
 
 // ---- LMOVE / RPOPLPUSH ------------------------------------------------------------------
@@ -158,19 +136,20 @@ pub(super) async fn lmove_any(
         let mut locks = LockSet::default();
         locks.add_key(db, &src, LockMode::Exclusive);
         locks.add_key(db, &dst, LockMode::Exclusive);
-        return run_locked(ctx, a, locks, move |s| {
-            let mut out = Vec::new();
-            let moved = lmove_local(
-                &mut shard_ctx(s, db),
-                &src,
-                &dst,
-                from,
-                to,
-                &mut Reply::new(&mut out, resp),
-            );
-            (moved, out)
-        })
-        .await;
+        return ctx
+            .run_locked(a, locks, move |s| {
+                let mut out = Vec::new();
+                let moved = lmove_local(
+                    &mut shard_ctx(s, db),
+                    &src,
+                    &dst,
+                    from,
+                    to,
+                    &mut Reply::new(&mut out, resp),
+                );
+                (moved, out)
+            })
+            .await;
     }
     let mut src_lock = LockSet::default();
     src_lock.add_key(db, &src, LockMode::Exclusive);
@@ -354,101 +333,27 @@ fn lmpop(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     }
 }
 
-/// Pops from the first existing key of `keys` wherever they live, atomically; the
-/// reply bytes, or None when every key is missing.
-pub(super) async fn pop_first_any(
-    ctx: &ConnCtx,
-    keys: Vec<Vec<u8>>,
-    end: End,
-    shape: Shape,
-) -> Option<Vec<u8>> {
-    let (db, resp) = (ctx.db, ctx.resp);
-    let mut per_shard: Vec<(usize, LockSet, Vec<Vec<u8>>)> = Vec::new();
-    for key in &keys {
-        let shard = ctx.shard_of(key);
-        let i = match per_shard.iter().position(|(s, _, _)| *s == shard) {
-            Some(i) => i,
-            None => {
-                per_shard.push((shard, LockSet::default(), Vec::new()));
-                per_shard.len() - 1
-            }
-        };
-        per_shard[i].1.add_key(db, key, LockMode::Exclusive);
-        per_shard[i].2.push(key.clone());
+/// A key can serve a pop when it holds a list (stored lists are never empty).
+pub(super) fn list_ready(ctx: &mut ShardCtx, key: &[u8], _args: Args) -> Readiness {
+    match probe(ctx, key) {
+        Probe::Missing => Readiness::NotReady,
+        Probe::WrongType => Readiness::WrongType,
+        Probe::List => Readiness::Ready,
     }
-    if per_shard.len() == 1 {
-        let (shard, locks, keys) = per_shard.pop().expect("one shard");
-        return run_locked(ctx, shard, locks, move |s| {
-            let mut out = Vec::new();
-            let found = pop_first_local(
-                &mut shard_ctx(s, db),
-                keys.iter().map(|k| k.as_slice()),
-                end,
-                shape,
-                &mut Reply::new(&mut out, resp),
-            );
-            found.then_some(out)
-        })
-        .await;
-    }
-    let locks = per_shard.iter().map(|(s, l, _)| (*s, l.clone())).collect();
-    let mut tx = ctx.shards.schedule(locks).await;
-    let mut cells = Vec::new();
-    for (shard, _, ks) in &per_shard {
-        let ks = ks.clone();
-        let cell = tx
-            .send_hop(*shard, false, move |sh| {
-                let mut c = shard_ctx(sh, db);
-                ks.iter().map(|k| probe(&mut c, k)).collect::<Vec<_>>()
-            })
-            .await;
-        cells.push(cell);
-    }
-    let mut probes: Vec<(usize, Vec<Probe>)> = Vec::new();
-    for ((shard, _, _), cell) in per_shard.iter().zip(cells) {
-        probes.push((*shard, cell.wait().await));
-    }
-    // The first key in argument order that exists decides.
-    let mut decided = None;
-    let mut next = vec![0usize; probes.len()];
-    for key in &keys {
-        let shard = ctx.shard_of(key);
-        let i = per_shard
-            .iter()
-            .position(|(s, _, _)| *s == shard)
-            .expect("grouped");
-        let p = probes[i].1[next[i]];
-        next[i] += 1;
-        if p != Probe::Missing {
-            decided = Some((shard, key.clone(), p));
-            break;
-        }
-    }
-    let out = match decided {
-        None => None,
-        Some((_, _, Probe::WrongType)) => {
-            let mut out = Vec::new();
-            Reply::new(&mut out, resp).error(errors::WRONGTYPE);
-            Some(out)
-        }
-        Some((shard, key, _)) => Some(
-            tx.hop(shard, true, move |sh| {
-                let mut out = Vec::new();
-                pop_reply(
-                    &mut shard_ctx(sh, db),
-                    &key,
-                    end,
-                    shape,
-                    &mut Reply::new(&mut out, resp),
-                );
-                out
-            })
-            .await,
-        ),
-    };
-    tx.conclude().await;
-    out
 }
+
+/// LMPOP from one key (numkeys at 1), for the cross-shard attempt.
+fn serve_lmpop(ctx: &mut ShardCtx, key: &[u8], args: Args, r: &mut Reply) {
+    match parse_mpop(args, 1) {
+        Ok(m) => pop_reply(ctx, key, m.end, Shape::Many(m.count), r),
+        Err(e) => r.error(e),
+    }
+}
+
+const LMPOP_OPS: BlockOps = BlockOps {
+    ready: list_ready,
+    serve: serve_lmpop,
+};
 
 fn lmpop_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> crate::commands::CoordFuture<'a> {
     Box::pin(async move {
@@ -457,8 +362,8 @@ fn lmpop_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> crate::commands:
             Ok(m) => m,
             Err(e) => return ctx.reply().error(e),
         };
-        let keys = m.keys.clone().map(|i| a[i].to_vec()).collect();
-        match pop_first_any(ctx, keys, m.end, Shape::Many(m.count)).await {
+        let keys: Vec<Vec<u8>> = m.keys.clone().map(|i| a[i].to_vec()).collect();
+        match ctx.serve_first_ready(args, &keys, LMPOP_OPS).await {
             Some(out) => ctx.out.extend_from_slice(&out),
             None => ctx.reply().null_array(),
         }
