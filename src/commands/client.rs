@@ -1,5 +1,6 @@
 //! CLIENT: the connection's own settings (ID, SETNAME, GETNAME, SETINFO, REPLY,
-//! NO-EVICT) and the views over every connection (LIST, INFO, KILL).
+//! NO-EVICT), the views over every connection (LIST, INFO, KILL) and UNBLOCK (wakes a
+//! client blocked in BLPOP and friends, see `shard::blocking`).
 //!
 //! Connections live on the thread that accepted them and each thread keeps its own
 //! registry (`context::CLIENTS`), so LIST and KILL fan out to every thread with

@@ -94,9 +94,9 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
         retry_deadline: None,
     };
     run(&mut stream, &mut ctx).await;
-    if ctx.blocked.is_some() {
+    if let Some(blocked) = &ctx.blocked {
         // Gone while blocked: nobody may serve it any more, and no shard keeps it.
-        ctx.blocked.as_ref().map(|b| b.waiter.claim());
+        blocked.waiter.claim();
         ctx.unblock_cleanup().await;
     }
     // Leave the registry before closing: CLIENT KILL must never shut down a descriptor
