@@ -173,10 +173,19 @@ pub const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
 pub const HRANDFIELD_TOO_MANY: &str =
     "ERR HRANDFIELD count is too large for shoal (at most 10000000 fields per reply)";
 // ---- set ----
-pub const SET_NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
 pub const SET_NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
 pub const SET_LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 pub const SORT_SCORE_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
+// ---- list ----
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+pub const LPOS_RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+pub const LPOS_COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
+pub const LPOS_MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
+pub const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
+pub const COUNT_NOT_POSITIVE: &str = "ERR count should be greater than 0";
+pub const CLIENT_UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
 
 #[cfg(test)]
 mod tests {

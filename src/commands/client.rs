@@ -1,5 +1,6 @@
 //! CLIENT: the connection's own settings (ID, SETNAME, GETNAME, SETINFO, REPLY,
-//! NO-EVICT) and the views over every connection (LIST, INFO, KILL).
+//! NO-EVICT), the views over every connection (LIST, INFO, KILL) and UNBLOCK (wakes a
+//! client blocked in BLPOP and friends, see `shard::blocking`).
 //!
 //! Connections live on the thread that accepted them and each thread keeps its own
 //! registry (`context::CLIENTS`), so LIST and KILL fan out to every thread with
@@ -161,7 +162,9 @@ fn unknown_type(r: &mut Reply, name: &[u8]) {
 /// caller's own line names the command it is running (`cmd_now`), as Redis does.
 fn client_line(c: &ClientInfo, now: Instant, cmd_now: Option<&str>) -> String {
     let name = String::from_utf8_lossy(&c.name.borrow()).into_owned();
+    let blocked = c.blocked_on.borrow().is_some();
     let flags = match (c.kill_requested.get(), c.no_evict.get()) {
+        (false, false) if blocked => "b",
         (true, true) => "Ae",
         (true, false) => "A",
         (false, true) => "e",
@@ -418,6 +421,53 @@ fn kill<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
     })
 }
 
+// ---- UNBLOCK -------------------------------------------------------------------------
+
+/// Wakes the blocked client `id` if it lives on this thread; true when it was blocked.
+fn unblock_local(id: u64, error: bool) -> bool {
+    CLIENTS.with(|clients| {
+        let clients = clients.borrow();
+        let Some(c) = clients.iter().find(|c| c.id == id) else {
+            return false;
+        };
+        let waiter = c.blocked_on.borrow().clone();
+        match waiter {
+            Some(w) if w.claim() => {
+                w.finish(crate::shard::blocking::Wake::Unblocked { error });
+                true
+            }
+            _ => false,
+        }
+    })
+}
+
+fn unblock<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
+    Box::pin(async move {
+        let a = args.as_args();
+        if a.len() > 4 {
+            return help::subcommand_syntax_error(&mut ctx.reply(), &a[1], "CLIENT");
+        }
+        let mut error = false;
+        if a.len() == 4 {
+            if a[3].eq_ignore_ascii_case(b"TIMEOUT") {
+                error = false;
+            } else if a[3].eq_ignore_ascii_case(b"ERROR") {
+                error = true;
+            } else {
+                return ctx.reply().error(errors::CLIENT_UNBLOCK_REASON);
+            }
+        }
+        let Some(id) = parse_i64(&a[2]) else {
+            return ctx.reply().error(errors::NOT_INTEGER);
+        };
+        let parts = ctx
+            .shards
+            .run_on_all(move |_| unblock_local(id as u64, error))
+            .await;
+        ctx.reply().int(parts.into_iter().any(|b| b) as i64);
+    })
+}
+
 /// Is the peer on this machine (loopback TCP)? DEBUG's `local` mode allows only those.
 pub fn is_local(info: &ClientInfo) -> bool {
     info.addr
@@ -496,6 +546,15 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         summary: "Terminates open connections.",
         complexity: "O(N) where N is the number of client connections",
         run: Run::Coord(kill),
+        ..ADMIN_SUB
+    },
+    CommandSpec {
+        name: "unblock",
+        arity: -3,
+        since: "5.0.0",
+        summary: "Unblock a client blocked in a blocking command from a different connection",
+        complexity: "O(log N) where N is the number of client connections",
+        run: Run::Coord(unblock),
         ..ADMIN_SUB
     },
     CommandSpec {

@@ -10,8 +10,12 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use crate::config::{Config, Settings};
+use crate::protocol::args::ArgsBuf;
 use crate::protocol::reply::{Reply, RespVersion};
+use crate::shard::blocking::{BlockOps, Readiness, Waiter};
 use crate::shard::set::ShardSet;
+use crate::shard::tx::{LockMode, LockSet};
+use crate::shard::{Shard, ShardCtx};
 
 /// Process-wide state. Everything here is either immutable after startup or an atomic
 /// touched only by rare commands (never by the per-command path).
@@ -28,6 +32,8 @@ pub struct ServerState {
     /// SHUTDOWN ends the process (the binary) or only stops serving (tests).
     pub exit_on_shutdown: AtomicBool,
     pub connected_clients: AtomicUsize,
+    /// Clients waiting in a blocking command (INFO's `blocked_clients`).
+    pub blocked_clients: AtomicUsize,
     pub total_connections_received: AtomicU64,
     pub rejected_connections: AtomicU64,
     pub total_net_input_bytes: AtomicU64,
@@ -66,6 +72,7 @@ impl ServerState {
             shutdown: AtomicBool::new(false),
             exit_on_shutdown: AtomicBool::new(false),
             connected_clients: AtomicUsize::new(0),
+            blocked_clients: AtomicUsize::new(0),
             total_connections_received: AtomicU64::new(0),
             rejected_connections: AtomicU64::new(0),
             total_net_input_bytes: AtomicU64::new(0),
@@ -119,6 +126,8 @@ pub struct ClientInfo {
     pub output_buffer_bytes: Cell<usize>,
     pub no_evict: Cell<bool>,
     pub kill_requested: Cell<bool>,
+    /// The waiter of the blocking command this client waits in (CLIENT UNBLOCK).
+    pub blocked_on: RefCell<Option<Arc<Waiter>>>,
 }
 
 thread_local! {
@@ -139,6 +148,271 @@ pub struct ConnCtx {
     pub server: Arc<ServerState>,
     pub info: Rc<ClientInfo>,
     pub settings: Arc<Settings>,
+    /// The blocking command this connection waits in; the connection loop waits for it
+    /// before processing anything else.
+    pub blocked: Option<Blocked>,
+    /// Blocking commands behave as their non-blocking forms (inside MULTI, scripts).
+    pub deny_blocking: bool,
+    /// The deadline a re-run blocking command keeps (BLMOVE woken to retry).
+    pub retry_deadline: Option<Option<Instant>>,
+}
+
+/// A connection blocked on keys: its waiter and, per shard, the keys it waits on there.
+pub struct Blocked {
+    pub waiter: Arc<Waiter>,
+    pub keys: Vec<(usize, Vec<Vec<u8>>)>,
+    /// None: wait forever.
+    pub deadline: Option<Instant>,
+}
+
+/// A blocking timeout as Redis 7.0 reads it (`getTimeoutFromObjectOrReply` in seconds):
+/// a `long double`, times 1000 truncated to milliseconds; 0 means forever. Err: the
+/// error text.
+pub fn parse_timeout_ms(arg: &[u8]) -> Result<u64, &'static str> {
+    use crate::util::num::{LongDoubleKind, long_double_kind, parse_f64_lenient};
+    if long_double_kind(arg) == LongDoubleKind::Invalid {
+        return Err(crate::errors::TIMEOUT_NOT_FLOAT);
+    }
+    let secs = std::str::from_utf8(arg)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+        .or_else(|| parse_f64_lenient(arg))
+        .ok_or(crate::errors::TIMEOUT_NOT_FLOAT)?;
+    let ms = secs * 1000.0;
+    // C's conversion of an out-of-range value gives LLONG_MIN: "negative".
+    if !ms.is_finite() || ms <= -9.223_372_036_854_776e18 || ms >= 9.223_372_036_854_776e18 {
+        return Err(crate::errors::TIMEOUT_NEGATIVE);
+    }
+    let ms = ms.trunc() as i64;
+    if ms < 0 {
+        return Err(crate::errors::TIMEOUT_NEGATIVE);
+    }
+    Ok(ms as u64)
+}
+
+impl ConnCtx {
+    /// Blocks this connection on `keys` of its command `args` until a shard serves it
+    /// (through `ops`), `timeout_ms` passes (0: never) or CLIENT UNBLOCK; writes no
+    /// reply now. The connection loop waits (see `server::conn`), then replies what the
+    /// shard produced, or a null array on timeout. Call after an attempt that found
+    /// nothing to serve; a key that became ready meanwhile serves at once.
+    pub async fn block(
+        &mut self,
+        args: &ArgsBuf,
+        keys: impl Iterator<Item = Vec<u8>>,
+        ops: BlockOps,
+        timeout_ms: u64,
+    ) {
+        let waiter = Waiter::new(self.id, self.db, self.resp, ops, args.clone());
+        let mut per_shard: Vec<(usize, Vec<Vec<u8>>)> = Vec::new();
+        for key in keys {
+            let shard = self.shard_of(&key);
+            match per_shard.iter_mut().find(|(s, _)| *s == shard) {
+                Some((_, ks)) => {
+                    if !ks.contains(&key) {
+                        ks.push(key)
+                    }
+                }
+                None => per_shard.push((shard, vec![key])),
+            }
+        }
+        for (shard, keys) in &per_shard {
+            let (w, keys) = (waiter.clone(), keys.clone());
+            self.shards
+                .deliver(
+                    *shard,
+                    crate::shard::ShardMsg::Run(Box::new(move |s| s.block_on(&w, &keys))),
+                )
+                .await;
+        }
+        self.server.blocked_clients.fetch_add(1, Ordering::Relaxed);
+        *self.info.blocked_on.borrow_mut() = Some(waiter.clone());
+        self.blocked = Some(Blocked {
+            waiter,
+            keys: per_shard,
+            deadline: self.retry_deadline.take().unwrap_or_else(|| {
+                (timeout_ms > 0)
+                    .then(|| Instant::now() + std::time::Duration::from_millis(timeout_ms))
+            }),
+        });
+    }
+
+    /// The whole blocking command for a family that serves from the first ready key
+    /// (BLPOP, BRPOP, BLMPOP; BZPOPMIN, BZPOPMAX, BZMPOP): first, atomically over all
+    /// `keys` (one transaction when they span shards), the first key in order for which
+    /// `ops.ready` is not `NotReady` decides: `WrongType` replies WRONGTYPE, `Ready`
+    /// runs `ops.serve` there (`Retry` counts as not ready here). When no key is ready
+    /// the connection blocks on all of them (or, when blocking is denied, replies a
+    /// null array).
+    pub async fn serve_or_block(
+        &mut self,
+        args: &ArgsBuf,
+        keys: Vec<Vec<u8>>,
+        ops: BlockOps,
+        timeout_ms: u64,
+    ) {
+        match self.serve_first_ready(args, &keys, ops).await {
+            Some(out) => self.out.extend_from_slice(&out),
+            None if self.deny_blocking => self.reply().null_array(),
+            None => self.block(args, keys.into_iter(), ops, timeout_ms).await,
+        }
+    }
+
+    /// The non-blocking attempt of [`Self::serve_or_block`]: the reply bytes, or None
+    /// when no key is ready.
+    pub async fn serve_first_ready(
+        &self,
+        args: &ArgsBuf,
+        keys: &[Vec<u8>],
+        ops: BlockOps,
+    ) -> Option<Vec<u8>> {
+        let (db, resp) = (self.db, self.resp);
+        let mut per_shard: Vec<(usize, LockSet, Vec<Vec<u8>>)> = Vec::new();
+        for key in keys {
+            let shard = self.shard_of(key);
+            let i = match per_shard.iter().position(|(s, _, _)| *s == shard) {
+                Some(i) => i,
+                None => {
+                    per_shard.push((shard, LockSet::default(), Vec::new()));
+                    per_shard.len() - 1
+                }
+            };
+            per_shard[i].1.add_key(db, key, LockMode::Exclusive);
+            per_shard[i].2.push(key.clone());
+        }
+        if per_shard.len() == 1 {
+            let (shard, locks, keys) = per_shard.pop()?;
+            let args = args.clone();
+            return self
+                .run_locked(shard, locks, move |s| {
+                    let mut ctx = shard_ctx(s, db);
+                    for key in &keys {
+                        match (ops.ready)(&mut ctx, key, args.as_args()) {
+                            Readiness::NotReady | Readiness::Retry => continue,
+                            Readiness::WrongType => {
+                                let mut out = Vec::new();
+                                Reply::new(&mut out, resp).error(crate::errors::WRONGTYPE);
+                                return Some(out);
+                            }
+                            Readiness::Ready => {
+                                let mut out = Vec::new();
+                                let r = &mut Reply::new(&mut out, resp);
+                                (ops.serve)(&mut ctx, key, args.as_args(), r);
+                                return Some(out);
+                            }
+                        }
+                    }
+                    None
+                })
+                .await;
+        }
+        let locks = per_shard.iter().map(|(s, l, _)| (*s, l.clone())).collect();
+        let mut tx = self.shards.schedule(locks).await;
+        let mut cells = Vec::with_capacity(per_shard.len());
+        for (shard, _, ks) in &per_shard {
+            let (ks, args) = (ks.clone(), args.clone());
+            let cell = tx
+                .send_hop(*shard, false, move |s| {
+                    let mut ctx = shard_ctx(s, db);
+                    ks.iter()
+                        .map(|k| (ops.ready)(&mut ctx, k, args.as_args()))
+                        .collect::<Vec<_>>()
+                })
+                .await;
+            cells.push(cell);
+        }
+        let mut probes = Vec::with_capacity(cells.len());
+        for cell in cells {
+            probes.push(cell.wait().await);
+        }
+        // The first key in argument order that is not "not ready" decides.
+        let mut next = vec![0usize; probes.len()];
+        let mut decided = None;
+        for key in keys {
+            let shard = self.shard_of(key);
+            let i = per_shard.iter().position(|(s, _, _)| *s == shard)?;
+            let p = probes[i][next[i]];
+            next[i] += 1;
+            if matches!(p, Readiness::WrongType | Readiness::Ready) {
+                decided = Some((shard, key.clone(), p));
+                break;
+            }
+        }
+        let out = match decided {
+            None => None,
+            Some((_, _, Readiness::WrongType)) => {
+                let mut out = Vec::new();
+                Reply::new(&mut out, resp).error(crate::errors::WRONGTYPE);
+                Some(out)
+            }
+            Some((shard, key, _)) => {
+                let args = args.clone();
+                let out = tx
+                    .hop(shard, true, move |s| {
+                        let mut out = Vec::new();
+                        let r = &mut Reply::new(&mut out, resp);
+                        (ops.serve)(&mut shard_ctx(s, db), &key, args.as_args(), r);
+                        out
+                    })
+                    .await;
+                Some(out)
+            }
+        };
+        tx.conclude().await;
+        out
+    }
+
+    /// Runs `f` on `shard` holding `locks`: directly when it is this thread's shard and
+    /// no queued transaction conflicts (the pipeline is already flushed, so this keeps
+    /// command order), otherwise as a one-hop transaction. Blocked clients whose keys
+    /// `f` filled are served right after it.
+    pub async fn run_locked<R: Send + 'static>(
+        &self,
+        shard: usize,
+        locks: LockSet,
+        f: impl FnOnce(&mut Shard) -> R + Send + 'static,
+    ) -> R {
+        if shard == self.shards.index() {
+            let mut local = self.shards.local.borrow_mut();
+            if local.txq.is_idle() || !local.txq.conflicts(&locks) {
+                let out = f(&mut local);
+                local.serve_blocked();
+                return out;
+            }
+        }
+        let mut tx = self.shards.schedule(vec![(shard, locks)]).await;
+        let out = tx.hop(shard, true, f).await;
+        tx.conclude().await;
+        out
+    }
+
+    /// Ends the wait: removes the waiter from every shard it was queued on.
+    pub async fn unblock_cleanup(&mut self) {
+        let Some(blocked) = self.blocked.take() else {
+            return;
+        };
+        self.info.blocked_on.borrow_mut().take();
+        self.server.blocked_clients.fetch_sub(1, Ordering::Relaxed);
+        for (shard, keys) in blocked.keys {
+            let w = blocked.waiter.clone();
+            self.shards
+                .deliver(
+                    shard,
+                    crate::shard::ShardMsg::Run(Box::new(move |s| {
+                        s.blocking.unregister(&keys, &w)
+                    })),
+                )
+                .await;
+        }
+    }
+}
+
+fn shard_ctx(shard: &mut Shard, db: usize) -> ShardCtx<'_> {
+    ShardCtx {
+        shard,
+        db,
+        now_ms: crate::shard::now_ms(),
+    }
 }
 
 impl ConnCtx {

@@ -17,6 +17,7 @@ use crate::protocol::args::Args;
 use crate::protocol::parser::{Limits, ParseStatus, RequestParser};
 use crate::protocol::reply::{Reply, RespVersion};
 use crate::runtime::TcpStream;
+use crate::shard::blocking::Wake;
 use crate::shard::set::ShardSet;
 
 use super::dispatch::{self, Pipeline};
@@ -72,6 +73,7 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
         output_buffer_bytes: Default::default(),
         no_evict: Default::default(),
         kill_requested: Default::default(),
+        blocked_on: Default::default(),
     });
     CLIENTS.with(|c| c.borrow_mut().push(info.clone()));
     let authenticated = settings.requirepass.is_none();
@@ -87,8 +89,16 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
         server: server.clone(),
         info: info.clone(),
         settings,
+        blocked: None,
+        deny_blocking: false,
+        retry_deadline: None,
     };
     run(&mut stream, &mut ctx).await;
+    if let Some(blocked) = &ctx.blocked {
+        // Gone while blocked: nobody may serve it any more, and no shard keeps it.
+        blocked.waiter.claim();
+        ctx.unblock_cleanup().await;
+    }
     // Leave the registry before closing: CLIENT KILL must never shut down a descriptor
     // the kernel has already handed to a new connection.
     CLIENTS.with(|c| c.borrow_mut().retain(|i| i.id != info.id));
@@ -122,6 +132,21 @@ fn apply_socket_settings(stream: &TcpStream, settings: &crate::config::Settings)
         let _ =
             stream.set_read_timeout(Some(std::time::Duration::from_secs(settings.timeout_secs)));
     }
+}
+
+/// Writes and clears the pending output; false when the peer is gone.
+async fn flush_out(stream: &mut TcpStream, ctx: &mut ConnCtx) -> bool {
+    if ctx.out.is_empty() {
+        return true;
+    }
+    if stream.write_all(&ctx.out).await.is_err() {
+        return false;
+    }
+    ctx.server
+        .total_net_output_bytes
+        .fetch_add(ctx.out.len() as u64, Ordering::Relaxed);
+    ctx.out.clear();
+    true
 }
 
 struct QueryBuffer {
@@ -167,19 +192,23 @@ async fn run(stream: &mut TcpStream, ctx: &mut ConnCtx) {
     };
     let mut parser = RequestParser::new();
     let mut pipeline = Pipeline::default();
+    let mut skip_read = false;
     loop {
-        qbuf.prepare_read();
-        let n = match stream.read(&mut qbuf.bytes[qbuf.filled..]).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if ctx.info.kill_requested.get() {
-            return;
+        if !skip_read {
+            qbuf.prepare_read();
+            let n = match stream.read(&mut qbuf.bytes[qbuf.filled..]).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if ctx.info.kill_requested.get() {
+                return;
+            }
+            qbuf.filled += n;
+            ctx.server
+                .total_net_input_bytes
+                .fetch_add(n as u64, Ordering::Relaxed);
         }
-        qbuf.filled += n;
-        ctx.server
-            .total_net_input_bytes
-            .fetch_add(n as u64, Ordering::Relaxed);
+        skip_read = false;
         ctx.info.last_interaction.set(Instant::now());
         refresh_settings(ctx);
         let limits = Limits {
@@ -200,6 +229,19 @@ async fn run(stream: &mut TcpStream, ctx: &mut ConnCtx) {
         }
         if !keep_open || ctx.close_after_reply || ctx.info.kill_requested.get() {
             return;
+        }
+        if ctx.blocked.is_some() {
+            // Commands after a blocking one wait (in the buffer) until it is answered.
+            while ctx.blocked.is_some() {
+                if !wait_blocked(stream, ctx, &mut qbuf).await {
+                    return;
+                }
+                if !flush_out(stream, ctx).await {
+                    return;
+                }
+            }
+            skip_read = true;
+            continue;
         }
         if (qbuf.filled - qbuf.start) as u64 > ctx.settings.client_query_buffer_limit_bytes {
             tracing::warn!(
@@ -236,7 +278,7 @@ async fn process_input(
                 let args = Args::new(parser.arg_bytes(pending), parser.args());
                 dispatch::dispatch(ctx, args, pipeline).await;
                 qbuf.start += consumed;
-                if ctx.close_after_reply {
+                if ctx.close_after_reply || ctx.blocked.is_some() {
                     break;
                 }
             }
@@ -264,4 +306,91 @@ async fn process_input(
 fn protocol_error(ctx: &mut ConnCtx, write: impl FnOnce(&mut Reply)) {
     tracing::debug!("protocol error from client {}", ctx.id);
     write(&mut Reply::new(&mut ctx.out, ctx.resp));
+}
+
+/// What ends one step of a blocked wait.
+enum BlockEvent {
+    Woken(Wake),
+    Deadline,
+    Read(std::io::Result<usize>),
+}
+
+/// Waits for the blocking command of `ctx.blocked` to end: served by a shard, timed
+/// out, unblocked, or re-run (BLMOVE across shards). Meanwhile the socket is still read,
+/// so a disconnect ends the wait (and leaves nothing queued on any shard) and pipelined
+/// commands wait in the buffer. Writes the command's reply; false when the client is
+/// gone.
+async fn wait_blocked(stream: &mut TcpStream, ctx: &mut ConnCtx, qbuf: &mut QueryBuffer) -> bool {
+    let Some(blocked) = ctx.blocked.as_ref() else {
+        return true;
+    };
+    let waiter = blocked.waiter.clone();
+    let first_deadline = blocked.deadline;
+    let mut deadline = first_deadline;
+    let wake = loop {
+        qbuf.prepare_read();
+        let event = {
+            let woken = async { BlockEvent::Woken(waiter.wait().await) };
+            let timer = async {
+                match deadline {
+                    Some(d) => {
+                        crate::runtime::sleep(d.saturating_duration_since(Instant::now())).await;
+                        BlockEvent::Deadline
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            let read =
+                async { BlockEvent::Read(stream.read(&mut qbuf.bytes[qbuf.filled..]).await) };
+            futures_lite::future::or(woken, futures_lite::future::or(timer, read)).await
+        };
+        match event {
+            BlockEvent::Woken(w) => break Some(w),
+            BlockEvent::Deadline => {
+                deadline = None;
+                if waiter.claim() {
+                    break Some(Wake::Timeout);
+                }
+                // A shard (or CLIENT UNBLOCK) won the race: its wake-up is on its way.
+            }
+            // The idle `timeout` never closes a blocked client (Redis exempts them).
+            BlockEvent::Read(Err(e)) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            BlockEvent::Read(Ok(0)) | BlockEvent::Read(Err(_)) => break None,
+            BlockEvent::Read(Ok(n)) => {
+                qbuf.filled += n;
+                ctx.server
+                    .total_net_input_bytes
+                    .fetch_add(n as u64, Ordering::Relaxed);
+                if ctx.info.kill_requested.get()
+                    || (qbuf.filled - qbuf.start) as u64
+                        > ctx.settings.client_query_buffer_limit_bytes
+                {
+                    break None;
+                }
+            }
+        }
+    };
+    let Some(wake) = wake else {
+        waiter.claim();
+        ctx.unblock_cleanup().await;
+        return false;
+    };
+    ctx.unblock_cleanup().await;
+    match wake {
+        Wake::Served(reply) => ctx.out.extend_from_slice(&reply),
+        Wake::Timeout | Wake::Unblocked { error: false } => ctx.reply().null_array(),
+        Wake::Unblocked { error: true } => ctx.reply().error(crate::errors::UNBLOCKED),
+        Wake::Retry => {
+            let args = waiter.args.clone();
+            if let Some(spec) = crate::commands::lookup(&args.as_args()[0])
+                && let crate::commands::Run::Coord(handler) = spec.run
+            {
+                // Blocking again keeps the original deadline.
+                ctx.retry_deadline = Some(first_deadline);
+                handler(ctx, &args).await;
+                ctx.retry_deadline = None;
+            }
+        }
+    }
+    true
 }

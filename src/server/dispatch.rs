@@ -229,6 +229,9 @@ impl Pipeline {
                 };
                 handler(&mut sctx, args, &mut reply);
                 local.stats.commands_processed += 1;
+                // Clients blocked on keys this command filled are served before the
+                // connection's next command runs.
+                local.serve_blocked();
                 return;
             }
         }

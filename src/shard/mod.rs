@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod evict;
+pub mod blocking;
 pub mod expire;
 pub mod set;
 pub mod tx;
@@ -71,6 +72,8 @@ pub struct Shard {
     /// with none left lets a write through while others still have some (they evict on
     /// their next write or tick). Shared by all shards of a server.
     pub evictable_keys: Arc<[AtomicU64]>,
+    /// Clients blocked on keys of this shard (BLPOP and friends).
+    pub blocking: blocking::Blocking,
     expire_db: usize,
     rng_state: u64,
 }
@@ -110,6 +113,7 @@ impl Shard {
             active_expire_enabled: true,
             eviction_pool: evict::EvictionPool::default(),
             evictable_keys: (0..shards_count).map(|_| AtomicU64::new(0)).collect(),
+            blocking: blocking::Blocking::default(),
             expire_db: 0,
             rng_state: SEED.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) | 1,
         }
@@ -126,7 +130,13 @@ impl Shard {
     }
 
     /// Handles one message. Never waits: this runs on the thread's message loop.
+    /// Blocked clients whose keys became ready are served after it.
     pub fn handle(&mut self, msg: ShardMsg) {
+        self.handle_message(msg);
+        self.serve_blocked();
+    }
+
+    fn handle_message(&mut self, msg: ShardMsg) {
         match msg {
             ShardMsg::Batch(batch) => self.run_batch(batch),
             ShardMsg::Schedule {
@@ -223,6 +233,8 @@ impl Shard {
         reply_ends.push(out.len() as u32);
         batch.next += 1;
         self.stats.commands_processed += 1;
+        // Served right after the write, so the batch's next command sees it done.
+        self.serve_blocked();
     }
 
     /// The lock set of one command (for the fast-path conflict check).
@@ -358,9 +370,13 @@ impl<'a> ShardCtx<'a> {
 
     /// Tells clients blocked on `key` (BLPOP, BZPOPMIN, ...) that it may now hold data;
     /// call after any write that creates or grows a list or sorted set. Cheap when
-    /// nobody is blocked. Placeholder until blocking pops land.
+    /// nobody is blocked on this shard. They are served once the command (or the
+    /// transaction holding the key) completes: see [`blocking`].
     pub fn signal_ready(&mut self, key: &[u8]) {
-        let _ = key;
+        if self.shard.blocking.is_empty() {
+            return;
+        }
+        self.shard.blocking.signal(self.db, key);
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {

@@ -34,6 +34,9 @@ fn land(ctx: &mut ShardCtx, key: &[u8], moving: Moving) {
     let mut entry = Entry::new(key, moving.value).with_expire(moving.expire_at_ms);
     entry.access_clock_secs = ctx.new_access_data();
     ctx.db().table.insert(entry);
+    // A list (or sorted set) landing here may serve clients blocked on the key, once
+    // the transaction moving it concludes.
+    ctx.signal_ready(key);
 }
 
 /// Removes a live key and returns its value and deadline.
@@ -70,7 +73,9 @@ async fn run_locked<R: Send + 'static>(
     if shard == ctx.shards.index() {
         let mut local = ctx.shards.local.borrow_mut();
         if local.txq.is_idle() || !local.txq.conflicts(&locks) {
-            return f(&mut local);
+            let out = f(&mut local);
+            local.serve_blocked();
+            return out;
         }
     }
     let mut tx = ctx.shards.schedule(vec![(shard, locks)]).await;

@@ -175,7 +175,37 @@ const KEY_FLAGS: &[(&[&str], &[&str])] = &[
     ),
     (&["RW", "access", "delete"], &["getdel"]),
     (&["RW", "insert"], &["append"]),
+    // ---- list ----
+    (
+        &["RW", "insert"],
+        &["lpush", "rpush", "lpushx", "rpushx", "linsert"],
+    ),
+    (
+        &["RW", "access", "delete"],
+        &["lpop", "rpop", "lmpop", "blpop", "brpop", "blmpop"],
+    ),
+    (&["RO"], &["llen"]),
+    (&["RO", "access"], &["lindex", "lrange", "lpos"]),
+    (&["RW", "delete"], &["lrem", "ltrim"]),
 ];
+
+/// Commands whose fixed keys each have their own key spec (source and destination),
+/// with the flags of each key in order.
+const SPLIT_KEY_FLAGS: &[(&[&[&str]], &[&str])] = &[
+    // ---- list ----
+    (
+        &[&["RW", "access", "delete"], &["RW", "insert"]],
+        &["lmove", "rpoplpush", "blmove", "brpoplpush"],
+    ),
+];
+
+/// The per-key flags of a command whose keys have one key spec each.
+pub fn split_key_flags(full_name: &str) -> Option<&'static [&'static [&'static str]]> {
+    SPLIT_KEY_FLAGS
+        .iter()
+        .find(|(_, names)| names.contains(&full_name))
+        .map(|(flags, _)| *flags)
+}
 
 /// The declared key flags of a command (its key spec).
 pub fn key_flags(full_name: &str, is_write: bool) -> &'static [&'static str] {

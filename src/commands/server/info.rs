@@ -270,7 +270,11 @@ fn clients_section(out: &mut String, ctx: &ConnCtx, f: &Figures) {
         "client_recent_max_output_buffer",
         f.max_output_buffer_bytes,
     );
-    field(out, "blocked_clients", 0);
+    field(
+        out,
+        "blocked_clients",
+        ctx.server.blocked_clients.load(Ordering::Relaxed),
+    );
     field(out, "tracking_clients", 0);
     field(out, "clients_in_timeout_table", 0);
 }

@@ -148,8 +148,15 @@ pub fn write_info(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     }
     let fixed = spec.keys.first > 0;
     let counted = spec.keys.numkeys_at > 0;
-    r.set(fixed as usize + counted as usize);
-    if fixed {
+    if let Some(split) = docs::split_key_flags(full_name) {
+        r.set(split.len());
+        for (i, f) in split.iter().enumerate() {
+            write_range_spec(r, spec.keys.first as i64 + i as i64, 0, 1, f);
+        }
+    } else {
+        r.set(fixed as usize + counted as usize);
+    }
+    if fixed && docs::split_key_flags(full_name).is_none() {
         write_key_spec(r, spec, full_name);
     }
     if counted {
@@ -201,9 +208,14 @@ fn write_keynum_spec(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
 fn write_key_spec(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     let k = spec.keys;
     let last_key = if k.last < 0 { k.last } else { k.last - k.first };
+    let f = docs::key_flags(full_name, spec.is_write());
+    write_range_spec(r, k.first as i64, last_key as i64, k.step as i64, f);
+}
+
+/// One key spec: an index search at `index` and a range of keys.
+fn write_range_spec(r: &mut Reply, index: i64, last_key: i64, step: i64, f: &[&str]) {
     r.map(3);
     r.bulk(b"flags");
-    let f = docs::key_flags(full_name, spec.is_write());
     r.set(f.len());
     for name in f {
         r.simple(name);
@@ -215,7 +227,7 @@ fn write_key_spec(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     r.bulk(b"spec");
     r.map(1);
     r.bulk(b"index");
-    r.int(k.first as i64);
+    r.int(index);
     r.bulk(b"find_keys");
     r.map(2);
     r.bulk(b"type");
@@ -223,9 +235,9 @@ fn write_key_spec(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     r.bulk(b"spec");
     r.map(3);
     r.bulk(b"lastkey");
-    r.int(last_key as i64);
+    r.int(last_key);
     r.bulk(b"keystep");
-    r.int(k.step as i64);
+    r.int(step);
     r.bulk(b"limit");
     r.int(0);
 }
@@ -370,7 +382,9 @@ fn getkeysandflags(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
             r.array(positions.len());
             let call = Args::new(args.bytes(), &args.ranges()[2..]);
             let f = docs::call_key_flags(&full_name, spec.is_write(), call);
-            for i in positions {
+            let split = docs::split_key_flags(&full_name);
+            for (n, i) in positions.into_iter().enumerate() {
+                let f = split.and_then(|s| s.get(n).copied()).unwrap_or(f);
                 r.array(2);
                 r.bulk(&args[i]);
                 r.set(f.len());

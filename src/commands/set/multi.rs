@@ -269,7 +269,7 @@ pub(super) fn sdiffstore_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> 
 fn parse_sintercard(args: Args) -> Result<(usize, usize), &'static str> {
     let numkeys = parse_i64(&args[1])
         .filter(|&n| n >= 1)
-        .ok_or(errors::SET_NUMKEYS_NOT_POSITIVE)?;
+        .ok_or(errors::NUMKEYS_NOT_POSITIVE)?;
     let numkeys = usize::try_from(numkeys).unwrap_or(usize::MAX);
     if numkeys > args.len() - 2 {
         return Err(errors::SET_NUMKEYS_TOO_MANY);

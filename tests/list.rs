@@ -1,0 +1,249 @@
+//! Lists end to end, through the `redis` crate against an in-process server with 4
+//! shards: every command's normal path, node sizes at the `list-max-listpack-size`
+//! settings (OBJECT ENCODING is always `quicklist`, as in Redis 7.0), and cross-shard
+//! LMOVE / RPOPLPUSH / LMPOP atomicity under concurrent clients (no element is ever lost
+//! or duplicated while movers race around a ring of lists on different shards).
+//!
+//! Randomized tests take `SHOAL_SEED` (or pick one) and print it when they fail.
+
+use std::collections::HashSet;
+
+use redis::{Connection, Value};
+use shoal::util::slot::key_shard;
+
+struct Server {
+    handle: Option<shoal::server::ServerHandle>,
+    url: String,
+}
+
+impl Server {
+    fn start(threads: usize) -> Server {
+        let args: Vec<String> = ["--port", "0", "--threads", &threads.to_string()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let config = shoal::config::Config::from_args(&args).unwrap().0;
+        let handle = shoal::server::start(config).unwrap();
+        let url = format!("redis://{}/", handle.addr);
+        Server {
+            handle: Some(handle),
+            url,
+        }
+    }
+
+    fn conn(&self) -> Connection {
+        redis::Client::open(self.url.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.shutdown();
+        }
+    }
+}
+
+fn cmd(args: &[&str]) -> redis::Cmd {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c
+}
+
+fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
+    cmd(args)
+        .query(con)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+fn strings(con: &mut Connection, args: &[&str]) -> Vec<String> {
+    q(con, args)
+}
+
+/// `n` keys with `prefix` on `n` different shards (of 4).
+fn keys_on_shards(prefix: &str, n: usize) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut shards = HashSet::new();
+    for i in 0.. {
+        let k = format!("{prefix}{i}");
+        if shards.insert(key_shard(k.as_bytes(), 4)) {
+            found.push(k);
+        }
+        if found.len() == n {
+            break;
+        }
+    }
+    found
+}
+
+fn seed() -> u64 {
+    std::env::var("SHOAL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        })
+}
+
+fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn commands_end_to_end() {
+    let server = Server::start(4);
+    let mut con = server.conn();
+    assert_eq!(q::<i64>(&mut con, &["RPUSH", "l", "a", "b", "c"]), 3);
+    assert_eq!(q::<i64>(&mut con, &["LPUSH", "l", "z"]), 4);
+    assert_eq!(
+        strings(&mut con, &["LRANGE", "l", "0", "-1"]),
+        ["z", "a", "b", "c"]
+    );
+    assert_eq!(q::<String>(&mut con, &["LINDEX", "l", "-1"]), "c");
+    assert_eq!(q::<i64>(&mut con, &["LINSERT", "l", "AFTER", "a", "x"]), 5);
+    assert_eq!(q::<String>(&mut con, &["LSET", "l", "0", "y"]), "OK");
+    assert_eq!(q::<i64>(&mut con, &["LPOS", "l", "x"]), 2);
+    assert_eq!(q::<i64>(&mut con, &["LREM", "l", "0", "x"]), 1);
+    assert_eq!(q::<String>(&mut con, &["LTRIM", "l", "1", "-1"]), "OK");
+    assert_eq!(
+        strings(&mut con, &["LRANGE", "l", "0", "-1"]),
+        ["a", "b", "c"]
+    );
+    assert_eq!(strings(&mut con, &["LPOP", "l", "2"]), ["a", "b"]);
+    assert_eq!(q::<String>(&mut con, &["RPOP", "l"]), "c");
+    assert_eq!(q::<i64>(&mut con, &["EXISTS", "l"]), 0);
+    assert_eq!(q::<i64>(&mut con, &["LPUSHX", "l", "a"]), 0);
+    let e: redis::RedisResult<Value> = cmd(&["SET", "s", "v"]).query(&mut con);
+    assert!(e.is_ok());
+    let e: redis::RedisResult<i64> = cmd(&["LPUSH", "s", "v"]).query(&mut con);
+    assert_eq!(e.unwrap_err().code(), Some("WRONGTYPE"));
+}
+
+#[test]
+fn node_sizes_follow_the_setting_and_encoding_is_quicklist() {
+    let server = Server::start(4);
+    let mut con = server.conn();
+    for fill in ["-2", "1", "3", "-5", "-1", "0"] {
+        let _: () = q(&mut con, &["CONFIG", "SET", "list-max-listpack-size", fill]);
+        let key = format!("l{fill}");
+        let items: Vec<String> = (0..300).map(|i| format!("{i:0100}")).collect();
+        let mut c = redis::cmd("RPUSH");
+        c.arg(&key);
+        for i in &items {
+            c.arg(i);
+        }
+        let _: i64 = c.query(&mut con).unwrap();
+        assert_eq!(
+            q::<String>(&mut con, &["OBJECT", "ENCODING", &key]),
+            "quicklist"
+        );
+        let _: i64 = q(&mut con, &["LINSERT", &key, "BEFORE", &items[150], "mid"]);
+        let _: String = q(&mut con, &["LSET", &key, "10", &"w".repeat(5000)]);
+        let got = strings(&mut con, &["LRANGE", &key, "0", "-1"]);
+        let mut want = items.clone();
+        want.insert(150, "mid".into());
+        want[10] = "w".repeat(5000);
+        assert_eq!(got, want, "fill {fill}");
+        assert_eq!(q::<i64>(&mut con, &["LREM", &key, "0", "mid"]), 1);
+        assert_eq!(q::<i64>(&mut con, &["LLEN", &key]), 300);
+    }
+    // The bytes-per-element bound is checked by storage::list's unit tests.
+}
+
+#[test]
+fn cross_shard_moves_never_lose_or_duplicate() {
+    let server = Server::start(4);
+    let ring = keys_on_shards("ring", 4);
+    let mut con = server.conn();
+    const ITEMS: usize = 200;
+    for i in 0..ITEMS {
+        let _: i64 = q(&mut con, &["RPUSH", &ring[i % 4], &format!("e{i}")]);
+    }
+    let seed = seed();
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let url = server.url.clone();
+            let ring = ring.clone();
+            std::thread::spawn(move || {
+                let mut con = redis::Client::open(url.as_str())
+                    .unwrap()
+                    .get_connection()
+                    .unwrap();
+                let mut rng = seed ^ (t + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                for _ in 0..400 {
+                    let from = next_random(&mut rng) as usize % 4;
+                    let to = (from + 1 + next_random(&mut rng) as usize % 3) % 4;
+                    match next_random(&mut rng) % 3 {
+                        0 => {
+                            let _: Value = q(&mut con, &["RPOPLPUSH", &ring[from], &ring[to]]);
+                        }
+                        1 => {
+                            let _: Value = q(
+                                &mut con,
+                                &["LMOVE", &ring[from], &ring[to], "LEFT", "RIGHT"],
+                            );
+                        }
+                        _ => {
+                            // LMPOP across shards, then push back what it took.
+                            let v: Value = q(
+                                &mut con,
+                                &["LMPOP", "2", &ring[from], &ring[to], "RIGHT", "COUNT", "2"],
+                            );
+                            if let Value::Array(parts) = v {
+                                let items: Vec<String> =
+                                    redis::from_redis_value(parts[1].clone()).unwrap();
+                                let mut c = redis::cmd("LPUSH");
+                                c.arg(&ring[to]);
+                                for i in items {
+                                    c.arg(i);
+                                }
+                                let _: i64 = c.query(&mut con).unwrap();
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for k in &ring {
+        for e in strings(&mut con, &["LRANGE", k, "0", "-1"]) {
+            assert!(seen.insert(e.clone()), "seed {seed}: {e} twice");
+            total += 1;
+        }
+    }
+    assert_eq!(total, ITEMS, "seed {seed}: elements lost");
+}
+
+#[test]
+fn lmpop_takes_the_first_existing_key_across_shards() {
+    let server = Server::start(4);
+    let keys = keys_on_shards("mp", 4);
+    let mut con = server.conn();
+    let _: i64 = q(&mut con, &["RPUSH", &keys[3], "x", "y"]);
+    let _: i64 = q(&mut con, &["RPUSH", &keys[2], "z"]);
+    let mut args = vec!["LMPOP", "4"];
+    args.extend(keys.iter().map(|k| k.as_str()));
+    args.extend(["LEFT", "COUNT", "5"]);
+    let v: (String, Vec<String>) = q(&mut con, &args);
+    assert_eq!(v, (keys[2].clone(), vec!["z".to_string()]));
+    let _: () = q(&mut con, &["SET", &keys[0], "str"]);
+    let e: redis::RedisResult<Value> = cmd(&args).query(&mut con);
+    assert_eq!(e.unwrap_err().code(), Some("WRONGTYPE"));
+}
