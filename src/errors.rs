@@ -160,6 +160,26 @@ fn push_clean(buf: &mut Vec<u8>, bytes: &[u8]) {
     );
 }
 
+
+// ---- zset ----------------------------------------------------------------------------
+pub const ZADD_NX_XX: &str = "ERR XX and NX options at the same time are not compatible";
+pub const ZADD_GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
+pub const ZADD_INCR_PAIR: &str = "ERR INCR option supports a single increment-element pair";
+pub const ZSET_NAN: &str = "ERR resulting score is not a number (NaN)";
+pub const ZSET_MIN_MAX_NOT_FLOAT: &str = "ERR min or max is not a float";
+pub const ZSET_MIN_MAX_NOT_STRING_RANGE: &str = "ERR min or max not valid string range item";
+pub const ZRANGE_LIMIT_NEEDS_BY: &str =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+pub const ZRANGE_WITHSCORES_BYLEX: &str =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+pub const ZSET_WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
+pub const ZINTERCARD_LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+pub const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
+pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
+pub const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
+pub const ZRANDMEMBER_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -352,7 +352,13 @@ impl ZSetValue {
 
     /// Visits up to `count` members starting at ascending `rank`, going up (or down
     /// when `rev`). `f` returns false to stop.
-    pub fn walk(&self, rank: usize, count: usize, rev: bool, mut f: impl FnMut(&[u8], f64) -> bool) {
+    pub fn walk<'s>(
+        &'s self,
+        rank: usize,
+        count: usize,
+        rev: bool,
+        mut f: impl FnMut(&'s [u8], f64) -> bool,
+    ) {
         if rank >= self.len() || count == 0 {
             return;
         }

@@ -287,7 +287,13 @@ impl Tree {
     /// Visits up to `count` members from `rank` on, ascending (or descending when `rev`:
     /// `rank` is then the ascending rank of the first member visited). `f` returns false
     /// to stop.
-    pub fn walk(&self, rank: usize, count: usize, rev: bool, mut f: impl FnMut(&[u8], f64) -> bool) {
+    pub fn walk<'s>(
+        &'s self,
+        rank: usize,
+        count: usize,
+        rev: bool,
+        mut f: impl FnMut(&'s [u8], f64) -> bool,
+    ) {
         if rank >= self.len || count == 0 {
             return;
         }
