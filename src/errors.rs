@@ -160,7 +160,6 @@ fn push_clean(buf: &mut Vec<u8>, bytes: &[u8]) {
     );
 }
 
-
 // ---- zset ----------------------------------------------------------------------------
 pub const ZADD_NX_XX: &str = "ERR XX and NX options at the same time are not compatible";
 pub const ZADD_GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";

@@ -140,8 +140,20 @@ impl ScoreRange {
 
     /// The ascending ranks `lo..hi` of the members in range (hi <= lo: none).
     fn ranks(&self, z: &ZSetValue) -> (usize, usize) {
-        let lo = z.partition_point(|s, _| if self.min_ex { s <= self.min } else { s < self.min });
-        let hi = z.partition_point(|s, _| if self.max_ex { s < self.max } else { s <= self.max });
+        let lo = z.partition_point(|s, _| {
+            if self.min_ex {
+                s <= self.min
+            } else {
+                s < self.min
+            }
+        });
+        let hi = z.partition_point(|s, _| {
+            if self.max_ex {
+                s < self.max
+            } else {
+                s <= self.max
+            }
+        });
         (lo, hi.max(lo))
     }
 }

@@ -236,7 +236,11 @@ pub(super) fn zrevrangebylex(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 // ---- ZRANGESTORE --------------------------------------------------------------------------
 
 /// Reads the range of `src` on its shard: Err after WRONGTYPE.
-fn rangestore_read(ctx: &mut ShardCtx, args: Args, r: &mut Reply) -> Result<Vec<(Vec<u8>, f64)>, ()> {
+fn rangestore_read(
+    ctx: &mut ShardCtx,
+    args: Args,
+    r: &mut Reply,
+) -> Result<Vec<(Vec<u8>, f64)>, ()> {
     let Some(spec) = parse(args, 2, true, Kind::Auto, None, r) else {
         return Err(());
     };

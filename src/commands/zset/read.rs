@@ -132,7 +132,9 @@ pub(super) fn zrandmember(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         4 if args[3].eq_ignore_ascii_case(b"WITHSCORES") => true,
         _ => return r.error(errors::SYNTAX),
     };
-    if withscores && !(-RANDMEMBER_WITHSCORES_COUNT_MAX..=RANDMEMBER_WITHSCORES_COUNT_MAX).contains(&count) {
+    if withscores
+        && !(-RANDMEMBER_WITHSCORES_COUNT_MAX..=RANDMEMBER_WITHSCORES_COUNT_MAX).contains(&count)
+    {
         return r.error(errors::VALUE_OUT_OF_RANGE);
     }
     let len = match read(ctx, &args[1], r) {
@@ -225,7 +227,8 @@ pub(super) fn zscan(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let mut found: Vec<u8> = Vec::new();
     let mut items = 0usize;
     let next = z.scan(cursor, count, |m, s| {
-        if !all_match && let Some(p) = pattern
+        if !all_match
+            && let Some(p) = pattern
             && !glob_match(p, m, false)
         {
             return;

@@ -206,7 +206,10 @@ fn compute<'a>(cmd: Cmd, srcs: &[Option<&'a ZSetValue>], o: &Options) -> Vec<(&'
                 return out;
             };
             z0.walk(0, z0.len(), false, |m, s| {
-                if !srcs[1..].iter().any(|z| z.is_some_and(|z| z.score(m).is_some())) {
+                if !srcs[1..]
+                    .iter()
+                    .any(|z| z.is_some_and(|z| z.score(m).is_some()))
+                {
                     out.push((m, s));
                 }
                 true

@@ -150,7 +150,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         since: "6.2.0",
         summary: "Store a range of members from sorted set into another key",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
-        run: Run::MultiKey { single: range::zrangestore, spread: range::zrangestore_spread },
+        run: Run::MultiKey {
+            single: range::zrangestore,
+            spread: range::zrangestore_spread,
+        },
         ..ZSET
     },
     CommandSpec {
@@ -282,7 +285,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         since: "7.0.0",
         summary: "Remove and return members with scores in a sorted set",
         complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-        run: Run::MultiKey { single: pop::zmpop, spread: pop::zmpop_spread },
+        run: Run::MultiKey {
+            single: pop::zmpop,
+            spread: pop::zmpop_spread,
+        },
         ..ZSET
     },
     CommandSpec {
@@ -306,7 +312,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         since: "6.2.0",
         summary: "Add multiple sorted sets",
         complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        run: Run::MultiKey { single: setops::zunion, spread: setops::zunion_spread },
+        run: Run::MultiKey {
+            single: setops::zunion,
+            spread: setops::zunion_spread,
+        },
         ..ZSET
     },
     CommandSpec {
@@ -318,7 +327,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         since: "2.0.0",
         summary: "Add multiple sorted sets and store the resulting sorted set in a new key",
         complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        run: Run::MultiKey { single: setops::zunionstore, spread: setops::zunionstore_spread },
+        run: Run::MultiKey {
+            single: setops::zunionstore,
+            spread: setops::zunionstore_spread,
+        },
         ..ZSET
     },
     CommandSpec {
@@ -330,7 +342,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         since: "6.2.0",
         summary: "Intersect multiple sorted sets",
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        run: Run::MultiKey { single: setops::zinter, spread: setops::zinter_spread },
+        run: Run::MultiKey {
+            single: setops::zinter,
+            spread: setops::zinter_spread,
+        },
         ..ZSET
     },
     CommandSpec {
@@ -342,7 +357,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         since: "2.0.0",
         summary: "Intersect multiple sorted sets and store the resulting sorted set in a new key",
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        run: Run::MultiKey { single: setops::zinterstore, spread: setops::zinterstore_spread },
+        run: Run::MultiKey {
+            single: setops::zinterstore,
+            spread: setops::zinterstore_spread,
+        },
         ..ZSET
     },
     CommandSpec {
@@ -354,7 +372,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         since: "7.0.0",
         summary: "Intersect multiple sorted sets and return the cardinality of the result",
         complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
-        run: Run::MultiKey { single: setops::zintercard, spread: setops::zintercard_spread },
+        run: Run::MultiKey {
+            single: setops::zintercard,
+            spread: setops::zintercard_spread,
+        },
         ..ZSET
     },
     CommandSpec {
@@ -366,7 +387,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         since: "6.2.0",
         summary: "Subtract multiple sorted sets",
         complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
-        run: Run::MultiKey { single: setops::zdiff, spread: setops::zdiff_spread },
+        run: Run::MultiKey {
+            single: setops::zdiff,
+            spread: setops::zdiff_spread,
+        },
         ..ZSET
     },
     CommandSpec {
@@ -378,7 +402,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         since: "6.2.0",
         summary: "Subtract multiple sorted sets and store the resulting sorted set in a new key",
         complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
-        run: Run::MultiKey { single: setops::zdiffstore, spread: setops::zdiffstore_spread },
+        run: Run::MultiKey {
+            single: setops::zdiffstore,
+            spread: setops::zdiffstore_spread,
+        },
         ..ZSET
     },
     CommandSpec {

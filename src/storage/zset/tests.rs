@@ -60,13 +60,17 @@ fn run_model(limits: ZLimits, steps: usize, keyspace: u64, seed: u64) {
             }
             6 => {
                 let r = z.rank(&member);
-                let model = scores.get(&member).map(|&s| {
-                    (order.range(..(Score(s), member.clone())).count(), s)
-                });
+                let model = scores
+                    .get(&member)
+                    .map(|&s| (order.range(..(Score(s), member.clone())).count(), s));
                 assert_eq!(r, model, "{ctx}");
                 let bound = ((rng.next() % 60) as f64) - 30.0;
                 let below = z.partition_point(|s, _| s < bound);
-                assert_eq!(below, order.iter().filter(|(s, _)| s.0 < bound).count(), "{ctx}");
+                assert_eq!(
+                    below,
+                    order.iter().filter(|(s, _)| s.0 < bound).count(),
+                    "{ctx}"
+                );
             }
             _ => {
                 if !order.is_empty() {
@@ -104,20 +108,29 @@ fn run_model(limits: ZLimits, steps: usize, keyspace: u64, seed: u64) {
 
 #[test]
 fn listpack_matches_model() {
-    let limits = ZLimits { entries: usize::MAX, value_bytes: usize::MAX };
+    let limits = ZLimits {
+        entries: usize::MAX,
+        value_bytes: usize::MAX,
+    };
     run_model(limits, 5_000, 60, seed());
 }
 
 #[test]
 fn skiplist_matches_model() {
-    let limits = ZLimits { entries: 0, value_bytes: 64 };
+    let limits = ZLimits {
+        entries: 0,
+        value_bytes: 64,
+    };
     run_model(limits, 60_000, 3_000, seed());
     run_model(limits, 20_000, 40, seed() ^ 0xabc);
 }
 
 #[test]
 fn converts_at_threshold_and_keeps_order() {
-    let limits = ZLimits { entries: 128, value_bytes: 64 };
+    let limits = ZLimits {
+        entries: 128,
+        value_bytes: 64,
+    };
     run_model(limits, 20_000, 300, seed() ^ 0x77);
     let mut z = ZSetValue::new_for(limits, 1);
     for i in 0..128 {
@@ -135,7 +148,16 @@ fn converts_at_threshold_and_keeps_order() {
 
 #[test]
 fn remove_ranks_and_scan() {
-    for limits in [ZLimits { entries: 0, value_bytes: 0 }, ZLimits { entries: 1000, value_bytes: 64 }] {
+    for limits in [
+        ZLimits {
+            entries: 0,
+            value_bytes: 0,
+        },
+        ZLimits {
+            entries: 1000,
+            value_bytes: 64,
+        },
+    ] {
         let mut z = ZSetValue::new_for(limits, 1);
         for i in 0..500 {
             z.insert(format!("m{i:03}").as_bytes(), i as f64, limits);
@@ -159,11 +181,20 @@ fn remove_ranks_and_scan() {
 
 #[test]
 fn listpack_normalizes_negative_zero() {
-    let limits = ZLimits { entries: 128, value_bytes: 64 };
+    let limits = ZLimits {
+        entries: 128,
+        value_bytes: 64,
+    };
     let mut z = ZSetValue::new_for(limits, 1);
     z.insert(b"a", -0.0, limits);
     assert!(z.score(b"a").unwrap().is_sign_positive());
-    let mut t = ZSetValue::new_for(ZLimits { entries: 0, value_bytes: 64 }, 1);
+    let mut t = ZSetValue::new_for(
+        ZLimits {
+            entries: 0,
+            value_bytes: 64,
+        },
+        1,
+    );
     t.insert(b"a", -0.0, limits);
     assert!(t.score(b"a").unwrap().is_sign_negative());
 }

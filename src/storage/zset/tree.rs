@@ -199,9 +199,8 @@ impl Tree {
             }
         };
         let items = &self.items;
-        self.index.insert_unique(hash(member), id, |&i| {
-            hash(&items[i as usize].member)
-        });
+        self.index
+            .insert_unique(hash(member), id, |&i| hash(&items[i as usize].member));
         self.order_insert(id);
         self.len += 1;
         None
@@ -257,8 +256,7 @@ impl Tree {
     /// The 0-based rank of `member` and its score.
     pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
         let score = self.score(member)?;
-        let rank =
-            self.partition_point(|s, m| key_cmp(s, m, score, member) == Ordering::Less);
+        let rank = self.partition_point(|s, m| key_cmp(s, m, score, member) == Ordering::Less);
         Some((rank, score))
     }
 
@@ -353,7 +351,13 @@ impl Tree {
         let members: usize = self
             .items
             .iter()
-            .map(|i| if i.member.is_empty() { 0 } else { i.member.len().max(16) + 8 })
+            .map(|i| {
+                if i.member.is_empty() {
+                    0
+                } else {
+                    i.member.len().max(16) + 8
+                }
+            })
             .sum();
         self.items.capacity() * std::mem::size_of::<Item>()
             + self.index.capacity() * 5
@@ -521,7 +525,10 @@ impl Tree {
         };
         // The partition point is just past the member, in the leaf that holds it.
         let leaf = &mut self.leaves[c.leaf as usize];
-        debug_assert_eq!(c.idx.checked_sub(1).and_then(|i| leaf.ids.get(i)), Some(&id));
+        debug_assert_eq!(
+            c.idx.checked_sub(1).and_then(|i| leaf.ids.get(i)),
+            Some(&id)
+        );
         leaf.ids.remove(c.idx - 1);
         let leaf_len = leaf.ids.len();
         for &(node, j) in &path.steps[..path.len] {
@@ -619,7 +626,12 @@ impl Tree {
     /// Checks every invariant (tests).
     #[cfg(test)]
     pub fn check(&self) {
-        let mut stack = vec![(self.root, 0usize, None::<(f64, Box<[u8]>)>, None::<(f64, Box<[u8]>)>)];
+        let mut stack = vec![(
+            self.root,
+            0usize,
+            None::<(f64, Box<[u8]>)>,
+            None::<(f64, Box<[u8]>)>,
+        )];
         let mut total = 0;
         while let Some((node, level, lo, hi)) = stack.pop() {
             if level == self.height {
@@ -644,8 +656,16 @@ impl Tree {
             let inner = &self.inners[node as usize];
             assert_eq!(inner.seps.len() + 1, inner.children.len());
             for (k, &child) in inner.children.iter().enumerate() {
-                let clo = if k == 0 { lo.clone() } else { Some(inner.seps[k - 1].clone()) };
-                let chi = if k + 1 == inner.children.len() { hi.clone() } else { Some(inner.seps[k].clone()) };
+                let clo = if k == 0 {
+                    lo.clone()
+                } else {
+                    Some(inner.seps[k - 1].clone())
+                };
+                let chi = if k + 1 == inner.children.len() {
+                    hi.clone()
+                } else {
+                    Some(inner.seps[k].clone())
+                };
                 let n = self.subtree_len(child, level + 1);
                 assert_eq!(n, inner.counts[k] as usize);
                 stack.push((child, level + 1, clo, chi));
