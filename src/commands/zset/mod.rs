@@ -18,7 +18,7 @@ mod setops;
 mod table;
 mod write;
 
-pub use pop::{PopShape, pop_reply};
+pub use pop::{MpopArgs, PopShape, parse_mpop, pop_reply};
 pub use table::COMMANDS;
 
 use crate::errors;

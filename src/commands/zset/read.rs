@@ -145,43 +145,53 @@ pub(super) fn zrandmember(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     if count == 0 {
         return r.array(0);
     }
-    // Ranks to reply, drawn first (the generator lives on the shard).
-    let ranks: Vec<usize> = if count < 0 {
-        let n = count.unsigned_abs() as usize;
-        (0..n)
-            .map(|_| (ctx.shard.random() % len as u64) as usize)
-            .collect()
-    } else if count as u64 >= len as u64 {
-        (0..len).collect()
-    } else {
-        // Distinct ranks: a partial Fisher-Yates shuffle over a sparse map.
-        let n = count as usize;
-        let mut swapped: hashbrown::HashMap<usize, usize> = hashbrown::HashMap::new();
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            let j = i + (ctx.shard.random() % (len - i) as u64) as usize;
-            let vj = *swapped.get(&j).unwrap_or(&j);
-            let vi = *swapped.get(&i).unwrap_or(&i);
-            swapped.insert(j, vi);
-            out.push(vj);
-        }
-        out
-    };
+    // The shard's generator seeds a local one: the set stays borrowed while picking.
+    let mut rng = Xorshift(ctx.shard.random() | 1);
     let Ok(Some(z)) = read(ctx, &args[1], r) else {
         return;
     };
-    reply_pairs_header(r, ranks.len(), withscores);
-    if ranks.len() == len && count > 0 {
+    if count < 0 {
+        // With repetitions, streamed: the count may be huge.
+        let n = count.unsigned_abs() as usize;
+        reply_pairs_header(r, n, withscores);
+        for _ in 0..n {
+            let (m, s) = z.at_rank((rng.next() % len as u64) as usize);
+            reply_pair(r, m, s, withscores);
+        }
+        return;
+    }
+    if count as u64 >= len as u64 {
         // The whole set, highest first (Redis's zset iterators run from the tail).
+        reply_pairs_header(r, len, withscores);
         z.walk(len - 1, len, true, |m, s| {
             reply_pair(r, m, s, withscores);
             true
         });
         return;
     }
-    for rank in ranks {
-        let (m, s) = z.at_rank(rank);
+    // Distinct ranks (count < len): a partial Fisher-Yates shuffle over a sparse map.
+    let n = count as usize;
+    let mut swapped: hashbrown::HashMap<usize, usize> = hashbrown::HashMap::new();
+    reply_pairs_header(r, n, withscores);
+    for i in 0..n {
+        let j = i + (rng.next() % (len - i) as u64) as usize;
+        let vj = *swapped.get(&j).unwrap_or(&j);
+        let vi = *swapped.get(&i).unwrap_or(&i);
+        swapped.insert(j, vi);
+        let (m, s) = z.at_rank(vj);
         reply_pair(r, m, s, withscores);
+    }
+}
+
+/// A small local generator (xorshift64) seeded from the shard's.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
     }
 }
 

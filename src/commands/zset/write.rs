@@ -59,14 +59,14 @@ fn zadd_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, incr_only: bool) 
         }
     }
     let pairs = args.len() - i;
-    if pairs == 0 || pairs % 2 != 0 {
+    if pairs == 0 || !pairs.is_multiple_of(2) {
         return r.error(errors::SYNTAX);
     }
     let pairs = pairs / 2;
     if f.nx && f.xx {
         return r.error(errors::ZADD_NX_XX);
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return r.error(errors::ZADD_GT_LT_NX);
     }
     if f.incr && pairs > 1 {

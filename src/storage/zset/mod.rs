@@ -43,6 +43,8 @@ impl ZLimits {
 
 /// Bytes of the listpack header (the member count).
 const LP_HEADER_BYTES: usize = 4;
+/// An entry's score (8 bytes) and its member length as a varint (at most 10 bytes).
+const LP_ENTRY_HEAD_BYTES_MAX: usize = 18;
 
 /// The compact encoding: a count, then entries `[score f64 LE][varint len][member]`
 /// sorted by (score, member).
@@ -56,18 +58,6 @@ struct LpEntry<'a> {
     score: f64,
     member: &'a [u8],
     next: usize,
-}
-
-fn push_varint(buf: &mut Vec<u8>, mut v: usize) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            buf.push(byte);
-            return;
-        }
-        buf.push(byte | 0x80);
-    }
 }
 
 impl Default for Listpack {
@@ -155,14 +145,27 @@ impl Listpack {
             .entries()
             .find(|(_, e)| key_cmp(e.score, e.member, score, member) == Ordering::Greater)
             .map_or(self.buf.len(), |(off, _)| off);
-        let mut entry = [0u8; 18];
-        entry[..8].copy_from_slice(&score.to_le_bytes());
-        let mut varint = Vec::new();
-        push_varint(&mut varint, member.len());
-        let head = 8 + varint.len();
-        entry[8..head].copy_from_slice(&varint);
-        self.buf
-            .splice(at..at, entry[..head].iter().chain(member).copied());
+        // [score][varint length] on the stack, then the member: no allocation beyond
+        // growing the buffer.
+        let mut head = [0u8; LP_ENTRY_HEAD_BYTES_MAX];
+        head[..8].copy_from_slice(&score.to_le_bytes());
+        let mut head_len = 8;
+        let mut v = member.len();
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            head[head_len] = if v == 0 { byte } else { byte | 0x80 };
+            head_len += 1;
+            if v == 0 {
+                break;
+            }
+        }
+        let total = head_len + member.len();
+        let old_len = self.buf.len();
+        self.buf.resize(old_len + total, 0);
+        self.buf.copy_within(at..old_len, at + total);
+        self.buf[at..at + head_len].copy_from_slice(&head[..head_len]);
+        self.buf[at + head_len..at + total].copy_from_slice(member);
         let len = self.len();
         self.set_len(len + 1);
     }

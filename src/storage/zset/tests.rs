@@ -4,8 +4,13 @@
 use super::*;
 use std::collections::{BTreeSet, HashMap};
 
-#[derive(Clone, Copy, PartialEq, PartialOrd)]
+#[derive(Clone, Copy, PartialEq)]
 struct Score(f64);
+impl PartialOrd for Score {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
 impl Eq for Score {}
 impl Ord for Score {
     fn cmp(&self, o: &Self) -> Ordering {
@@ -37,11 +42,16 @@ fn run_model(limits: ZLimits, steps: usize, keyspace: u64, seed: u64) {
     let mut scores: HashMap<Vec<u8>, f64> = HashMap::new();
     for step in 0..steps {
         let k = rng.next() % keyspace;
-        let member = format!("m{k}").into_bytes();
+        let member = if k.is_multiple_of(5) {
+            format!("a-long-member-over-22-bytes-{k}").into_bytes()
+        } else {
+            format!("m{k}").into_bytes()
+        };
         let ctx = format!("seed {seed} step {step}");
         match rng.next() % 8 {
             0..=3 => {
-                let score = ((rng.next() % 50) as f64) - 25.0 + if k % 3 == 0 { 0.5 } else { 0.0 };
+                let score =
+                    ((rng.next() % 50) as f64) - 25.0 + if k.is_multiple_of(3) { 0.5 } else { 0.0 };
                 let old = z.insert(&member, score, limits);
                 let model_old = scores.insert(member.clone(), score);
                 assert_eq!(old, model_old, "{ctx}");
@@ -76,7 +86,7 @@ fn run_model(limits: ZLimits, steps: usize, keyspace: u64, seed: u64) {
                 if !order.is_empty() {
                     let start = (rng.next() as usize) % order.len();
                     let count = 1 + (rng.next() as usize) % 20;
-                    let rev = rng.next() % 2 == 0;
+                    let rev = rng.next().is_multiple_of(2);
                     let mut got = Vec::new();
                     z.walk(start, count, rev, |m, s| {
                         got.push((Score(s), m.to_vec()));

@@ -1,5 +1,6 @@
 //! [`Tree`]: the large sorted-set encoding (OBJECT ENCODING `skiplist`). Members live
-//! once, in a slab of `(member, score)` items with stable ids, found by a
+//! once, in a slab of 32-byte `(member, score)` items with stable ids (a member of up to
+//! 22 bytes inside its item, a longer one boxed), found by a
 //! `hashbrown::HashTable<u32>` of ids. The order is a B+tree whose leaves hold only ids
 //! (4 bytes per member) and whose inner nodes keep per-child counts, so rank lookups,
 //! rank-to-member and range counts are O(log n). Inner nodes separate their children
@@ -50,12 +51,62 @@ pub fn key_cmp(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) -> 
     }
 }
 
+/// Members up to this long live inside their slab item (no heap allocation of their own).
+const MEMBER_INLINE_BYTES_MAX: usize = 22;
+
+/// A member's bytes: inline when short, boxed otherwise.
+#[derive(Clone)]
+enum Member {
+    Inline {
+        len: u8,
+        bytes: [u8; MEMBER_INLINE_BYTES_MAX],
+    },
+    Heap(Box<[u8]>),
+}
+
+impl Member {
+    const EMPTY: Member = Member::Inline {
+        len: 0,
+        bytes: [0; MEMBER_INLINE_BYTES_MAX],
+    };
+
+    fn new(member: &[u8]) -> Member {
+        if member.len() <= MEMBER_INLINE_BYTES_MAX {
+            let mut bytes = [0; MEMBER_INLINE_BYTES_MAX];
+            bytes[..member.len()].copy_from_slice(member);
+            Member::Inline {
+                len: member.len() as u8,
+                bytes,
+            }
+        } else {
+            Member::Heap(member.into())
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Member::Inline { len, bytes } => &bytes[..*len as usize],
+            Member::Heap(b) => b,
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Member::Inline { .. } => 0,
+            Member::Heap(b) => b.len().max(16) + 8,
+        }
+    }
+}
+
 /// A slab slot; a free slot has a NaN score.
 #[derive(Clone)]
 struct Item {
-    member: Box<[u8]>,
+    member: Member,
     score: f64,
 }
+
+/// 32 bytes per member in the slab, the member included when short.
+const _: () = assert!(std::mem::size_of::<Item>() == 32);
 
 #[derive(Clone)]
 struct Leaf {
@@ -158,7 +209,9 @@ impl Tree {
     fn find_id(&self, member: &[u8]) -> Option<u32> {
         let items = &self.items;
         self.index
-            .find(hash(member), |&i| &*items[i as usize].member == member)
+            .find(hash(member), |&i| {
+                items[i as usize].member.as_bytes() == member
+            })
             .copied()
     }
 
@@ -168,7 +221,7 @@ impl Tree {
 
     fn item(&self, id: u32) -> (&[u8], f64) {
         let it = &self.items[id as usize];
-        (&it.member, it.score)
+        (it.member.as_bytes(), it.score)
     }
 
     /// Inserts a new member or moves an existing one; returns the old score.
@@ -185,7 +238,7 @@ impl Tree {
         }
         assert!(self.len < TREE_ITEMS_MAX, "sorted set full");
         let item = Item {
-            member: member.into(),
+            member: Member::new(member),
             score,
         };
         let id = match self.free_items.pop() {
@@ -199,8 +252,9 @@ impl Tree {
             }
         };
         let items = &self.items;
-        self.index
-            .insert_unique(hash(member), id, |&i| hash(&items[i as usize].member));
+        self.index.insert_unique(hash(member), id, |&i| {
+            hash(items[i as usize].member.as_bytes())
+        });
         self.order_insert(id);
         self.len += 1;
         None
@@ -211,13 +265,15 @@ impl Tree {
         let items = &self.items;
         let entry = self
             .index
-            .find_entry(hash(member), |&i| &*items[i as usize].member == member)
+            .find_entry(hash(member), |&i| {
+                items[i as usize].member.as_bytes() == member
+            })
             .ok()?;
         let (id, _) = entry.remove();
         let score = self.items[id as usize].score;
         self.order_remove(id);
         self.items[id as usize] = Item {
-            member: Box::default(),
+            member: Member::EMPTY,
             score: f64::NAN,
         };
         self.free_items.push(id);
@@ -335,7 +391,7 @@ impl Tree {
         while at < self.items.len() && visited < count.max(1) {
             let it = &self.items[at];
             if !it.score.is_nan() {
-                visit(&it.member, it.score);
+                visit(it.member.as_bytes(), it.score);
                 visited += 1;
             }
             at += 1;
@@ -348,17 +404,7 @@ impl Tree {
 
     /// Approximate heap bytes (MEMORY USAGE).
     pub fn heap_bytes(&self) -> usize {
-        let members: usize = self
-            .items
-            .iter()
-            .map(|i| {
-                if i.member.is_empty() {
-                    0
-                } else {
-                    i.member.len().max(16) + 8
-                }
-            })
-            .sum();
+        let members: usize = self.items.iter().map(|i| i.member.heap_bytes()).sum();
         self.items.capacity() * std::mem::size_of::<Item>()
             + self.index.capacity() * 5
             + self.leaves.capacity() * (std::mem::size_of::<Leaf>() + (LEAF_IDS_MAX + 1) * 4)
@@ -417,7 +463,7 @@ impl Tree {
         let mut path = Path::new();
         let c = {
             let it = &self.items[id as usize];
-            let (member, score) = (&it.member, it.score);
+            let (member, score) = (it.member.as_bytes(), it.score);
             self.descend(
                 &|s, m| key_cmp(s, m, score, member) != Ordering::Greater,
                 &mut path,
@@ -516,7 +562,7 @@ impl Tree {
         let mut path = Path::new();
         let c = {
             let it = &self.items[id as usize];
-            let (member, score) = (&it.member, it.score);
+            let (member, score) = (it.member.as_bytes(), it.score);
             self.descend(
                 &|s, m| key_cmp(s, m, score, member) != Ordering::Greater,
                 &mut path,
