@@ -593,3 +593,140 @@ fn random_workload_matches_a_model() {
     }
     assert_eq!(seen.len(), model.len());
 }
+
+/// Random sorted-set commands with arguments drawn from a pool of tricky tokens, on
+/// keys spread over the shards: every command gets a reply and the server stays up.
+#[test]
+fn random_arguments_never_break_the_server() {
+    let s = server();
+    let mut c = connect(&s);
+    const COMMANDS: &[&str] = &[
+        "ZADD",
+        "ZINCRBY",
+        "ZREM",
+        "ZCARD",
+        "ZCOUNT",
+        "ZLEXCOUNT",
+        "ZSCORE",
+        "ZMSCORE",
+        "ZRANK",
+        "ZREVRANK",
+        "ZRANGE",
+        "ZRANGESTORE",
+        "ZREVRANGE",
+        "ZRANGEBYSCORE",
+        "ZREVRANGEBYSCORE",
+        "ZRANGEBYLEX",
+        "ZREVRANGEBYLEX",
+        "ZREMRANGEBYRANK",
+        "ZREMRANGEBYSCORE",
+        "ZREMRANGEBYLEX",
+        "ZPOPMIN",
+        "ZPOPMAX",
+        "ZMPOP",
+        "ZRANDMEMBER",
+        "ZUNION",
+        "ZUNIONSTORE",
+        "ZINTER",
+        "ZINTERSTORE",
+        "ZINTERCARD",
+        "ZDIFF",
+        "ZDIFFSTORE",
+        "ZSCAN",
+    ];
+    const TOKENS: &[&str] = &[
+        "k1",
+        "k2",
+        "k3",
+        "k4",
+        "s",
+        "0",
+        "1",
+        "2",
+        "3",
+        "-1",
+        "-2",
+        "100",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "1.5",
+        "(1",
+        "(",
+        "[",
+        "[a",
+        "(b",
+        "-",
+        "+",
+        "inf",
+        "-inf",
+        "nan",
+        "",
+        "a",
+        "b",
+        "c",
+        "WITHSCORES",
+        "LIMIT",
+        "REV",
+        "BYSCORE",
+        "BYLEX",
+        "MIN",
+        "MAX",
+        "COUNT",
+        "WEIGHTS",
+        "AGGREGATE",
+        "SUM",
+        "NX",
+        "XX",
+        "GT",
+        "LT",
+        "CH",
+        "INCR",
+        "MATCH",
+        "*",
+    ];
+    let _: () = redis::cmd("SET")
+        .arg("s")
+        .arg("string")
+        .query(&mut c)
+        .unwrap();
+    let mut x = 0x1234_5678_9abc_def1u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..5_000 {
+        let name = COMMANDS[(next() % COMMANDS.len() as u64) as usize];
+        let mut cmd = redis::cmd(name);
+        let argc = next() % 9;
+        for _ in 0..argc {
+            cmd.arg(TOKENS[(next() % TOKENS.len() as u64) as usize]);
+        }
+        // Any reply, error or not, is fine; a dropped connection is not.
+        let reply: redis::RedisResult<redis::Value> = cmd.query(&mut c);
+        if let Err(e) = &reply {
+            assert!(e.kind() != redis::ErrorKind::Io, "command {i} {name}: {e}");
+        }
+        if i % 500 == 0 {
+            let _: () = redis::cmd("ZADD")
+                .arg("k1")
+                .arg(1)
+                .arg("a")
+                .arg(2)
+                .arg("b")
+                .query(&mut c)
+                .unwrap();
+            let _: () = redis::cmd("ZADD")
+                .arg("k2")
+                .arg(2)
+                .arg("b")
+                .arg(3)
+                .arg("c")
+                .query(&mut c)
+                .unwrap();
+        }
+    }
+    let pong: String = redis::cmd("PING").query(&mut c).unwrap();
+    assert_eq!(pong, "PONG");
+}

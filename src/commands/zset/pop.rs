@@ -38,6 +38,7 @@ pub fn pop_reply(
     let z = match write(ctx, key, r) {
         Err(_) => return true,
         Ok(None) => return false,
+        Ok(Some(z)) if z.is_empty() => return false,
         Ok(Some(z)) => z,
     };
     let n = count.min(z.len());

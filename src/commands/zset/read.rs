@@ -110,7 +110,7 @@ pub(super) fn zrandmember(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         let Ok(z) = read(ctx, &args[1], r) else {
             return;
         };
-        let Some(z) = z else {
+        let Some(z) = z.filter(|z| !z.is_empty()) else {
             return r.null();
         };
         let len = z.len();
@@ -142,7 +142,7 @@ pub(super) fn zrandmember(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         Ok(None) => return r.array(0),
         Ok(Some(z)) => z.len(),
     };
-    if count == 0 {
+    if count == 0 || len == 0 {
         return r.array(0);
     }
     // The shard's generator seeds a local one: the set stays borrowed while picking.
