@@ -305,7 +305,8 @@ fn check_info_entry(entry: &Value, spec: &shoal::commands::CommandSpec, full_nam
         Value::Array(v) | Value::Set(v) => v.len(),
         other => panic!("{other:?}"),
     };
-    assert_eq!(key_specs, (spec.keys.first > 0) as usize, "{full_name}");
+    let want = (spec.keys.first > 0) as usize + (spec.keys.numkeys_at > 0) as usize;
+    assert_eq!(key_specs, want, "{full_name}");
     let (Value::Array(subs) | Value::Set(subs)) = &fields[9] else {
         panic!("{full_name}: subcommands {:?}", fields[9]);
     };
