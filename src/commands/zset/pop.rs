@@ -233,3 +233,88 @@ pub(super) fn zmpop_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> Coord
         ctx.reply().null_array();
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::reply::RespVersion;
+    use crate::shard::Shard;
+    use crate::storage::Value;
+    use crate::storage::zset::{ZLimits, ZSetValue};
+    use std::sync::Arc;
+
+    fn with_set(f: impl FnOnce(&mut ShardCtx)) {
+        let mut shard = Shard::new(0, 1, Arc::new(crate::config::Settings::default()));
+        let mut ctx = ShardCtx {
+            shard: &mut shard,
+            db: 0,
+            now_ms: 1,
+        };
+        let limits = ZLimits {
+            entries: 128,
+            value_bytes: 64,
+        };
+        let mut z = ZSetValue::default();
+        for (m, s) in [("a", 1.0), ("b", 2.5), ("c", 3.0)] {
+            z.insert(m.as_bytes(), s, limits);
+        }
+        ctx.set_value(b"z", Value::ZSet(z), 0, false);
+        ctx.set_value(b"s", Value::from_bytes(b"str"), 0, false);
+        f(&mut ctx);
+    }
+
+    fn pop(
+        ctx: &mut ShardCtx,
+        key: &[u8],
+        max: bool,
+        n: usize,
+        shape: PopShape,
+        v: RespVersion,
+    ) -> (bool, String) {
+        let mut out = Vec::new();
+        let done = pop_reply(ctx, key, max, n, shape, &mut Reply::new(&mut out, v));
+        (done, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn pop_reply_shapes() {
+        with_set(|ctx| {
+            let (done, out) = pop(
+                ctx,
+                b"z",
+                false,
+                1,
+                PopShape::KeyMemberScore,
+                RespVersion::Resp3,
+            );
+            assert!(done);
+            assert_eq!(out, "*3\r\n$1\r\nz\r\n$1\r\na\r\n,1\r\n");
+            let (_, out) = pop(
+                ctx,
+                b"z",
+                true,
+                1,
+                PopShape::KeyMemberScore,
+                RespVersion::Resp2,
+            );
+            assert_eq!(out, "*3\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\n3\r\n");
+            let (_, out) = pop(ctx, b"z", true, 5, PopShape::WithKey, RespVersion::Resp3);
+            assert_eq!(out, "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n");
+            // Emptied: the key is gone, and a pop now writes nothing.
+            assert!(!ctx.exists(b"z"));
+            let (done, out) = pop(ctx, b"z", false, 1, PopShape::Flat, RespVersion::Resp2);
+            assert!(!done);
+            assert!(out.is_empty());
+            // Another type: WRONGTYPE is the reply.
+            let (done, out) = pop(ctx, b"s", false, 1, PopShape::Flat, RespVersion::Resp2);
+            assert!(done);
+            assert!(out.starts_with("-WRONGTYPE"));
+        });
+        with_set(|ctx| {
+            let (_, out) = pop(ctx, b"z", false, 2, PopShape::Flat, RespVersion::Resp3);
+            assert_eq!(out, "*4\r\n$1\r\na\r\n,1\r\n$1\r\nb\r\n,2.5\r\n");
+            let (_, out) = pop(ctx, b"z", false, 2, PopShape::Nested, RespVersion::Resp3);
+            assert_eq!(out, "*1\r\n*2\r\n$1\r\nc\r\n,3\r\n");
+        });
+    }
+}
