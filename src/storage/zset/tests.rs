@@ -208,3 +208,40 @@ fn listpack_normalizes_negative_zero() {
     t.insert(b"a", -0.0, limits);
     assert!(t.score(b"a").unwrap().is_sign_negative());
 }
+
+#[test]
+fn deep_tree_survives_mass_removal() {
+    let mut rng = Rng(seed() | 1);
+    let mut t = Tree::new();
+    const N: u64 = 150_000;
+    for i in 0..N {
+        t.insert(format!("member-{i}").as_bytes(), (rng.next() % 1000) as f64);
+    }
+    t.check();
+    assert_eq!(t.len(), N as usize);
+    // Ranks agree with a walk of the leaf chain.
+    let mut previous: Option<(f64, Vec<u8>)> = None;
+    let mut rank = 0;
+    t.walk(0, usize::MAX, false, |m, s| {
+        if let Some((ps, pm)) = &previous {
+            assert_eq!(key_cmp(*ps, pm, s, m), Ordering::Less);
+        }
+        if rank % 9973 == 0 {
+            assert_eq!(t.rank(m), Some((rank, s)));
+        }
+        previous = Some((s, m.to_vec()));
+        rank += 1;
+        true
+    });
+    for i in 0..N {
+        if i % 10 != 0 {
+            assert!(t.remove(format!("member-{i}").as_bytes()).is_some());
+        }
+    }
+    t.check();
+    assert_eq!(t.len(), (N / 10) as usize);
+    for i in (0..N).step_by(10) {
+        t.remove(format!("member-{i}").as_bytes());
+    }
+    assert!(t.is_empty());
+}
