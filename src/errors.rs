@@ -67,7 +67,6 @@ pub const GETKEYS_INVALID_ARGUMENTS: &str = "ERR Invalid arguments specified for
 pub const CLIENT_INVALID_ID: &str = "ERR Invalid client ID";
 pub const CLIENT_ID_NOT_POSITIVE: &str = "ERR client-id should be greater than 0";
 pub const CLIENT_PAUSE_TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
-pub const CLIENT_PAUSE_TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 pub const CLIENT_PAUSE_MODE: &str = "ERR CLIENT PAUSE mode must be WRITE or ALL";
 pub const NO_SHUTDOWN_IN_PROGRESS: &str = "ERR No shutdown in progress.";
 pub const CONFIG_NO_FILE: &str = "ERR The server is running without a config file";
@@ -173,8 +172,8 @@ pub const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
 pub const HRANDFIELD_TOO_MANY: &str =
     "ERR HRANDFIELD count is too large for shoal (at most 10000000 fields per reply)";
 // ---- set ----
-pub const SET_NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
-pub const SET_LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+pub const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
+pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 pub const SORT_SCORE_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
 // ---- list ----
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
@@ -186,6 +185,18 @@ pub const LPOS_MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
 pub const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
 pub const COUNT_NOT_POSITIVE: &str = "ERR count should be greater than 0";
 pub const CLIENT_UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+// ---- zset ----------------------------------------------------------------------------
+pub const ZADD_NX_XX: &str = "ERR XX and NX options at the same time are not compatible";
+pub const ZADD_GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
+pub const ZADD_INCR_PAIR: &str = "ERR INCR option supports a single increment-element pair";
+pub const ZSET_NAN: &str = "ERR resulting score is not a number (NaN)";
+pub const ZSET_MIN_MAX_NOT_FLOAT: &str = "ERR min or max is not a float";
+pub const ZSET_MIN_MAX_NOT_STRING_RANGE: &str = "ERR min or max not valid string range item";
+pub const ZRANGE_LIMIT_NEEDS_BY: &str =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+pub const ZRANGE_WITHSCORES_BYLEX: &str =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+pub const ZSET_WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 
 #[cfg(test)]
 mod tests {

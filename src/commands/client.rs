@@ -109,7 +109,7 @@ fn pause(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
         return r.error(errors::CLIENT_PAUSE_TIMEOUT_NOT_INTEGER);
     };
     if timeout_ms < 0 {
-        return r.error(errors::CLIENT_PAUSE_TIMEOUT_NEGATIVE);
+        return r.error(errors::TIMEOUT_NEGATIVE);
     }
     let mode_ok = args
         .get(3)

@@ -272,7 +272,7 @@ fn parse_sintercard(args: Args) -> Result<(usize, usize), &'static str> {
         .ok_or(errors::NUMKEYS_NOT_POSITIVE)?;
     let numkeys = usize::try_from(numkeys).unwrap_or(usize::MAX);
     if numkeys > args.len() - 2 {
-        return Err(errors::SET_NUMKEYS_TOO_MANY);
+        return Err(errors::NUMKEYS_TOO_MANY);
     }
     let mut limit = 0;
     let mut i = 2 + numkeys;
@@ -281,7 +281,7 @@ fn parse_sintercard(args: Args) -> Result<(usize, usize), &'static str> {
             i += 1;
             let n = parse_i64(&args[i])
                 .filter(|&n| n >= 0)
-                .ok_or(errors::SET_LIMIT_NEGATIVE)?;
+                .ok_or(errors::LIMIT_NEGATIVE)?;
             limit = usize::try_from(n).unwrap_or(usize::MAX);
         } else {
             return Err(errors::SYNTAX);
