@@ -448,3 +448,73 @@ fn racing_blmove_clients_across_shards_move_each_element_once() {
     assert_eq!(moved + src_left as usize, CLIENTS * EACH);
     wait_blocked(&mut con, 0);
 }
+
+// ---- sorted sets ----------------------------------------------------------------------
+
+#[test]
+fn bzpop_serves_from_any_shard_once_and_times_out() {
+    let server = Server::start(4);
+    let mut con = server.conn();
+    let keys = keys_on_shards("zk", 4);
+    let v: Value = q(&mut con, &["BZPOPMIN", &keys[0], &keys[1], "0.01"]);
+    assert_eq!(v, Value::Nil);
+    let v: Value = q(
+        &mut con,
+        &["BZMPOP", "0.01", "2", &keys[0], &keys[1], "MIN"],
+    );
+    assert_eq!(v, Value::Nil);
+    for (round, key) in keys.iter().enumerate() {
+        let mut args = vec!["BZPOPMAX"];
+        args.extend(keys.iter().map(|k| k.as_str()));
+        args.push("0");
+        let waiter = spawn_cmd(&server, &args);
+        wait_blocked(&mut con, 1);
+        let _: i64 = q(&mut con, &["ZADD", key, "1", "low", "2", "high"]);
+        // Served right after the ZADD, before this connection's next command.
+        assert_eq!(q::<i64>(&mut con, &["ZCARD", key]), 1, "round {round}");
+        let (k, member, score): (String, String, String) =
+            redis::from_redis_value(waiter.join().unwrap().unwrap()).unwrap();
+        assert_eq!(
+            (k.as_str(), member.as_str(), score.as_str()),
+            (key.as_str(), "high", "2")
+        );
+        wait_blocked(&mut con, 0);
+        let _: i64 = q(&mut con, &["DEL", key]);
+    }
+    // BZMPOP with COUNT pops several members of the key that got them.
+    let waiter = spawn_cmd(
+        &server,
+        &["BZMPOP", "0", "2", &keys[2], &keys[3], "MIN", "COUNT", "5"],
+    );
+    wait_blocked(&mut con, 1);
+    let _: i64 = q(&mut con, &["ZADD", &keys[3], "3", "c", "1", "a", "2", "b"]);
+    let (k, popped): (String, Vec<(String, f64)>) =
+        redis::from_redis_value(waiter.join().unwrap().unwrap()).unwrap();
+    assert_eq!(k, keys[3]);
+    assert_eq!(
+        popped,
+        vec![("a".into(), 1.0), ("b".into(), 2.0), ("c".into(), 3.0)]
+    );
+    assert_eq!(q::<i64>(&mut con, &["EXISTS", &keys[3]]), 0);
+}
+
+#[test]
+fn bzpopmin_waiters_are_served_in_arrival_order() {
+    let server = Server::start(4);
+    let mut con = server.conn();
+    let mut waiters = Vec::new();
+    for i in 0..3 {
+        waiters.push(spawn_cmd(&server, &["BZPOPMIN", "zfifo", "0"]));
+        wait_blocked(&mut con, i + 1);
+    }
+    let _: i64 = q(&mut con, &["ZADD", "zfifo", "1", "a", "2", "b", "3", "c"]);
+    let got: Vec<String> = waiters
+        .into_iter()
+        .map(|w| {
+            let (_, m, _): (String, String, String) =
+                redis::from_redis_value(w.join().unwrap().unwrap()).unwrap();
+            m
+        })
+        .collect();
+    assert_eq!(got, ["a", "b", "c"]);
+}

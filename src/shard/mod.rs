@@ -6,8 +6,8 @@
 //! (the shard, the selected db, the time) and write their reply; they never block.
 
 pub mod batch;
-pub mod evict;
 pub mod blocking;
+pub mod evict;
 pub mod expire;
 pub mod set;
 pub mod tx;

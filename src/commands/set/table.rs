@@ -285,8 +285,9 @@ const SYNTAX: &[(&str, &str)] = &[
 ];
 
 /// The set family's COMMAND DOCS / INFO metadata.
-pub const DOCS: crate::commands::server::docs::FamilyDocs = crate::commands::server::docs::FamilyDocs {
-    syntax: SYNTAX,
-    key_flags: KEY_FLAGS,
-    tips: TIPS,
-};
+pub const DOCS: crate::commands::server::docs::FamilyDocs =
+    crate::commands::server::docs::FamilyDocs {
+        syntax: SYNTAX,
+        key_flags: KEY_FLAGS,
+        tips: TIPS,
+    };

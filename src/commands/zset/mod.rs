@@ -11,6 +11,7 @@
 //! This file holds what they share: typed access, score and range parsing with Redis's
 //! exact rules, and score replies (`%.17g`, RESP3 doubles).
 
+mod blocking;
 mod pop;
 mod range;
 mod read;

@@ -1,6 +1,6 @@
 //! The sorted-set command specs (Redis 7.0's COMMAND INFO / DOCS metadata).
 
-use super::{pop, range, read, setops, write};
+use super::{blocking, pop, range, read, setops, write};
 use crate::commands::{BASE, CommandSpec, NO_KEYS, Run, acl, flags, keys, numkeys};
 
 const ZSET: CommandSpec = CommandSpec {
@@ -274,6 +274,42 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Remove and return members with the highest scores in a sorted set",
         complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
         run: Run::Shard(pop::zpopmax),
+        ..ZSET
+    },
+    CommandSpec {
+        name: "bzpopmin",
+        arity: -3,
+        flags: flags::WRITE | flags::NOSCRIPT | flags::BLOCKING | flags::FAST,
+        acl: acl::WRITE | acl::SORTEDSET | acl::FAST | acl::BLOCKING,
+        keys: keys(1, -2, 1),
+        since: "5.0.0",
+        summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        run: Run::Coord(blocking::bzpopmin),
+        ..ZSET
+    },
+    CommandSpec {
+        name: "bzpopmax",
+        arity: -3,
+        flags: flags::WRITE | flags::NOSCRIPT | flags::BLOCKING | flags::FAST,
+        acl: acl::WRITE | acl::SORTEDSET | acl::FAST | acl::BLOCKING,
+        keys: keys(1, -2, 1),
+        since: "5.0.0",
+        summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        run: Run::Coord(blocking::bzpopmax),
+        ..ZSET
+    },
+    CommandSpec {
+        name: "bzmpop",
+        arity: -5,
+        flags: flags::WRITE | flags::BLOCKING | flags::MOVABLEKEYS,
+        acl: acl::WRITE | acl::SORTEDSET | acl::SLOW | acl::BLOCKING,
+        keys: numkeys(NO_KEYS, 2),
+        since: "7.0.0",
+        summary: "Remove and return members with scores in a sorted set or block until one is available",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        run: Run::Coord(blocking::bzmpop),
         ..ZSET
     },
     CommandSpec {
