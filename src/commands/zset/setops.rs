@@ -111,14 +111,11 @@ fn parse_options(args: Args, cmd: Cmd, first: usize, n: usize) -> Result<Options
     Ok(o)
 }
 
-/// A set read as a sorted-set source (members scored 1).
-// TODO(integrator): sets are built on another branch; with its `SetValue::iter()` this
-// becomes:
-//     let members: Vec<Vec<u8>> = set.iter().map(|m| m.to_vec()).collect();
-//     Some(ZSetValue::from_pairs(members.iter().map(|m| (m.as_slice(), 1.0)), limits))
-// Until then a set source replies WRONGTYPE.
-fn set_as_zset(_set: &SetValue, _limits: ZLimits) -> Option<ZSetValue> {
-    None
+/// A plain set as a source of the set operations: every member with score 1, as Redis
+/// does.
+fn set_as_zset(set: &SetValue, limits: ZLimits) -> ZSetValue {
+    let members: Vec<Vec<u8>> = set.iter().map(|m| m.to_vec()).collect();
+    ZSetValue::from_pairs(members.iter().map(|m| (m.as_slice(), 1.0)), limits)
 }
 
 /// What a source key holds, for reading: Err for a wrong type.
@@ -126,7 +123,7 @@ fn source_of(v: Option<&Value>, limits: ZLimits) -> Result<Option<Option<ZSetVal
     match v {
         None => Ok(None),
         Some(Value::ZSet(_)) => Ok(Some(None)),
-        Some(Value::Set(s)) => set_as_zset(s, limits).map(|z| Some(Some(z))).ok_or(()),
+        Some(Value::Set(s)) => Ok(Some(Some(set_as_zset(s, limits)))),
         Some(_) => Err(()),
     }
 }
