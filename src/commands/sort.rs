@@ -104,33 +104,38 @@ fn parse(args: Args, readonly: bool) -> Result<SortArgs, &'static str> {
 enum Kind {
     List,
     Set,
-    /// Constructed by [`source_elements`] once sorted sets land.
-    #[allow(dead_code)]
     ZSet,
 }
 
 enum SourceError {
     WrongType,
-    /// A type shoal does not sort yet (lists and sorted sets until the integrator
-    /// extends [`source_elements`]).
-    NotYet,
 }
 
 /// The elements of `value` in its own order: a list head to tail, a sorted set by
-/// rank, a set in iteration order. Extend here for lists and sorted sets.
+/// rank, a set in iteration order.
 fn source_elements(value: &Value) -> Result<(Kind, Vec<Vec<u8>>), SourceError> {
     match value {
         Value::Set(s) => Ok((Kind::Set, s.iter().map(|m| m.to_vec()).collect())),
-        Value::List(_) | Value::ZSet(_) => Err(SourceError::NotYet),
+        Value::List(l) => Ok((Kind::List, l.iter().map(<[u8]>::to_vec).collect())),
+        Value::ZSet(z) => {
+            let mut members = Vec::with_capacity(z.len());
+            z.walk(0, z.len(), false, |m, _| {
+                members.push(m.to_vec());
+                true
+            });
+            Ok((Kind::ZSet, members))
+        }
         _ => Err(SourceError::WrongType),
     }
 }
 
-/// The list value SORT ... STORE writes; None until lists land (then the command
-/// replies an error instead of storing). Extend here for lists.
-fn list_value(items: Vec<Vec<u8>>) -> Option<Value> {
-    let _ = items;
-    None
+/// The list SORT ... STORE writes (nodes sized by `list-max-listpack-size`).
+fn list_value(items: Vec<Vec<u8>>, fill: i64) -> Value {
+    let mut list = crate::storage::list::ListValue::new(fill);
+    for item in &items {
+        list.push_back(item);
+    }
+    Value::List(list)
 }
 
 /// The value of `field` in a hash value (`pattern->field`); None for other types.
@@ -408,14 +413,10 @@ fn finish(ctx: Option<&mut ShardCtx>, a: &SortArgs, sorted: Sorted, r: &mut Repl
         .into_iter()
         .map(Option::unwrap_or_default)
         .collect();
-    match list_value(items) {
-        Some(v) => {
-            ctx.set_value(dest, v, 0, false);
-            ctx.signal_ready(dest);
-            r.int(n as i64);
-        }
-        None => r.error(errors::NOT_IMPLEMENTED),
-    }
+    let fill = ctx.shard.settings.encodings.list_max_listpack_size;
+    ctx.set_value(dest, list_value(items, fill), 0, false);
+    ctx.signal_ready(dest);
+    r.int(n as i64);
 }
 
 /// The whole command on one shard (the key, every looked-up key and the destination
@@ -424,7 +425,6 @@ fn sort_local(ctx: &mut ShardCtx, a: &SortArgs, r: &mut Reply) {
     let (kind, elements) = match read_source(ctx, &a.key) {
         Ok(found) => found,
         Err(SourceError::WrongType) => return r.error(errors::WRONGTYPE),
-        Err(SourceError::NotYet) => return r.error(errors::NOT_IMPLEMENTED),
     };
     let needed = if a.needs_lookups() {
         needed_lookups(a, &elements)
@@ -528,11 +528,8 @@ async fn sort_spread(
         Ok(found) => found,
         Err(e) => {
             tx.conclude().await;
-            let msg = match e {
-                SourceError::WrongType => errors::WRONGTYPE,
-                SourceError::NotYet => errors::NOT_IMPLEMENTED,
-            };
-            Reply::new(&mut out, resp).error(msg);
+            let SourceError::WrongType = e;
+            Reply::new(&mut out, resp).error(errors::WRONGTYPE);
             return out;
         }
     };
