@@ -25,14 +25,12 @@
 //!   - `!type`: compare only the reply type (its first byte);
 //!   - `!approx N`: both replies are integers at most N apart (TTL-like values);
 //!   - `!replies N`: the command produces N replies (0 is allowed), compared in turn.
-//! - `needs_collections.txt` is skipped unless `SHOAL_DIFF_ALL=1`.
 //!
 //! # Environment
 //!
 //! - `SHOAL_DIFF_AGAINST=redis`: compare Redis with a second Redis (validates the
 //!   corpus is deterministic); default `shoal`.
 //! - `SHOAL_DIFF_THREADS=3,1`: shoal thread counts, one full pass each (default `3,1`).
-//! - `SHOAL_DIFF_ALL=1`: include `needs_collections.txt`.
 //! - `SHOAL_DIFF_FILTER=text`: only cases whose location or name contains `text`.
 //! - `SHOAL_DIFF_VERBOSE=1`: print every command with both replies.
 
@@ -214,7 +212,7 @@ fn push_case(cases: &mut Vec<Case>, name: Option<String>, lines: Vec<Line>) {
 }
 
 /// Every case of the corpus directory (sorted by file name), honouring
-/// `SHOAL_DIFF_ALL` and `SHOAL_DIFF_FILTER`.
+/// `SHOAL_DIFF_FILTER`.
 fn load_corpus() -> Vec<Case> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -223,14 +221,10 @@ fn load_corpus() -> Vec<Case> {
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     files.sort();
-    let all = env_flag("SHOAL_DIFF_ALL");
     let filter = std::env::var("SHOAL_DIFF_FILTER").unwrap_or_default();
     let mut cases = Vec::new();
     for path in files {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        if file == "needs_collections.txt" && !all {
-            continue;
-        }
         let text = std::fs::read_to_string(&path).unwrap();
         let parsed =
             parse_corpus(&format!("tests/corpus/{file}"), &text).unwrap_or_else(|e| panic!("{e}"));
