@@ -106,17 +106,18 @@ unsafe impl GlobalAlloc for Counting {
 mod tests {
     use super::*;
 
+    /// Other tests of this process allocate and free at the same time, so one look can
+    /// be off by what they did meanwhile: the 4 MiB must show up in one of a few tries.
     #[test]
     fn counts_what_is_live() {
-        let before = used_bytes();
-        let big: Vec<u8> = Vec::with_capacity(4 << 20);
-        let during = used_bytes();
-        assert!(
-            during >= before + (4 << 20) - (1 << 20),
-            "{before} -> {during}"
-        );
-        drop(big);
-        let after = used_bytes();
-        assert!(after < during - (3 << 20), "{during} -> {after}");
+        let seen = (0..20).any(|_| {
+            let before = used_bytes();
+            let big: Vec<u8> = Vec::with_capacity(4 << 20);
+            let during = used_bytes();
+            drop(big);
+            let after = used_bytes();
+            during >= before + (4 << 20) - (1 << 20) && after + (3 << 20) < during
+        });
+        assert!(seen, "a live 4 MiB block never showed in used_bytes()");
     }
 }

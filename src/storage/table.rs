@@ -3,7 +3,7 @@
 //! A directory of `2^global_depth` slots points at segments; each segment is a small
 //! `hashbrown::HashTable` covering a contiguous range of the 32-bit *position* space
 //! (bits 56..25 of the key's hash, disjoint from the bits hashbrown uses inside a
-//! segment). A segment that grows past [`SEGMENT_ENTRIES_MAX`] splits in two on its own,
+//! segment). A full segment ([`SEGMENT_ENTRIES_MAX`]) splits in two on its own,
 //! so the table never rehashes everything at once and growth has no pause.
 //!
 //! SCAN walks positions in increasing order, one segment at a time; a split only
@@ -22,9 +22,11 @@ use super::value::Value;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
-/// Entries a segment holds before it splits. Bounds the work of one split and the
-/// granularity of SCAN.
-pub const SEGMENT_ENTRIES_MAX: usize = 512;
+/// Entries a segment holds before it splits: exactly the capacity of a 1024-bucket
+/// hashbrown table (7/8 load), so a segment splits instead of doubling its buckets.
+/// Splitting at any other count leaves segments in tables twice too large (a split at
+/// 512 kept them 25-50% full). Bounds the work of one split and the granularity of SCAN.
+pub const SEGMENT_ENTRIES_MAX: usize = 896;
 /// Position space is 32 bits, so depth never exceeds 32.
 const DEPTH_MAX: u8 = 32;
 /// One past the last position: the "scan finished" marker.
@@ -42,10 +44,10 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// Approximate bytes this key costs: its slot in the table, the key's allocation and
-    /// what the value owns (MEMORY USAGE).
+    /// Approximate bytes this key costs: its entry, the key's allocation and what the
+    /// value owns (MEMORY USAGE; the table's buckets are overhead).
     pub fn usage_bytes(&self) -> usize {
-        std::mem::size_of::<Entry>() + 1 + self.key.len() + self.value.heap_bytes()
+        std::mem::size_of::<Entry>() + self.key.len() + self.value.heap_bytes()
     }
 
     pub fn new(key: &[u8], value: Value) -> Entry {
@@ -73,7 +75,9 @@ impl Entry {
 
 struct Segment {
     depth: u8,
-    map: HashTable<Entry>,
+    /// Entries are boxed: a bucket costs a pointer, not a whole entry, so the empty
+    /// buckets of a table at 44-87% load stay cheap.
+    map: HashTable<Box<Entry>>,
     /// Entries with a deadline, so the active expiry cycle can skip segments without.
     volatile: u32,
     /// The epoch of the last cut this segment's contents were handed out for.
@@ -148,7 +152,7 @@ impl Table {
             let seg = &mut self.segments[self.cut_next];
             self.cut_next += 1;
             if seg.version < self.epoch {
-                out(&mut seg.map.iter());
+                out(&mut seg.map.iter().map(|e| &**e));
                 seg.version = self.epoch;
                 return true;
             }
@@ -176,7 +180,7 @@ impl Table {
         let seg = &mut self.segments[seg_index];
         if seg.version < self.epoch {
             if let Some(hook) = self.before_change.as_mut() {
-                hook(&mut seg.map.iter());
+                hook(&mut seg.map.iter().map(|e| &**e));
             }
             seg.version = self.epoch;
         }
@@ -198,10 +202,10 @@ impl Table {
         self.segments.len()
     }
 
-    /// Bytes of the table's own structure (segments' slots and control bytes, the
-    /// directory), not counting what entries own.
+    /// Bytes of the table's own structure (segments' buckets and control bytes, the
+    /// directory), not counting the entries themselves.
     pub fn overhead_bytes(&self) -> usize {
-        let slot_bytes = std::mem::size_of::<Entry>() + 1;
+        let slot_bytes = std::mem::size_of::<Box<Entry>>() + 1;
         self.segments
             .iter()
             .map(|s| s.map.capacity() * slot_bytes + std::mem::size_of::<Segment>())
@@ -230,6 +234,7 @@ impl Table {
         self.segments[self.segment_of(hash)]
             .map
             .find(hash, |e| &*e.key == key)
+            .map(|e| &**e)
     }
 
     /// Mutable access counts as a change for a running cut (the caller may update).
@@ -240,7 +245,10 @@ impl Table {
             self.segments[seg].map.find(hash, |e| &*e.key == key)?;
             self.preserve(seg);
         }
-        self.segments[seg].map.find_mut(hash, |e| &*e.key == key)
+        self.segments[seg]
+            .map
+            .find_mut(hash, |e| &*e.key == key)
+            .map(|e| &mut **e)
     }
 
     pub fn contains(&self, key: &[u8]) -> bool {
@@ -250,16 +258,25 @@ impl Table {
     /// Inserts or replaces; returns the previous entry.
     pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
         let hash = self.hash(&entry.key);
-        let seg_index = self.segment_of(hash);
+        let mut seg_index = self.segment_of(hash);
+        let seg = &self.segments[seg_index];
+        // A new key for a full segment: split first, so no segment outgrows its buckets.
+        if seg.map.len() >= SEGMENT_ENTRIES_MAX
+            && seg.depth < DEPTH_MAX
+            && seg.map.find(hash, |e| e.key == entry.key).is_none()
+        {
+            self.split(seg_index);
+            seg_index = self.segment_of(hash);
+        }
         self.preserve(seg_index);
         let hasher = &self.hasher;
         let seg = &mut self.segments[seg_index];
         let new_volatile = (entry.expire_at_ms != 0) as u32;
         let old = match seg.map.find_mut(hash, |e| e.key == entry.key) {
-            Some(slot) => Some(std::mem::replace(slot, entry)),
+            Some(slot) => Some(std::mem::replace(&mut **slot, entry)),
             None => {
                 seg.map
-                    .insert_unique(hash, entry, |e| hasher.hash_one(&*e.key));
+                    .insert_unique(hash, Box::new(entry), |e| hasher.hash_one(&*e.key));
                 self.len += 1;
                 None
             }
@@ -267,9 +284,6 @@ impl Table {
         let old_volatile = old.as_ref().is_some_and(|e| e.expire_at_ms != 0) as u32;
         seg.volatile = seg.volatile + new_volatile - old_volatile;
         self.volatile = self.volatile + new_volatile as usize - old_volatile as usize;
-        if old.is_none() && seg.map.len() > SEGMENT_ENTRIES_MAX && seg.depth < DEPTH_MAX {
-            self.split(seg_index);
-        }
         old
     }
 
@@ -292,7 +306,7 @@ impl Table {
             seg.volatile -= 1;
             self.volatile -= 1;
         }
-        Some(entry)
+        Some(*entry)
     }
 
     /// Sets (or clears, with 0) a key's deadline; false when the key is absent.
@@ -335,7 +349,9 @@ impl Table {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.segments.iter().flat_map(|s| s.map.iter())
+        self.segments
+            .iter()
+            .flat_map(|s| s.map.iter().map(|e| &**e))
     }
 
     /// Splits a segment in two by the next bit of the position, doubling the directory
@@ -352,15 +368,16 @@ impl Table {
         let new_index = self.segments.len() as u32;
         let bit = 1u32 << (31 - depth as u32);
         let old = std::mem::replace(&mut self.segments[seg_index].map, HashTable::new());
+        let half = SEGMENT_ENTRIES_MAX / 2;
         let mut low = Segment {
             depth: depth + 1,
-            map: HashTable::new(),
+            map: HashTable::with_capacity(half),
             volatile: 0,
             version,
         };
         let mut high = Segment {
             depth: depth + 1,
-            map: HashTable::new(),
+            map: HashTable::with_capacity(half),
             volatile: 0,
             version,
         };
@@ -449,7 +466,7 @@ impl Table {
         while pos < POSITION_END && visited < count_hint.max(1) {
             let seg = &self.segments[self.directory[self.dir_index(pos as u32)] as usize];
             for entry in seg.map.iter() {
-                visit(entry);
+                visit(&**entry);
             }
             visited += seg.map.len();
             pos = segment_end(pos, seg.depth);
@@ -521,7 +538,7 @@ impl Table {
                 continue;
             }
             let nth = (rand() % seg.map.len() as u64) as usize;
-            return seg.map.iter().nth(nth);
+            return seg.map.iter().nth(nth).map(|e| &**e);
         }
         self.iter().next()
     }
