@@ -466,7 +466,7 @@ impl Table {
         while pos < POSITION_END && visited < count_hint.max(1) {
             let seg = &self.segments[self.directory[self.dir_index(pos as u32)] as usize];
             for entry in seg.map.iter() {
-                visit(&**entry);
+                visit(entry);
             }
             visited += seg.map.len();
             pos = segment_end(pos, seg.depth);
