@@ -114,14 +114,22 @@ fn check_info_entry(entry: &Value, spec: &shoal::commands::CommandSpec, full_nam
         Value::Array(v) | Value::Set(v) => v.len(),
         other => panic!("{other:?}"),
     };
-    // One spec for the fixed keys (or one per key when each has its own flags, as
-    // LMOVE's source and destination), plus one for keys counted by a numkeys argument.
-    let fixed = match shoal::commands::server::docs::split_key_flags(full_name) {
-        Some(per_key) => per_key.len(),
-        None => (spec.keys.first > 0) as usize,
+    // The key specs the command declares (one per group of keys with its own flags, as
+    // LMOVE's source and destination), or else one for the fixed keys plus one for keys
+    // counted by a numkeys argument. Any spec but an index with a range moves keys.
+    let declared = shoal::commands::server::docs::key_specs_of(full_name);
+    let expected = match declared {
+        Some(specs) => specs.len(),
+        None => (spec.keys.first > 0) as usize + (spec.keys.numkeys_at > 0) as usize,
     };
-    let counted = (spec.keys.numkeys_at > 0) as usize;
-    assert_eq!(key_specs, fixed + counted, "{full_name}");
+    assert_eq!(key_specs, expected, "{full_name}");
+    let movable = spec.flags & shoal::commands::flags::MOVABLEKEYS != 0
+        || declared.is_some_and(|specs| specs.iter().any(|s| s.is_movable()));
+    assert_eq!(
+        flags.contains(&"movablekeys".to_string()),
+        movable,
+        "{full_name}"
+    );
     let (Value::Array(subs) | Value::Set(subs)) = &fields[9] else {
         panic!("{full_name}: subcommands {:?}", fields[9]);
     };

@@ -11,20 +11,55 @@
 //! - `[ ... ]` is optional, `( ... )` required; alternatives inside are separated by `|`
 //!   (a one-of), several items without `|` form a block. `@name` first in a group names
 //!   the group, first after a `|` names that alternative (otherwise a name is made of
-//!   the members' names joined by `_`).
+//!   the members' names joined by `_`); a named group of a lone token names that token
+//!   (`[@sorting ALPHA]`).
 //! - `...` after an argument or a group makes it repeatable.
+//! - `{...}` right after an argument or a group annotates it, comma-separated:
+//!   `since=6.2.0`, `deprecated_since=2.8.12`, `multiple_token` (the token repeats with
+//!   each value), `key=N` (its `key_spec_index`).
 //!
-//! Keys are documented against the single key spec COMMAND INFO derives from the legacy
-//! key positions, so every key argument has `key_spec_index` 0.
+//! Key arguments refer to the command's key specs in order: the n-th key argument has
+//! `key_spec_index` n (the last spec for any further ones) unless annotated `key=N`.
+//!
+//! Beyond syntax, a command may declare key specs (`keyspec`), history entries and a
+//! deprecation (`doc_flags`, `deprecated_since`, `replaced_by`) in its `FamilyDocs`.
 
 use crate::protocol::reply::Reply;
 
+pub mod keyspec;
+
+pub use keyspec::KeySpec;
+
+/// A command's deprecation as COMMAND DOCS shows it (`doc_flags deprecated`).
+pub struct Deprecation {
+    pub since: &'static str,
+    pub replaced_by: &'static str,
+}
+
 /// What a family documents beyond its `CommandSpec`s, kept in the family's own file:
-/// syntax lines (notation above), key flags and tips, by full command name.
+/// syntax lines (notation above), key flags of the single legacy key spec, tips, and
+/// optionally declared key specs, history entries and deprecations, by full command
+/// name. Tables a family does not use come from `FamilyDocs::NONE`.
 pub struct FamilyDocs {
     pub syntax: &'static [(&'static str, &'static str)],
     pub key_flags: &'static [(&'static [&'static str], &'static [&'static str])],
     pub tips: &'static [(&'static str, &'static [&'static str])],
+    /// Commands whose keys the legacy (first, last, step) triple cannot describe.
+    pub key_specs: &'static [(&'static [KeySpec], &'static [&'static str])],
+    /// `(since, change)` entries, oldest first.
+    pub history: &'static [(&'static str, &'static [(&'static str, &'static str)])],
+    pub deprecated: &'static [(&'static str, Deprecation)],
+}
+
+impl FamilyDocs {
+    pub const NONE: FamilyDocs = FamilyDocs {
+        syntax: &[],
+        key_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        history: &[],
+        deprecated: &[],
+    };
 }
 
 /// The families with their own docs tables (the core families are in this file).
@@ -32,6 +67,8 @@ const FAMILY_DOCS: &[&FamilyDocs] = &[
     &crate::commands::hash::DOCS,
     &crate::commands::set::DOCS,
     &crate::commands::sort::DOCS,
+    &crate::commands::list::DOCS,
+    &crate::commands::zset::DOCS,
 ];
 
 /// The syntax of every command shoal documents, by full name (`config|get`). Commands
@@ -175,36 +212,33 @@ const KEY_FLAGS: &[(&[&str], &[&str])] = &[
     ),
     (&["RW", "access", "delete"], &["getdel"]),
     (&["RW", "insert"], &["append"]),
-    // ---- list ----
-    (
-        &["RW", "insert"],
-        &["lpush", "rpush", "lpushx", "rpushx", "linsert"],
-    ),
-    (
-        &["RW", "access", "delete"],
-        &["lpop", "rpop", "lmpop", "blpop", "brpop", "blmpop"],
-    ),
-    (&["RO"], &["llen"]),
-    (&["RO", "access"], &["lindex", "lrange", "lpos"]),
-    (&["RW", "delete"], &["lrem", "ltrim"]),
 ];
 
-/// Commands whose fixed keys each have their own key spec (source and destination),
-/// with the flags of each key in order.
-const SPLIT_KEY_FLAGS: &[(&[&[&str]], &[&str])] = &[
-    // ---- list ----
-    (
-        &[&["RW", "access", "delete"], &["RW", "insert"]],
-        &["lmove", "rpoplpush", "blmove", "brpoplpush"],
-    ),
-];
-
-/// The per-key flags of a command whose keys have one key spec each.
-pub fn split_key_flags(full_name: &str) -> Option<&'static [&'static [&'static str]]> {
-    SPLIT_KEY_FLAGS
+/// The declared key specs of a command, when its family declares them.
+pub fn key_specs_of(full_name: &str) -> Option<&'static [KeySpec]> {
+    FAMILY_DOCS
         .iter()
+        .flat_map(|d| d.key_specs.iter())
         .find(|(_, names)| names.contains(&full_name))
-        .map(|(flags, _)| *flags)
+        .map(|(specs, _)| *specs)
+}
+
+/// The history entries of a command (none when not listed).
+pub fn history_of(full_name: &str) -> &'static [(&'static str, &'static str)] {
+    FAMILY_DOCS
+        .iter()
+        .flat_map(|d| d.history.iter())
+        .find(|(name, _)| *name == full_name)
+        .map_or(&[], |(_, h)| *h)
+}
+
+/// The deprecation of a command, when it is deprecated.
+pub fn deprecation_of(full_name: &str) -> Option<&'static Deprecation> {
+    FAMILY_DOCS
+        .iter()
+        .flat_map(|d| d.deprecated.iter())
+        .find(|(name, _)| *name == full_name)
+        .map(|(_, d)| d)
 }
 
 /// The declared key flags of a command (its key spec).
@@ -331,8 +365,9 @@ pub fn syntax_of(full_name: &str) -> Option<&'static str> {
         .map(|(_, s)| *s)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ArgType {
+    #[default]
     String,
     Integer,
     Double,
@@ -373,25 +408,72 @@ impl ArgType {
 }
 
 /// One argument of COMMAND DOCS.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Arg {
     pub name: String,
     pub kind: ArgType,
     pub token: Option<String>,
     pub optional: bool,
     pub multiple: bool,
+    pub multiple_token: bool,
+    pub since: Option<String>,
+    pub deprecated_since: Option<String>,
+    /// `key_spec_index`: set on key arguments by `assign_key_specs`, or annotated.
+    pub key_spec: Option<i64>,
     pub args: Vec<Arg>,
+}
+
+impl Arg {
+    /// Applies `{...}` annotations; false when one is unknown.
+    fn annotate(&mut self, annots: &[String]) -> bool {
+        for a in annots {
+            match a.split_once('=') {
+                None if a == "multiple_token" => self.multiple_token = true,
+                Some(("since", v)) => self.since = Some(v.to_string()),
+                Some(("deprecated_since", v)) => self.deprecated_since = Some(v.to_string()),
+                Some(("key", v)) => match v.parse() {
+                    Ok(n) => self.key_spec = Some(n),
+                    Err(_) => return false,
+                },
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Gives each key argument (depth first) its `key_spec_index`: the n-th one n, capped
+/// at the last of `specs` key specs, unless annotated.
+pub fn assign_key_specs(args: &mut [Arg], specs: usize) {
+    let mut n = 0i64;
+    let last = specs.saturating_sub(1) as i64;
+    let mut stack: Vec<&mut Arg> = args.iter_mut().rev().collect();
+    while let Some(a) = stack.pop() {
+        if a.kind == ArgType::Key {
+            if a.key_spec.is_none() {
+                a.key_spec = Some(n.min(last));
+            }
+            n += 1;
+        }
+        stack.extend(a.args.iter_mut().rev());
+    }
 }
 
 // ---- parsing -------------------------------------------------------------------------
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Lexeme {
-    Open { optional: bool },
-    Close { optional: bool },
+    Open {
+        optional: bool,
+    },
+    Close {
+        optional: bool,
+    },
     Pipe,
     Ellipsis,
     Word(String),
+    /// `{...}`: annotations of the item before.
+    Annot(Vec<String>),
 }
 
 fn lex(syntax: &str) -> Vec<Lexeme> {
@@ -411,7 +493,23 @@ fn lex(syntax: &str) -> Vec<Lexeme> {
         }
         word.clear();
     };
+    let mut annot: Option<String> = None;
     for c in syntax.chars() {
+        if let Some(text) = annot.as_mut() {
+            if c == '}' {
+                let parts = text.split(',').map(|s| s.trim().to_string()).collect();
+                out.push(Lexeme::Annot(parts));
+                annot = None;
+            } else {
+                text.push(c);
+            }
+            continue;
+        }
+        if c == '{' {
+            flush(&mut word, &mut out);
+            annot = Some(String::new());
+            continue;
+        }
         let single = match c {
             '[' => Some(Lexeme::Open { optional: true }),
             ']' => Some(Lexeme::Close { optional: true }),
@@ -430,6 +528,10 @@ fn lex(syntax: &str) -> Vec<Lexeme> {
         }
     }
     flush(&mut word, &mut out);
+    if annot.is_some() {
+        // Unterminated: an annotation no item accepts.
+        out.push(Lexeme::Annot(vec![String::new()]));
+    }
     out
 }
 
@@ -441,6 +543,7 @@ enum Item {
     Word {
         text: String,
         multiple: bool,
+        annots: Vec<String>,
     },
     Group(Group),
 }
@@ -450,6 +553,7 @@ struct Group {
     label: Option<String>,
     optional: bool,
     multiple: bool,
+    annots: Vec<String>,
     alternatives: Vec<Vec<Item>>,
 }
 
@@ -486,6 +590,11 @@ impl Parser {
                     Some(Item::Group(g)) => g.multiple = true,
                     Some(Item::Label(_)) | None => return None,
                 },
+                (Some(Lexeme::Annot(a)), _) => match alts.last_mut().and_then(|a| a.last_mut()) {
+                    Some(Item::Word { annots, .. }) => annots.extend(a),
+                    Some(Item::Group(g)) => g.annots.extend(a),
+                    Some(Item::Label(_)) | None => return None,
+                },
                 (Some(Lexeme::Word(text)), _) => {
                     let alt = alts.last_mut()?;
                     match text.strip_prefix('@') {
@@ -494,6 +603,7 @@ impl Parser {
                         None => alt.push(Item::Word {
                             text,
                             multiple: false,
+                            annots: Vec::new(),
                         }),
                     }
                 }
@@ -511,6 +621,7 @@ impl Parser {
                         label,
                         optional,
                         multiple: false,
+                        annots: Vec::new(),
                         alternatives,
                     }));
                 }
@@ -535,10 +646,8 @@ fn plain_arg(text: &str, multiple: bool) -> Arg {
     Arg {
         name: name.to_string(),
         kind,
-        token: None,
-        optional: false,
         multiple,
-        args: Vec::new(),
+        ..Arg::default()
     }
 }
 
@@ -557,37 +666,57 @@ fn pure_token(word: &str) -> Arg {
         name: word.to_ascii_lowercase(),
         kind: ArgType::PureToken,
         token: Some(word.to_string()),
-        optional: false,
-        multiple: false,
-        args: Vec::new(),
+        ..Arg::default()
     }
 }
 
 /// Converts a sequence, attaching each token to the argument or group after it.
 fn convert_seq(items: Vec<Item>) -> Option<Vec<Arg>> {
     let mut out = Vec::new();
-    let mut pending_token: Option<String> = None;
+    let mut pending_token: Option<(String, Vec<String>)> = None;
+    let token_arg = |(t, annots): (String, Vec<String>)| {
+        let mut a = pure_token(&t);
+        a.annotate(&annots).then_some(a)
+    };
     for item in items {
-        let arg = match item {
-            Item::Word { text, multiple } if is_token(&text) => {
-                if let Some(t) = pending_token.replace(text) {
-                    out.push(pure_token(&t));
+        let mut arg = match item {
+            Item::Word {
+                text,
+                multiple,
+                annots,
+            } if is_token(&text) => {
+                if multiple {
+                    return None;
                 }
-                let _ = multiple;
+                if let Some(t) = pending_token.replace((text, annots)) {
+                    out.push(token_arg(t)?);
+                }
                 continue;
             }
-            Item::Word { text, multiple } => plain_arg(&text, multiple),
+            Item::Word {
+                text,
+                multiple,
+                annots,
+            } => {
+                let mut a = plain_arg(&text, multiple);
+                if !a.annotate(&annots) {
+                    return None;
+                }
+                a
+            }
             Item::Group(g) => convert_group(g)?,
             Item::Label(_) => return None,
         };
-        let mut arg = arg;
-        if let Some(t) = pending_token.take() {
+        if let Some((t, annots)) = pending_token.take() {
             arg.token = Some(t);
+            if !arg.annotate(&annots) {
+                return None;
+            }
         }
         out.push(arg);
     }
     if let Some(t) = pending_token {
-        out.push(pure_token(&t));
+        out.push(token_arg(t)?);
     }
     Some(out)
 }
@@ -602,16 +731,19 @@ fn convert_unit(mut items: Vec<Item>, mut label: Option<String>) -> Option<Arg> 
     if args.len() == 1 && label.is_none() {
         return args.pop();
     }
+    if args.len() == 1 && args[0].kind == ArgType::PureToken {
+        let mut token = args.pop()?;
+        token.name = label?;
+        return Some(token);
+    }
     if args.is_empty() {
         return None;
     }
     Some(Arg {
         name: label.unwrap_or_else(|| joined_name(&args)),
         kind: ArgType::Block,
-        token: None,
-        optional: false,
-        multiple: false,
         args,
+        ..Arg::default()
     })
 }
 
@@ -632,10 +764,8 @@ fn convert_group(g: Group) -> Option<Arg> {
         Arg {
             name: g.label.unwrap_or_else(|| joined_name(&args)),
             kind: ArgType::OneOf,
-            token: None,
-            optional: false,
-            multiple: false,
             args,
+            ..Arg::default()
         }
     } else {
         let only = g.alternatives.into_iter().next()?;
@@ -643,7 +773,7 @@ fn convert_group(g: Group) -> Option<Arg> {
     };
     arg.optional |= g.optional;
     arg.multiple |= g.multiple;
-    Some(arg)
+    arg.annotate(&g.annots).then_some(arg)
 }
 
 /// Parses a syntax string into arguments; None when it is malformed.
@@ -664,32 +794,47 @@ pub fn parse(syntax: &str) -> Option<Vec<Arg>> {
 /// Writes one argument map as COMMAND DOCS does (fields in Redis's order, absent ones
 /// left out).
 pub fn write_arg(r: &mut Reply, arg: &Arg) {
-    let is_key = arg.kind == ArgType::Key;
-    let has_flags = arg.optional || arg.multiple;
+    let flag_count = arg.optional as usize + arg.multiple as usize + arg.multiple_token as usize;
     let nested = matches!(arg.kind, ArgType::OneOf | ArgType::Block);
-    let fields =
-        2 + is_key as usize + arg.token.is_some() as usize + has_flags as usize + nested as usize;
+    let fields = 2
+        + arg.key_spec.is_some() as usize
+        + arg.token.is_some() as usize
+        + arg.since.is_some() as usize
+        + arg.deprecated_since.is_some() as usize
+        + (flag_count > 0) as usize
+        + nested as usize;
     r.map(fields);
     r.bulk(b"name");
     r.bulk(arg.name.as_bytes());
     r.bulk(b"type");
     r.bulk(arg.kind.name().as_bytes());
-    if is_key {
+    if let Some(index) = arg.key_spec {
         r.bulk(b"key_spec_index");
-        r.int(0);
+        r.int(index);
     }
     if let Some(token) = &arg.token {
         r.bulk(b"token");
         r.bulk(token.as_bytes());
     }
-    if has_flags {
+    if let Some(since) = &arg.since {
+        r.bulk(b"since");
+        r.bulk(since.as_bytes());
+    }
+    if let Some(since) = &arg.deprecated_since {
+        r.bulk(b"deprecated_since");
+        r.bulk(since.as_bytes());
+    }
+    if flag_count > 0 {
         r.bulk(b"flags");
-        r.set(arg.optional as usize + arg.multiple as usize);
+        r.set(flag_count);
         if arg.optional {
             r.simple("optional");
         }
         if arg.multiple {
             r.simple("multiple");
+        }
+        if arg.multiple_token {
+            r.simple("multiple_token");
         }
     }
     if nested {
@@ -746,10 +891,17 @@ mod tests {
         let mut names: Vec<&str> = all_syntax().map(|(n, _)| *n).collect();
         for d in FAMILY_DOCS {
             names.extend(d.key_flags.iter().flat_map(|(_, n)| n.iter().copied()));
+            names.extend(d.key_specs.iter().flat_map(|(_, n)| n.iter().copied()));
             names.extend(d.tips.iter().map(|(n, _)| *n));
+            names.extend(d.history.iter().map(|(n, _)| *n));
+            names.extend(d.deprecated.iter().map(|(n, _)| *n));
         }
         names
     }
+
+    /// Documented ahead of the command table: BZPOPMIN, BZPOPMAX and BZMPOP are being
+    /// added on another branch. Remove this list once they are merged.
+    const PENDING: &[&str] = &["bzpopmin", "bzpopmax", "bzmpop"];
 
     #[test]
     fn every_syntax_parses() {
@@ -762,6 +914,9 @@ mod tests {
     #[test]
     fn every_documented_command_exists() {
         for name in all_documented_names() {
+            if PENDING.contains(&name) && crate::commands::lookup(name.as_bytes()).is_none() {
+                continue;
+            }
             let mut parts = name.splitn(2, '|');
             let top = crate::commands::lookup(parts.next().unwrap_or("").as_bytes());
             let found = match (top, parts.next()) {
@@ -823,8 +978,124 @@ mod tests {
 
     #[test]
     fn malformed_syntax_is_rejected() {
-        for bad in ["[a", "a]", "(a]", "a | b", "[...]", "a @b", "[@a]"] {
+        for bad in [
+            "[a",
+            "a]",
+            "(a]",
+            "a | b",
+            "[...]",
+            "a @b",
+            "[@a]",
+            "{since=1}",
+            "a{nosuch}",
+            "a{key=x}",
+            "a{since=1",
+            "A...",
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn annotations_and_named_tokens() {
+        let mut sort = parse(syntax_of("sort").unwrap()).unwrap();
+        assign_key_specs(&mut sort, 3);
+        let keys: Vec<_> = sort.iter().map(|a| (a.name.as_str(), a.key_spec)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("key", Some(0)),
+                ("pattern", Some(1)),
+                ("offset_count", None),
+                ("pattern", Some(1)),
+                ("order", None),
+                ("sorting", None),
+                ("destination", Some(2)),
+            ]
+        );
+        let get = &sort[3];
+        assert!(get.optional && get.multiple && get.multiple_token);
+        assert_eq!(get.token.as_deref(), Some("GET"));
+        assert_eq!(sort[5].kind, ArgType::PureToken);
+        assert_eq!(sort[5].token.as_deref(), Some("ALPHA"));
+        let zadd = parse(syntax_of("zadd").unwrap()).unwrap();
+        assert_eq!(zadd[1].since.as_deref(), Some("3.0.2"));
+        assert_eq!(zadd[3].name, "change");
+        assert_eq!(zadd[3].since.as_deref(), Some("3.0.2"));
+        let lpop = parse(syntax_of("lpop").unwrap()).unwrap();
+        assert_eq!(lpop[1].since.as_deref(), Some("6.2.0"));
+        assert!(lpop[1].optional);
+        // Key arguments beyond the last spec share it.
+        let mut store = parse("destination key...").unwrap();
+        assign_key_specs(&mut store, 2);
+        assert_eq!(store[1].key_spec, Some(1));
+        let mut one = parse("source destination").unwrap();
+        assign_key_specs(&mut one, 1);
+        assert_eq!(one[1].key_spec, Some(0));
+    }
+
+    #[test]
+    fn declared_key_specs_find_keys_like_redis() {
+        use crate::protocol::args::ArgsBuf;
+        let find = |name: &str, line: &[&str]| {
+            let buf = ArgsBuf::from_slices(line.iter().map(|s| s.as_bytes()));
+            let mut out = Vec::new();
+            let mut valid = true;
+            for s in key_specs_of(name).unwrap() {
+                valid &= s.keys_of(buf.as_args(), &mut out);
+            }
+            valid.then_some(out)
+        };
+        assert_eq!(
+            find("lmove", &["lmove", "a", "b", "left", "right"]),
+            Some(vec![1, 2])
+        );
+        assert_eq!(
+            find("sinterstore", &["sinterstore", "d", "a", "b"]),
+            Some(vec![1, 2, 3])
+        );
+        assert_eq!(
+            find(
+                "zunionstore",
+                &["zunionstore", "d", "2", "a", "b", "weights", "1", "2"]
+            ),
+            Some(vec![1, 3, 4])
+        );
+        for bad in ["0", "3", "-1", "x", "99999999999999999999"] {
+            assert_eq!(
+                find("zunionstore", &["zunionstore", "d", bad, "a"]),
+                None,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            find("bzpopmin", &["bzpopmin", "a", "b", "0"]),
+            Some(vec![1, 2])
+        );
+        assert_eq!(
+            find("bzmpop", &["bzmpop", "0", "2", "a", "b", "min"]),
+            Some(vec![3, 4])
+        );
+        assert_eq!(
+            find(
+                "sort",
+                &["sort", "k", "by", "store", "limit", "0", "1", "store", "d"]
+            ),
+            Some(vec![1, 8])
+        );
+        assert_eq!(find("sort", &["sort", "k", "store"]), Some(vec![1]));
+        assert_eq!(
+            find("sort_ro", &["sort_ro", "k", "get", "x"]),
+            Some(vec![1])
+        );
+    }
+
+    #[test]
+    fn history_and_deprecations_are_declared() {
+        assert_eq!(history_of("zadd").len(), 3);
+        assert!(history_of("get").is_empty());
+        let d = deprecation_of("rpoplpush").unwrap();
+        assert_eq!(d.since, "6.2.0");
+        assert!(deprecation_of("lmove").is_none());
     }
 }
