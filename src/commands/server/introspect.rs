@@ -115,7 +115,9 @@ fn info(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
 }
 
 /// One COMMAND INFO entry: name, arity, flags, first/last/step, ACL categories, tips,
-/// key specs, subcommands.
+/// key specs (the declared ones, else those of the legacy key positions), subcommands.
+/// `movablekeys` is shown, as Redis derives it, also when a declared spec is not an
+/// index search with a range.
 pub fn write_info(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     r.array(10);
     r.bulk(full_name.as_bytes());
@@ -264,8 +266,9 @@ fn docs_cmd(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
     }
 }
 
-/// One COMMAND DOCS entry: summary, since, group, complexity, arguments (when the
-/// syntax is known), subcommands.
+/// One COMMAND DOCS entry: summary, since, group, complexity, the deprecation
+/// (`doc_flags`, `deprecated_since`, `replaced_by`) and `history` when declared,
+/// arguments (when the syntax is known), subcommands.
 pub fn write_docs(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     let mut arguments = docs::syntax_of(full_name).and_then(docs::parse);
     if let Some(args) = arguments.as_mut() {
@@ -367,13 +370,14 @@ fn list(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
 
 // ---- GETKEYS -------------------------------------------------------------------------
 
-/// Resolves the command of GETKEYS (`args[2..]`) and its key positions, or the error.
+/// A GETKEYS target: its spec, full name, and key indexes with their flags.
 type CallKeys = (
     &'static CommandSpec,
     String,
     Vec<(usize, &'static [&'static str])>,
 );
 
+/// Resolves the command of GETKEYS (`args[2..]`) and its key positions, or the error.
 fn keys_of(args: Args) -> Result<CallKeys, &'static str> {
     let target_argc = args.len() - 2;
     let mut spec = commands::lookup(&args[2]).ok_or(errors::GETKEYS_INVALID_COMMAND)?;
