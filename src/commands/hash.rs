@@ -427,6 +427,21 @@ pub const DOCS: super::server::docs::FamilyDocs = super::server::docs::FamilyDoc
         ("hrandfield", &["nondeterministic_output"]),
         ("hscan", &["nondeterministic_output"]),
     ],
+    history: &[
+        ("hdel", &[("2.4.0", "Accepts multiple `field` arguments.")]),
+        (
+            "hset",
+            &[("4.0.0", "Accepts multiple `field` and `value` arguments.")],
+        ),
+    ],
+    deprecated: &[(
+        "hmset",
+        super::server::docs::Deprecation {
+            since: "4.0.0",
+            replaced_by: "`HSET` with multiple field-value pairs",
+        },
+    )],
+    ..super::server::docs::FamilyDocs::NONE
 };
 
 pub const COMMANDS: &[CommandSpec] = &[

@@ -581,35 +581,47 @@ fn sort_ro<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
 
 // ---- table ----------------------------------------------------------------------------------
 
-/// Key flags of the sorted key's key spec . Redis 7.0 also
-/// declares an `unknown` spec for the BY/GET keys (`RO access`) and, for SORT, one for
-/// the STORE destination (`OW update`).
-const KEY_FLAGS: &[(&[&str], &[&str])] = &[(&["RO", "access"], &["sort", "sort_ro"])];
-
-/// COMMAND DOCS syntax, in the notation of `docs::SYNTAX` (which cannot name the ALPHA
-/// token `sorting` as Redis does, nor mark GET `multiple_token`).
-const SYNTAX: &[(&str, &str)] = &[
-    (
-        "sort",
-        "key [BY pattern] [LIMIT (@offset_count offset:integer count:integer)] [GET pattern...] [@order ASC | DESC] [ALPHA] [STORE destination]",
-    ),
-    (
-        "sort_ro",
-        "key [BY pattern] [LIMIT (@offset_count offset:integer count:integer)] [GET pattern...] [@order ASC | DESC] [ALPHA]",
-    ),
-];
-
-/// SORT's COMMAND DOCS / INFO metadata.
-pub const DOCS: super::server::docs::FamilyDocs = super::server::docs::FamilyDocs {
-    syntax: SYNTAX,
-    key_flags: KEY_FLAGS,
-    tips: &[],
+/// SORT's COMMAND DOCS / INFO metadata (Redis 7.0's): the sorted key, an `unknown` key
+/// spec for the BY/GET keys, and for SORT one for the STORE destination, which GETKEYS
+/// finds as Redis's sortGetKeys does.
+pub const DOCS: super::server::docs::FamilyDocs = {
+    use super::server::docs::keyspec::{KeySpec, sort_store_key};
+    const BY_GET: KeySpec = KeySpec::unknown(
+        "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort",
+        &["RO", "access"],
+        None,
+    );
+    const STORE: KeySpec = KeySpec::unknown(
+        "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array",
+        &["OW", "update"],
+        Some(sort_store_key),
+    );
+    super::server::docs::FamilyDocs {
+        syntax: &[
+            (
+                "sort",
+                "key [BY pattern]{key=1} [LIMIT (offset:integer count:integer)] [GET pattern]...{key=1,multiple_token} [@order ASC | DESC] [@sorting ALPHA] [STORE destination]{key=2}",
+            ),
+            (
+                "sort_ro",
+                "key [BY pattern]{key=1} [LIMIT (offset:integer count:integer)] [GET pattern]...{key=1,multiple_token} [@order ASC | DESC] [@sorting ALPHA]",
+            ),
+        ],
+        key_specs: &[
+            (
+                &[KeySpec::at(1, &["RO", "access"]), BY_GET, STORE],
+                &["sort"],
+            ),
+            (&[KeySpec::at(1, &["RO", "access"]), BY_GET], &["sort_ro"]),
+        ],
+        ..super::server::docs::FamilyDocs::NONE
+    }
 };
 
 const SORT_COMPLEXITY: &str = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).";
 
-/// Redis also flags both `movablekeys` (the STORE destination, the BY/GET keys); the
-/// command table ties that flag to a key count, so it is left out here.
+/// COMMAND INFO shows `movablekeys` for both, as Redis does: it follows from the key
+/// specs declared in [`DOCS`] (the STORE destination, the BY/GET keys).
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "sort",

@@ -8,7 +8,7 @@ mod blocking;
 mod moves;
 mod table;
 
-pub use table::COMMANDS;
+pub use table::{COMMANDS, DOCS};
 
 use super::typed::{self, Replied};
 use crate::errors;

@@ -257,3 +257,116 @@ pub const COMMANDS: &[CommandSpec] = &[
         ..LIST
     },
 ];
+
+// ---- COMMAND DOCS / INFO metadata (data only; owned by the docs work) -------------------
+
+pub use docs_data::DOCS;
+
+mod docs_data {
+    use crate::commands::server::docs::{Deprecation, FamilyDocs, KeySpec};
+
+    const POP_FLAGS: &[&str] = &["RW", "access", "delete"];
+    /// Source and destination of the moves, one key spec each.
+    const MOVE_SPECS: &[KeySpec] = &[KeySpec::at(1, POP_FLAGS), KeySpec::at(2, &["RW", "insert"])];
+    const DOUBLE_TIMEOUT: &[(&str, &str)] = &[(
+        "6.0.0",
+        "`timeout` is interpreted as a double instead of an integer.",
+    )];
+
+    /// COMMAND DOCS syntax (notation of `docs`), key flags, key specs, history and
+    /// deprecations of the list commands, as Redis 7.0 declares them.
+    pub const DOCS: FamilyDocs = FamilyDocs {
+        syntax: &[
+            (
+                "blmove",
+                "source destination (@wherefrom LEFT | RIGHT) (@whereto LEFT | RIGHT) timeout:double",
+            ),
+            (
+                "blmpop",
+                "timeout:double numkeys:integer key... (@where LEFT | RIGHT) [COUNT count:integer]",
+            ),
+            ("blpop", "key... timeout:double"),
+            ("brpop", "key... timeout:double"),
+            ("brpoplpush", "source destination timeout:double"),
+            ("lindex", "key index:integer"),
+            ("linsert", "key (@where BEFORE | AFTER) pivot element"),
+            ("llen", "key"),
+            (
+                "lmove",
+                "source destination (@wherefrom LEFT | RIGHT) (@whereto LEFT | RIGHT)",
+            ),
+            (
+                "lmpop",
+                "numkeys:integer key... (@where LEFT | RIGHT) [COUNT count:integer]",
+            ),
+            ("lpop", "key [count:integer{since=6.2.0}]"),
+            (
+                "lpos",
+                "key element [RANK rank:integer] [COUNT num-matches:integer] [MAXLEN len:integer]",
+            ),
+            ("lpush", "key element..."),
+            ("lpushx", "key element..."),
+            ("lrange", "key start:integer stop:integer"),
+            ("lrem", "key count:integer element"),
+            ("lset", "key index:integer element"),
+            ("ltrim", "key start:integer stop:integer"),
+            ("rpop", "key [count:integer{since=6.2.0}]"),
+            ("rpoplpush", "source destination"),
+            ("rpush", "key element..."),
+            ("rpushx", "key element..."),
+        ],
+        key_flags: &[
+            (
+                POP_FLAGS,
+                &["blmpop", "blpop", "brpop", "lmpop", "lpop", "rpop"],
+            ),
+            (
+                &["RW", "insert"],
+                &["linsert", "lpush", "lpushx", "rpush", "rpushx"],
+            ),
+            (&["RO"], &["llen"]),
+            (&["RW", "delete"], &["lrem", "ltrim"]),
+        ],
+        key_specs: &[(MOVE_SPECS, &["lmove", "rpoplpush", "blmove", "brpoplpush"])],
+        history: &[
+            ("blpop", DOUBLE_TIMEOUT),
+            ("brpop", DOUBLE_TIMEOUT),
+            ("brpoplpush", DOUBLE_TIMEOUT),
+            ("lpop", &[("6.2.0", "Added the `count` argument.")]),
+            (
+                "lpush",
+                &[("2.4.0", "Accepts multiple `element` arguments.")],
+            ),
+            (
+                "lpushx",
+                &[("4.0.0", "Accepts multiple `element` arguments.")],
+            ),
+            ("rpop", &[("6.2.0", "Added the `count` argument.")]),
+            (
+                "rpush",
+                &[("2.4.0", "Accepts multiple `element` arguments.")],
+            ),
+            (
+                "rpushx",
+                &[("4.0.0", "Accepts multiple `element` arguments.")],
+            ),
+        ],
+        deprecated: &[
+            (
+                "brpoplpush",
+                Deprecation {
+                    since: "6.2.0",
+                    replaced_by: "`BLMOVE` with the `RIGHT` and `LEFT` arguments",
+                },
+            ),
+            (
+                "rpoplpush",
+                Deprecation {
+                    since: "6.2.0",
+                    replaced_by: "`LMOVE` with the `RIGHT` and `LEFT` arguments",
+                },
+            ),
+        ],
+        ..FamilyDocs::NONE
+    };
+}

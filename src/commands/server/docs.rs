@@ -1,30 +1,47 @@
-//! The `arguments` of COMMAND DOCS. redis-cli 7 builds its inline hints from them, so a
-//! command without arguments shows no hint. Rather than spell out Redis's nested
-//! argument maps by hand, each command's syntax is written once, in the notation of the
-//! Redis documentation, and parsed into the tree COMMAND DOCS replies with:
-//!
-//! - `word` is an argument (type inferred: `key`/`...key`/`destination`/`source` are
-//!   keys, `pattern` a pattern, the rest strings); `word:integer` names the type
-//!   (`string`, `integer`, `double`, `key`, `pattern`, `unix-time`).
-//! - `WORD` (no lowercase letter) is a token: alone it is a pure token, before an
-//!   argument or a group it is that argument's token (`EX seconds:integer`).
-//! - `[ ... ]` is optional, `( ... )` required; alternatives inside are separated by `|`
-//!   (a one-of), several items without `|` form a block. `@name` first in a group names
-//!   the group, first after a `|` names that alternative (otherwise a name is made of
-//!   the members' names joined by `_`).
-//! - `...` after an argument or a group makes it repeatable.
-//!
-//! Keys are documented against the single key spec COMMAND INFO derives from the legacy
-//! key positions, so every key argument has `key_spec_index` 0.
+//! What COMMAND DOCS and COMMAND INFO say beyond the command table: each command's
+//! syntax (parsed into COMMAND DOCS `arguments`; notation in `syntax`), key flags, tips,
+//! and optionally declared key specs (`keyspec`), history entries and a deprecation
+//! (`doc_flags`, `deprecated_since`, `replaced_by`). The core families' entries are in
+//! this file; the others keep a `FamilyDocs` in their own file, listed in `FAMILY_DOCS`.
+//! redis-cli 7 builds its inline hints from the arguments, so a command without a
+//! syntax shows no hint.
 
-use crate::protocol::reply::Reply;
+pub mod keyspec;
+pub mod syntax;
+
+pub use keyspec::KeySpec;
+pub use syntax::{Arg, ArgType, assign_key_specs, parse, render, write_arg, write_args};
+
+/// A command's deprecation as COMMAND DOCS shows it (`doc_flags deprecated`).
+pub struct Deprecation {
+    pub since: &'static str,
+    pub replaced_by: &'static str,
+}
 
 /// What a family documents beyond its `CommandSpec`s, kept in the family's own file:
-/// syntax lines (notation above), key flags and tips, by full command name.
+/// syntax lines (notation in `syntax`), key flags of the single legacy key spec, tips, and
+/// optionally declared key specs, history entries and deprecations, by full command
+/// name. Tables a family does not use come from `FamilyDocs::NONE`.
 pub struct FamilyDocs {
     pub syntax: &'static [(&'static str, &'static str)],
     pub key_flags: &'static [(&'static [&'static str], &'static [&'static str])],
     pub tips: &'static [(&'static str, &'static [&'static str])],
+    /// Commands whose keys the legacy (first, last, step) triple cannot describe.
+    pub key_specs: &'static [(&'static [KeySpec], &'static [&'static str])],
+    /// `(since, change)` entries, oldest first.
+    pub history: &'static [(&'static str, &'static [(&'static str, &'static str)])],
+    pub deprecated: &'static [(&'static str, Deprecation)],
+}
+
+impl FamilyDocs {
+    pub const NONE: FamilyDocs = FamilyDocs {
+        syntax: &[],
+        key_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        history: &[],
+        deprecated: &[],
+    };
 }
 
 /// The families with their own docs tables (the core families are in this file).
@@ -32,6 +49,8 @@ const FAMILY_DOCS: &[&FamilyDocs] = &[
     &crate::commands::hash::DOCS,
     &crate::commands::set::DOCS,
     &crate::commands::sort::DOCS,
+    &crate::commands::list::DOCS,
+    &crate::commands::zset::DOCS,
 ];
 
 /// The syntax of every command shoal documents, by full name (`config|get`). Commands
@@ -175,36 +194,33 @@ const KEY_FLAGS: &[(&[&str], &[&str])] = &[
     ),
     (&["RW", "access", "delete"], &["getdel"]),
     (&["RW", "insert"], &["append"]),
-    // ---- list ----
-    (
-        &["RW", "insert"],
-        &["lpush", "rpush", "lpushx", "rpushx", "linsert"],
-    ),
-    (
-        &["RW", "access", "delete"],
-        &["lpop", "rpop", "lmpop", "blpop", "brpop", "blmpop"],
-    ),
-    (&["RO"], &["llen"]),
-    (&["RO", "access"], &["lindex", "lrange", "lpos"]),
-    (&["RW", "delete"], &["lrem", "ltrim"]),
 ];
 
-/// Commands whose fixed keys each have their own key spec (source and destination),
-/// with the flags of each key in order.
-const SPLIT_KEY_FLAGS: &[(&[&[&str]], &[&str])] = &[
-    // ---- list ----
-    (
-        &[&["RW", "access", "delete"], &["RW", "insert"]],
-        &["lmove", "rpoplpush", "blmove", "brpoplpush"],
-    ),
-];
-
-/// The per-key flags of a command whose keys have one key spec each.
-pub fn split_key_flags(full_name: &str) -> Option<&'static [&'static [&'static str]]> {
-    SPLIT_KEY_FLAGS
+/// The declared key specs of a command, when its family declares them.
+pub fn key_specs_of(full_name: &str) -> Option<&'static [KeySpec]> {
+    FAMILY_DOCS
         .iter()
+        .flat_map(|d| d.key_specs.iter())
         .find(|(_, names)| names.contains(&full_name))
-        .map(|(flags, _)| *flags)
+        .map(|(specs, _)| *specs)
+}
+
+/// The history entries of a command (none when not listed).
+pub fn history_of(full_name: &str) -> &'static [(&'static str, &'static str)] {
+    FAMILY_DOCS
+        .iter()
+        .flat_map(|d| d.history.iter())
+        .find(|(name, _)| *name == full_name)
+        .map_or(&[], |(_, h)| *h)
+}
+
+/// The deprecation of a command, when it is deprecated.
+pub fn deprecation_of(full_name: &str) -> Option<&'static Deprecation> {
+    FAMILY_DOCS
+        .iter()
+        .flat_map(|d| d.deprecated.iter())
+        .find(|(name, _)| *name == full_name)
+        .map(|(_, d)| d)
 }
 
 /// The declared key flags of a command (its key spec).
@@ -331,407 +347,6 @@ pub fn syntax_of(full_name: &str) -> Option<&'static str> {
         .map(|(_, s)| *s)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArgType {
-    String,
-    Integer,
-    Double,
-    Key,
-    Pattern,
-    UnixTime,
-    PureToken,
-    OneOf,
-    Block,
-}
-
-impl ArgType {
-    pub fn name(self) -> &'static str {
-        match self {
-            ArgType::String => "string",
-            ArgType::Integer => "integer",
-            ArgType::Double => "double",
-            ArgType::Key => "key",
-            ArgType::Pattern => "pattern",
-            ArgType::UnixTime => "unix-time",
-            ArgType::PureToken => "pure-token",
-            ArgType::OneOf => "oneof",
-            ArgType::Block => "block",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<ArgType> {
-        Some(match name {
-            "string" => ArgType::String,
-            "integer" => ArgType::Integer,
-            "double" => ArgType::Double,
-            "key" => ArgType::Key,
-            "pattern" => ArgType::Pattern,
-            "unix-time" => ArgType::UnixTime,
-            _ => return None,
-        })
-    }
-}
-
-/// One argument of COMMAND DOCS.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Arg {
-    pub name: String,
-    pub kind: ArgType,
-    pub token: Option<String>,
-    pub optional: bool,
-    pub multiple: bool,
-    pub args: Vec<Arg>,
-}
-
-// ---- parsing -------------------------------------------------------------------------
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Lexeme {
-    Open { optional: bool },
-    Close { optional: bool },
-    Pipe,
-    Ellipsis,
-    Word(String),
-}
-
-fn lex(syntax: &str) -> Vec<Lexeme> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut Vec<Lexeme>| {
-        if word.is_empty() {
-            return;
-        }
-        let ellipsis = word.ends_with("...");
-        let text = word.trim_end_matches("...");
-        if !text.is_empty() {
-            out.push(Lexeme::Word(text.to_string()));
-        }
-        if ellipsis {
-            out.push(Lexeme::Ellipsis);
-        }
-        word.clear();
-    };
-    for c in syntax.chars() {
-        let single = match c {
-            '[' => Some(Lexeme::Open { optional: true }),
-            ']' => Some(Lexeme::Close { optional: true }),
-            '(' => Some(Lexeme::Open { optional: false }),
-            ')' => Some(Lexeme::Close { optional: false }),
-            '|' => Some(Lexeme::Pipe),
-            _ => None,
-        };
-        if let Some(lexeme) = single {
-            flush(&mut word, &mut out);
-            out.push(lexeme);
-        } else if c.is_whitespace() {
-            flush(&mut word, &mut out);
-        } else {
-            word.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
-}
-
-/// A parsed item before tokens are attached to what follows them.
-#[derive(Debug)]
-enum Item {
-    /// `@name` opening an alternative.
-    Label(String),
-    Word {
-        text: String,
-        multiple: bool,
-    },
-    Group(Group),
-}
-
-#[derive(Debug)]
-struct Group {
-    label: Option<String>,
-    optional: bool,
-    multiple: bool,
-    alternatives: Vec<Vec<Item>>,
-}
-
-struct Parser {
-    lexemes: Vec<Lexeme>,
-    pos: usize,
-}
-
-impl Parser {
-    fn peek(&self) -> Option<&Lexeme> {
-        self.lexemes.get(self.pos)
-    }
-
-    fn next(&mut self) -> Option<Lexeme> {
-        let l = self.lexemes.get(self.pos).cloned();
-        self.pos += 1;
-        l
-    }
-
-    /// Alternatives up to the closing bracket `close` (None: end of input).
-    fn alternatives(&mut self, close: Option<bool>) -> Option<Vec<Vec<Item>>> {
-        let mut alts = vec![Vec::new()];
-        loop {
-            match (self.next(), close) {
-                (None, None) => return Some(alts),
-                (None, Some(_)) => return None,
-                (Some(Lexeme::Close { optional }), Some(want)) if optional == want => {
-                    return Some(alts);
-                }
-                (Some(Lexeme::Close { .. }), _) => return None,
-                (Some(Lexeme::Pipe), _) => alts.push(Vec::new()),
-                (Some(Lexeme::Ellipsis), _) => match alts.last_mut().and_then(|a| a.last_mut()) {
-                    Some(Item::Word { multiple, .. }) => *multiple = true,
-                    Some(Item::Group(g)) => g.multiple = true,
-                    Some(Item::Label(_)) | None => return None,
-                },
-                (Some(Lexeme::Word(text)), _) => {
-                    let alt = alts.last_mut()?;
-                    match text.strip_prefix('@') {
-                        Some(label) if alt.is_empty() => alt.push(Item::Label(label.to_string())),
-                        Some(_) => return None,
-                        None => alt.push(Item::Word {
-                            text,
-                            multiple: false,
-                        }),
-                    }
-                }
-                (Some(Lexeme::Open { optional }), _) => {
-                    let label = match self.peek() {
-                        Some(Lexeme::Word(w)) if w.starts_with('@') => {
-                            let name = w[1..].to_string();
-                            self.pos += 1;
-                            Some(name)
-                        }
-                        _ => None,
-                    };
-                    let alternatives = self.alternatives(Some(optional))?;
-                    alts.last_mut()?.push(Item::Group(Group {
-                        label,
-                        optional,
-                        multiple: false,
-                        alternatives,
-                    }));
-                }
-            }
-        }
-    }
-}
-
-fn is_token(word: &str) -> bool {
-    word.chars().any(|c| c.is_ascii_uppercase()) && !word.chars().any(|c| c.is_ascii_lowercase())
-}
-
-/// An argument word: `name` or `name:type` (a suffix that is no type is part of the
-/// name, as in `ip:port`).
-fn plain_arg(text: &str, multiple: bool) -> Arg {
-    let (name, kind) = match text.rsplit_once(':') {
-        Some((name, ty)) if ArgType::from_name(ty).is_some() => {
-            (name, ArgType::from_name(ty).unwrap_or(ArgType::String))
-        }
-        _ => (text, infer_type(text)),
-    };
-    Arg {
-        name: name.to_string(),
-        kind,
-        token: None,
-        optional: false,
-        multiple,
-        args: Vec::new(),
-    }
-}
-
-fn infer_type(name: &str) -> ArgType {
-    if name.ends_with("key") || name == "destination" || name == "source" {
-        ArgType::Key
-    } else if name == "pattern" {
-        ArgType::Pattern
-    } else {
-        ArgType::String
-    }
-}
-
-fn pure_token(word: &str) -> Arg {
-    Arg {
-        name: word.to_ascii_lowercase(),
-        kind: ArgType::PureToken,
-        token: Some(word.to_string()),
-        optional: false,
-        multiple: false,
-        args: Vec::new(),
-    }
-}
-
-/// Converts a sequence, attaching each token to the argument or group after it.
-fn convert_seq(items: Vec<Item>) -> Option<Vec<Arg>> {
-    let mut out = Vec::new();
-    let mut pending_token: Option<String> = None;
-    for item in items {
-        let arg = match item {
-            Item::Word { text, multiple } if is_token(&text) => {
-                if let Some(t) = pending_token.replace(text) {
-                    out.push(pure_token(&t));
-                }
-                let _ = multiple;
-                continue;
-            }
-            Item::Word { text, multiple } => plain_arg(&text, multiple),
-            Item::Group(g) => convert_group(g)?,
-            Item::Label(_) => return None,
-        };
-        let mut arg = arg;
-        if let Some(t) = pending_token.take() {
-            arg.token = Some(t);
-        }
-        out.push(arg);
-    }
-    if let Some(t) = pending_token {
-        out.push(pure_token(&t));
-    }
-    Some(out)
-}
-
-/// One alternative: a single argument, or a block of several.
-fn convert_unit(mut items: Vec<Item>, mut label: Option<String>) -> Option<Arg> {
-    if let Some(Item::Label(own)) = items.first() {
-        label = Some(own.clone());
-        items.remove(0);
-    }
-    let mut args = convert_seq(items)?;
-    if args.len() == 1 && label.is_none() {
-        return args.pop();
-    }
-    if args.is_empty() {
-        return None;
-    }
-    Some(Arg {
-        name: label.unwrap_or_else(|| joined_name(&args)),
-        kind: ArgType::Block,
-        token: None,
-        optional: false,
-        multiple: false,
-        args,
-    })
-}
-
-fn joined_name(args: &[Arg]) -> String {
-    args.iter()
-        .map(|a| a.name.as_str())
-        .collect::<Vec<_>>()
-        .join("_")
-}
-
-fn convert_group(g: Group) -> Option<Arg> {
-    let mut arg = if g.alternatives.len() > 1 {
-        let args = g
-            .alternatives
-            .into_iter()
-            .map(|alt| convert_unit(alt, None))
-            .collect::<Option<Vec<_>>>()?;
-        Arg {
-            name: g.label.unwrap_or_else(|| joined_name(&args)),
-            kind: ArgType::OneOf,
-            token: None,
-            optional: false,
-            multiple: false,
-            args,
-        }
-    } else {
-        let only = g.alternatives.into_iter().next()?;
-        convert_unit(only, g.label)?
-    };
-    arg.optional |= g.optional;
-    arg.multiple |= g.multiple;
-    Some(arg)
-}
-
-/// Parses a syntax string into arguments; None when it is malformed.
-pub fn parse(syntax: &str) -> Option<Vec<Arg>> {
-    let mut parser = Parser {
-        lexemes: lex(syntax),
-        pos: 0,
-    };
-    let alts = parser.alternatives(None)?;
-    if alts.len() != 1 {
-        return None;
-    }
-    convert_seq(alts.into_iter().next()?)
-}
-
-// ---- reply ---------------------------------------------------------------------------
-
-/// Writes one argument map as COMMAND DOCS does (fields in Redis's order, absent ones
-/// left out).
-pub fn write_arg(r: &mut Reply, arg: &Arg) {
-    let is_key = arg.kind == ArgType::Key;
-    let has_flags = arg.optional || arg.multiple;
-    let nested = matches!(arg.kind, ArgType::OneOf | ArgType::Block);
-    let fields =
-        2 + is_key as usize + arg.token.is_some() as usize + has_flags as usize + nested as usize;
-    r.map(fields);
-    r.bulk(b"name");
-    r.bulk(arg.name.as_bytes());
-    r.bulk(b"type");
-    r.bulk(arg.kind.name().as_bytes());
-    if is_key {
-        r.bulk(b"key_spec_index");
-        r.int(0);
-    }
-    if let Some(token) = &arg.token {
-        r.bulk(b"token");
-        r.bulk(token.as_bytes());
-    }
-    if has_flags {
-        r.bulk(b"flags");
-        r.set(arg.optional as usize + arg.multiple as usize);
-        if arg.optional {
-            r.simple("optional");
-        }
-        if arg.multiple {
-            r.simple("multiple");
-        }
-    }
-    if nested {
-        r.bulk(b"arguments");
-        write_args(r, &arg.args);
-    }
-}
-
-pub fn write_args(r: &mut Reply, args: &[Arg]) {
-    r.array(args.len());
-    for a in args {
-        write_arg(r, a);
-    }
-}
-
-/// Renders arguments the way redis-cli shows a hint (for tests and logs).
-pub fn render(args: &[Arg]) -> String {
-    args.iter().map(render_one).collect::<Vec<_>>().join(" ")
-}
-
-fn render_one(a: &Arg) -> String {
-    let body = match a.kind {
-        ArgType::OneOf => a.args.iter().map(render_one).collect::<Vec<_>>().join("|"),
-        ArgType::Block => render(&a.args),
-        ArgType::PureToken => String::new(),
-        _ => a.name.clone(),
-    };
-    let token = match (&a.token, a.kind) {
-        (Some(t), ArgType::PureToken) => t.clone(),
-        (Some(t), _) => format!("{t} "),
-        (None, _) => String::new(),
-    };
-    let mut s = format!("{token}{body}");
-    if a.multiple {
-        s = format!("{s} [{body} ...]");
-    }
-    if a.optional {
-        s = format!("[{s}]");
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -746,7 +361,10 @@ mod tests {
         let mut names: Vec<&str> = all_syntax().map(|(n, _)| *n).collect();
         for d in FAMILY_DOCS {
             names.extend(d.key_flags.iter().flat_map(|(_, n)| n.iter().copied()));
+            names.extend(d.key_specs.iter().flat_map(|(_, n)| n.iter().copied()));
             names.extend(d.tips.iter().map(|(n, _)| *n));
+            names.extend(d.history.iter().map(|(n, _)| *n));
+            names.extend(d.deprecated.iter().map(|(n, _)| *n));
         }
         names
     }
@@ -823,8 +441,124 @@ mod tests {
 
     #[test]
     fn malformed_syntax_is_rejected() {
-        for bad in ["[a", "a]", "(a]", "a | b", "[...]", "a @b", "[@a]"] {
+        for bad in [
+            "[a",
+            "a]",
+            "(a]",
+            "a | b",
+            "[...]",
+            "a @b",
+            "[@a]",
+            "{since=1}",
+            "a{nosuch}",
+            "a{key=x}",
+            "a{since=1",
+            "A...",
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn annotations_and_named_tokens() {
+        let mut sort = parse(syntax_of("sort").unwrap()).unwrap();
+        assign_key_specs(&mut sort, 3);
+        let keys: Vec<_> = sort.iter().map(|a| (a.name.as_str(), a.key_spec)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("key", Some(0)),
+                ("pattern", Some(1)),
+                ("offset_count", None),
+                ("pattern", Some(1)),
+                ("order", None),
+                ("sorting", None),
+                ("destination", Some(2)),
+            ]
+        );
+        let get = &sort[3];
+        assert!(get.optional && get.multiple && get.multiple_token);
+        assert_eq!(get.token.as_deref(), Some("GET"));
+        assert_eq!(sort[5].kind, ArgType::PureToken);
+        assert_eq!(sort[5].token.as_deref(), Some("ALPHA"));
+        let zadd = parse(syntax_of("zadd").unwrap()).unwrap();
+        assert_eq!(zadd[1].since.as_deref(), Some("3.0.2"));
+        assert_eq!(zadd[3].name, "change");
+        assert_eq!(zadd[3].since.as_deref(), Some("3.0.2"));
+        let lpop = parse(syntax_of("lpop").unwrap()).unwrap();
+        assert_eq!(lpop[1].since.as_deref(), Some("6.2.0"));
+        assert!(lpop[1].optional);
+        // Key arguments beyond the last spec share it.
+        let mut store = parse("destination key...").unwrap();
+        assign_key_specs(&mut store, 2);
+        assert_eq!(store[1].key_spec, Some(1));
+        let mut one = parse("source destination").unwrap();
+        assign_key_specs(&mut one, 1);
+        assert_eq!(one[1].key_spec, Some(0));
+    }
+
+    #[test]
+    fn declared_key_specs_find_keys_like_redis() {
+        use crate::protocol::args::ArgsBuf;
+        let find = |name: &str, line: &[&str]| {
+            let buf = ArgsBuf::from_slices(line.iter().map(|s| s.as_bytes()));
+            let mut out = Vec::new();
+            let mut valid = true;
+            for s in key_specs_of(name).unwrap() {
+                valid &= s.keys_of(buf.as_args(), &mut out);
+            }
+            valid.then_some(out)
+        };
+        assert_eq!(
+            find("lmove", &["lmove", "a", "b", "left", "right"]),
+            Some(vec![1, 2])
+        );
+        assert_eq!(
+            find("sinterstore", &["sinterstore", "d", "a", "b"]),
+            Some(vec![1, 2, 3])
+        );
+        assert_eq!(
+            find(
+                "zunionstore",
+                &["zunionstore", "d", "2", "a", "b", "weights", "1", "2"]
+            ),
+            Some(vec![1, 3, 4])
+        );
+        for bad in ["0", "3", "-1", "x", "99999999999999999999"] {
+            assert_eq!(
+                find("zunionstore", &["zunionstore", "d", bad, "a"]),
+                None,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            find("bzpopmin", &["bzpopmin", "a", "b", "0"]),
+            Some(vec![1, 2])
+        );
+        assert_eq!(
+            find("bzmpop", &["bzmpop", "0", "2", "a", "b", "min"]),
+            Some(vec![3, 4])
+        );
+        assert_eq!(
+            find(
+                "sort",
+                &["sort", "k", "by", "store", "limit", "0", "1", "store", "d"]
+            ),
+            Some(vec![1, 8])
+        );
+        assert_eq!(find("sort", &["sort", "k", "store"]), Some(vec![1]));
+        assert_eq!(
+            find("sort_ro", &["sort_ro", "k", "get", "x"]),
+            Some(vec![1])
+        );
+    }
+
+    #[test]
+    fn history_and_deprecations_are_declared() {
+        assert_eq!(history_of("zadd").len(), 3);
+        assert!(history_of("get").is_empty());
+        let d = deprecation_of("rpoplpush").unwrap();
+        assert_eq!(d.since, "6.2.0");
+        assert!(deprecation_of("lmove").is_none());
     }
 }

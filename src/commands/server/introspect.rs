@@ -115,14 +115,19 @@ fn info(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
 }
 
 /// One COMMAND INFO entry: name, arity, flags, first/last/step, ACL categories, tips,
-/// key specs, subcommands.
+/// key specs (the declared ones, else those of the legacy key positions), subcommands.
+/// `movablekeys` is shown, as Redis derives it, also when a declared spec is not an
+/// index search with a range.
 pub fn write_info(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     r.array(10);
     r.bulk(full_name.as_bytes());
     r.int(spec.arity as i64);
+    let declared = docs::key_specs_of(full_name);
+    let movable = declared.is_some_and(|specs| specs.iter().any(|s| s.is_movable()));
+    let shown_flags = spec.flags | if movable { flags::MOVABLEKEYS } else { 0 };
     let shown: Vec<&str> = INFO_FLAGS
         .iter()
-        .filter(|(bit, _)| spec.flags & bit != 0)
+        .filter(|(bit, _)| shown_flags & bit != 0)
         .map(|(_, name)| *name)
         .collect();
     r.set(shown.len());
@@ -146,21 +151,21 @@ pub fn write_info(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     for tip in tips {
         r.bulk(tip.as_bytes());
     }
-    let fixed = spec.keys.first > 0;
-    let counted = spec.keys.numkeys_at > 0;
-    if let Some(split) = docs::split_key_flags(full_name) {
-        r.set(split.len());
-        for (i, f) in split.iter().enumerate() {
-            write_range_spec(r, spec.keys.first as i64 + i as i64, 0, 1, f);
+    if let Some(specs) = declared {
+        r.set(specs.len());
+        for s in specs {
+            s.write(r);
         }
     } else {
+        let fixed = spec.keys.first > 0;
+        let counted = spec.keys.numkeys_at > 0;
         r.set(fixed as usize + counted as usize);
-    }
-    if fixed && docs::split_key_flags(full_name).is_none() {
-        write_key_spec(r, spec, full_name);
-    }
-    if counted {
-        write_keynum_spec(r, spec, full_name);
+        if fixed {
+            write_key_spec(r, spec, full_name);
+        }
+        if counted {
+            write_keynum_spec(r, spec, full_name);
+        }
     }
     r.set(spec.subcommands.len());
     for sub in spec.subcommands {
@@ -168,8 +173,16 @@ pub fn write_info(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     }
 }
 
-fn has_keys(spec: &CommandSpec) -> bool {
-    spec.keys.first > 0 || spec.keys.numkeys_at > 0
+fn has_keys(spec: &CommandSpec, full_name: &str) -> bool {
+    spec.keys.first > 0 || spec.keys.numkeys_at > 0 || docs::key_specs_of(full_name).is_some()
+}
+
+/// How many key specs COMMAND INFO shows for a command.
+fn key_spec_count(spec: &CommandSpec, full_name: &str) -> usize {
+    match docs::key_specs_of(full_name) {
+        Some(specs) => specs.len(),
+        None => (spec.keys.first > 0) as usize + (spec.keys.numkeys_at > 0) as usize,
+    }
 }
 
 /// The key spec of counted keys: the count at `numkeys_at`, the keys right after it.
@@ -209,11 +222,7 @@ fn write_key_spec(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     let k = spec.keys;
     let last_key = if k.last < 0 { k.last } else { k.last - k.first };
     let f = docs::key_flags(full_name, spec.is_write());
-    write_range_spec(r, k.first as i64, last_key as i64, k.step as i64, f);
-}
-
-/// One key spec: an index search at `index` and a range of keys.
-fn write_range_spec(r: &mut Reply, index: i64, last_key: i64, step: i64, f: &[&str]) {
+    let (index, last_key, step) = (k.first as i64, last_key as i64, k.step as i64);
     r.map(3);
     r.bulk(b"flags");
     r.set(f.len());
@@ -257,11 +266,21 @@ fn docs_cmd(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
     }
 }
 
-/// One COMMAND DOCS entry: summary, since, group, complexity, arguments (when the
-/// syntax is known), subcommands.
+/// One COMMAND DOCS entry: summary, since, group, complexity, the deprecation
+/// (`doc_flags`, `deprecated_since`, `replaced_by`) and `history` when declared,
+/// arguments (when the syntax is known), subcommands.
 pub fn write_docs(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
-    let arguments = docs::syntax_of(full_name).and_then(docs::parse);
-    let fields = 4 + arguments.is_some() as usize + !spec.subcommands.is_empty() as usize;
+    let mut arguments = docs::syntax_of(full_name).and_then(docs::parse);
+    if let Some(args) = arguments.as_mut() {
+        docs::assign_key_specs(args, key_spec_count(spec, full_name));
+    }
+    let deprecation = docs::deprecation_of(full_name);
+    let history = docs::history_of(full_name);
+    let fields = 4
+        + 3 * deprecation.is_some() as usize
+        + !history.is_empty() as usize
+        + arguments.is_some() as usize
+        + !spec.subcommands.is_empty() as usize;
     r.map(fields);
     r.bulk(b"summary");
     r.bulk(spec.summary.as_bytes());
@@ -271,6 +290,24 @@ pub fn write_docs(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     r.bulk(spec.group.as_bytes());
     r.bulk(b"complexity");
     r.bulk(spec.complexity.as_bytes());
+    if let Some(d) = deprecation {
+        r.bulk(b"doc_flags");
+        r.set(1);
+        r.simple("deprecated");
+        r.bulk(b"deprecated_since");
+        r.bulk(d.since.as_bytes());
+        r.bulk(b"replaced_by");
+        r.bulk(d.replaced_by.as_bytes());
+    }
+    if !history.is_empty() {
+        r.bulk(b"history");
+        r.set(history.len());
+        for (since, change) in history {
+            r.array(2);
+            r.bulk(since.as_bytes());
+            r.bulk(change.as_bytes());
+        }
+    }
     if let Some(args) = arguments {
         r.bulk(b"arguments");
         docs::write_args(r, &args);
@@ -333,8 +370,15 @@ fn list(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
 
 // ---- GETKEYS -------------------------------------------------------------------------
 
+/// A GETKEYS target: its spec, full name, and key indexes with their flags.
+type CallKeys = (
+    &'static CommandSpec,
+    String,
+    Vec<(usize, &'static [&'static str])>,
+);
+
 /// Resolves the command of GETKEYS (`args[2..]`) and its key positions, or the error.
-fn keys_of(args: Args) -> Result<(&'static CommandSpec, String, Vec<usize>), &'static str> {
+fn keys_of(args: Args) -> Result<CallKeys, &'static str> {
     let target_argc = args.len() - 2;
     let mut spec = commands::lookup(&args[2]).ok_or(errors::GETKEYS_INVALID_COMMAND)?;
     let mut full_name = spec.name.to_string();
@@ -345,22 +389,50 @@ fn keys_of(args: Args) -> Result<(&'static CommandSpec, String, Vec<usize>), &'s
             .ok_or(errors::GETKEYS_INVALID_COMMAND)?;
         full_name = format!("{parent}|{}", spec.name);
     }
-    if !has_keys(spec) {
+    if !has_keys(spec, &full_name) {
         return Err(errors::GETKEYS_NO_KEYS);
     }
     if !spec.arity_ok(target_argc) {
         return Err(errors::GETKEYS_INVALID_ARITY);
     }
     let target = Args::new(args.bytes(), &args.ranges()[2..]);
-    let positions: Vec<usize> = spec.keys.of(target).collect();
+    let positions = key_positions(spec, &full_name, target);
     if positions.is_empty() {
         return Err(errors::GETKEYS_INVALID_ARGUMENTS);
     }
     Ok((
         spec,
         full_name,
-        positions.into_iter().map(|i| i + 2).collect(),
+        positions.into_iter().map(|(i, f)| (i + 2, f)).collect(),
     ))
+}
+
+/// The keys of one call (`args[0]` is the command name) with the flags of the key spec
+/// that finds each: through the declared key specs, in their order, or the legacy
+/// positions.
+pub fn key_positions(
+    spec: &CommandSpec,
+    full_name: &str,
+    args: Args,
+) -> Vec<(usize, &'static [&'static str])> {
+    match docs::key_specs_of(full_name) {
+        Some(specs) => {
+            let mut out = Vec::new();
+            let mut found = Vec::new();
+            for s in specs {
+                found.clear();
+                if !s.keys_of(args, &mut found) {
+                    return Vec::new();
+                }
+                out.extend(found.iter().map(|&i| (i, s.flags)));
+            }
+            out
+        }
+        None => {
+            let f = docs::call_key_flags(full_name, spec.is_write(), args);
+            spec.keys.of(args).map(|i| (i, f)).collect()
+        }
+    }
 }
 
 fn getkeys(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
@@ -368,7 +440,7 @@ fn getkeys(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
         Err(e) => r.error(e),
         Ok((_, _, positions)) => {
             r.array(positions.len());
-            for i in positions {
+            for (i, _) in positions {
                 r.bulk(&args[i]);
             }
         }
@@ -378,13 +450,9 @@ fn getkeys(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
 fn getkeysandflags(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
     match keys_of(args) {
         Err(e) => r.error(e),
-        Ok((spec, full_name, positions)) => {
+        Ok((_, _, positions)) => {
             r.array(positions.len());
-            let call = Args::new(args.bytes(), &args.ranges()[2..]);
-            let f = docs::call_key_flags(&full_name, spec.is_write(), call);
-            let split = docs::split_key_flags(&full_name);
-            for (n, i) in positions.into_iter().enumerate() {
-                let f = split.and_then(|s| s.get(n).copied()).unwrap_or(f);
+            for (i, f) in positions {
                 r.array(2);
                 r.bulk(&args[i]);
                 r.set(f.len());
@@ -497,6 +565,39 @@ mod tests {
         );
         assert!(lookup_full(b"config|nosuch").is_none());
         assert!(lookup_full(b"|").is_none());
+    }
+
+    /// Declared key specs find the keys the command table routes by (SORT's `unknown`
+    /// specs aside), on a call of numeric arguments (counts of 2).
+    #[test]
+    fn declared_key_specs_agree_with_the_table() {
+        use crate::protocol::args::ArgsBuf;
+        for (spec, name) in all_with_names() {
+            let Some(specs) = docs::key_specs_of(&name) else {
+                continue;
+            };
+            if specs
+                .iter()
+                .any(|s| matches!(s.begin, docs::keyspec::Begin::Unknown(_)))
+            {
+                continue;
+            }
+            let argc = if spec.arity > 0 {
+                spec.arity as usize
+            } else {
+                (-spec.arity as usize).max(6)
+            };
+            let mut buf = ArgsBuf::from_slices([name.as_bytes()]);
+            for _ in 1..argc {
+                buf.push(b"2");
+            }
+            let from_specs: Vec<usize> = key_positions(spec, &name, buf.as_args())
+                .into_iter()
+                .map(|(i, _)| i)
+                .collect();
+            let from_table: Vec<usize> = spec.keys.of(buf.as_args()).collect();
+            assert_eq!(from_specs, from_table, "{name}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use super::super::{BASE, CommandSpec, NO_KEYS, Run, acl, flags, keys, numkeys};
 use super::{multi, sadd, scard, sismember, smembers, smismember, spop, srandmember, srem, sscan};
+use crate::commands::server::docs::KeySpec;
 
 const SET: CommandSpec = CommandSpec {
     group: "set",
@@ -230,9 +231,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 const KEY_FLAGS: &[(&[&str], &[&str])] = &[
     (&["RW", "insert"], &["sadd"]),
     (&["RW", "delete"], &["srem"]),
-    (&["RW", "access", "delete"], &["spop", "smove"]),
-    (&["RW", "update"], &["sinterstore"]),
-    (&["OW", "update"], &["sunionstore", "sdiffstore"]),
+    (&["RW", "access", "delete"], &["spop"]),
     (&["RO"], &["sismember", "scard"]),
     (
         &["RO", "access"],
@@ -268,8 +267,8 @@ const SYNTAX: &[(&str, &str)] = &[
     ("sismember", "key member"),
     ("smismember", "key member..."),
     ("scard", "key"),
-    ("spop", "key [count:integer]"),
-    ("srandmember", "key [count:integer]"),
+    ("spop", "key [count:integer{since=3.2.0}]"),
+    ("srandmember", "key [count:integer{since=2.6.0}]"),
     ("smove", "source destination member"),
     ("sinter", "key..."),
     ("sintercard", "numkeys:integer key... [LIMIT limit:integer]"),
@@ -284,10 +283,46 @@ const SYNTAX: &[(&str, &str)] = &[
     ),
 ];
 
+/// Key specs of the commands whose keys have different flags (Redis 7.0's).
+const KEY_SPECS: &[(&[KeySpec], &[&str])] = &[
+    (
+        &[
+            KeySpec::at(1, &["RW", "access", "delete"]),
+            KeySpec::at(2, &["RW", "insert"]),
+        ],
+        &["smove"],
+    ),
+    (
+        &[
+            KeySpec::at(1, &["RW", "update"]),
+            KeySpec::range(2, -1, &["RO", "access"]),
+        ],
+        &["sinterstore"],
+    ),
+    (
+        &[
+            KeySpec::at(1, &["OW", "update"]),
+            KeySpec::range(2, -1, &["RO", "access"]),
+        ],
+        &["sunionstore", "sdiffstore"],
+    ),
+];
+
 /// The set family's COMMAND DOCS / INFO metadata.
 pub const DOCS: crate::commands::server::docs::FamilyDocs =
     crate::commands::server::docs::FamilyDocs {
         syntax: SYNTAX,
         key_flags: KEY_FLAGS,
         tips: TIPS,
+        key_specs: KEY_SPECS,
+        history: &[
+            ("sadd", &[("2.4.0", "Accepts multiple `member` arguments.")]),
+            ("spop", &[("3.2.0", "Added the `count` argument.")]),
+            (
+                "srandmember",
+                &[("2.6.0", "Added the optional `count` argument.")],
+            ),
+            ("srem", &[("2.4.0", "Accepts multiple `member` arguments.")]),
+        ],
+        ..crate::commands::server::docs::FamilyDocs::NONE
     };

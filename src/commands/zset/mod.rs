@@ -20,7 +20,7 @@ mod table;
 mod write;
 
 pub use pop::{MpopArgs, PopShape, parse_mpop, pop_reply};
-pub use table::COMMANDS;
+pub use table::{COMMANDS, DOCS};
 
 use crate::errors;
 use crate::protocol::reply::Reply;

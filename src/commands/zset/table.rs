@@ -457,3 +457,206 @@ pub const COMMANDS: &[CommandSpec] = &[
         ..ZSET
     },
 ];
+
+// ---- COMMAND DOCS / INFO metadata (data only; owned by the docs work) -------------------
+
+pub use docs_data::DOCS;
+
+mod docs_data {
+    use crate::commands::server::docs::{Deprecation, FamilyDocs, KeySpec};
+
+    const POP_FLAGS: &[&str] = &["RW", "access", "delete"];
+    /// The `*STORE` commands: the destination, then the counted source keys.
+    const STORE_SPECS: &[KeySpec] = &[
+        KeySpec::at(1, &["OW", "update"]),
+        KeySpec::keynum(2, &["RO", "access"]),
+    ];
+    const DOUBLE_TIMEOUT: &[(&str, &str)] = &[(
+        "6.0.0",
+        "`timeout` is interpreted as a double instead of an integer.",
+    )];
+
+    /// COMMAND DOCS syntax (notation of `docs`), key flags, key specs, tips, history and
+    /// deprecations of the sorted-set commands, as Redis 7.0 declares them.
+    pub const DOCS: FamilyDocs = FamilyDocs {
+        syntax: &[
+            (
+                "bzmpop",
+                "timeout:double numkeys:integer key... (@where MIN | MAX) [COUNT count:integer]",
+            ),
+            ("bzpopmax", "key... timeout:double"),
+            ("bzpopmin", "key... timeout:double"),
+            // In the table.
+            (
+                "zadd",
+                "key [@condition NX | XX]{since=3.0.2} [@comparison GT | LT]{since=6.2.0} [@change CH]{since=3.0.2} [@increment INCR]{since=3.0.2} (score:double member)...",
+            ),
+            ("zcard", "key"),
+            ("zcount", "key min:double max:double"),
+            ("zdiff", "numkeys:integer key... [WITHSCORES]"),
+            ("zdiffstore", "destination numkeys:integer key..."),
+            ("zincrby", "key increment:integer member"),
+            (
+                "zinter",
+                "numkeys:integer key... [WEIGHTS weight:integer]... [AGGREGATE (@aggregate SUM | MIN | MAX)] [WITHSCORES]",
+            ),
+            ("zintercard", "numkeys:integer key... [LIMIT limit:integer]"),
+            (
+                "zinterstore",
+                "destination numkeys:integer key... [WEIGHTS weight:integer]... [AGGREGATE (@aggregate SUM | MIN | MAX)]",
+            ),
+            ("zlexcount", "key min max"),
+            (
+                "zmpop",
+                "numkeys:integer key... (@where MIN | MAX) [COUNT count:integer]",
+            ),
+            ("zmscore", "key member..."),
+            ("zpopmax", "key [count:integer]"),
+            ("zpopmin", "key [count:integer]"),
+            ("zrandmember", "key [@options count:integer [WITHSCORES]]"),
+            (
+                "zrange",
+                "key start stop [@sortby BYSCORE | BYLEX]{since=6.2.0} [REV]{since=6.2.0} [LIMIT (offset:integer count:integer)]{since=6.2.0} [WITHSCORES]",
+            ),
+            (
+                "zrangebylex",
+                "key min max [LIMIT (offset:integer count:integer)]",
+            ),
+            (
+                "zrangebyscore",
+                "key min:double max:double [WITHSCORES]{since=2.0.0} [LIMIT (offset:integer count:integer)]",
+            ),
+            (
+                "zrangestore",
+                "dst:key src:key min max [@sortby BYSCORE | BYLEX] [REV] [LIMIT (offset:integer count:integer)]",
+            ),
+            ("zrank", "key member"),
+            ("zrem", "key member..."),
+            ("zremrangebylex", "key min max"),
+            ("zremrangebyrank", "key start:integer stop:integer"),
+            ("zremrangebyscore", "key min:double max:double"),
+            ("zrevrange", "key start:integer stop:integer [WITHSCORES]"),
+            (
+                "zrevrangebylex",
+                "key max min [LIMIT (offset:integer count:integer)]",
+            ),
+            (
+                "zrevrangebyscore",
+                "key max:double min:double [WITHSCORES] [LIMIT (offset:integer count:integer)]",
+            ),
+            ("zrevrank", "key member"),
+            (
+                "zscan",
+                "key cursor:integer [MATCH pattern] [COUNT count:integer]",
+            ),
+            ("zscore", "key member"),
+            (
+                "zunion",
+                "numkeys:integer key... [WEIGHTS weight:integer]... [AGGREGATE (@aggregate SUM | MIN | MAX)] [WITHSCORES]",
+            ),
+            (
+                "zunionstore",
+                "destination numkeys:integer key... [WEIGHTS weight:integer]... [AGGREGATE (@aggregate SUM | MIN | MAX)]",
+            ),
+        ],
+        key_flags: &[
+            (&["RO"], &["zcard"]),
+            (&["RW", "access", "update"], &["zincrby"]),
+            (POP_FLAGS, &["zmpop", "zpopmax", "zpopmin"]),
+            (
+                &["RW", "delete"],
+                &[
+                    "zrem",
+                    "zremrangebylex",
+                    "zremrangebyrank",
+                    "zremrangebyscore",
+                ],
+            ),
+        ],
+        key_specs: &[
+            (&[KeySpec::keynum(2, POP_FLAGS)], &["bzmpop"]),
+            (
+                &[KeySpec::range(1, -2, POP_FLAGS)],
+                &["bzpopmax", "bzpopmin"],
+            ),
+            // In the table.
+            (STORE_SPECS, &["zdiffstore", "zinterstore", "zunionstore"]),
+            (
+                &[
+                    KeySpec::at(1, &["OW", "update"]),
+                    KeySpec::at(2, &["RO", "access"]),
+                ],
+                &["zrangestore"],
+            ),
+        ],
+        tips: &[
+            ("zrandmember", &["nondeterministic_output"]),
+            ("zscan", &["nondeterministic_output"]),
+        ],
+        history: &[
+            ("bzpopmax", DOUBLE_TIMEOUT),
+            ("bzpopmin", DOUBLE_TIMEOUT),
+            (
+                "zadd",
+                &[
+                    ("2.4.0", "Accepts multiple elements."),
+                    ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
+                    ("6.2.0", "Added the `GT` and `LT` options."),
+                ],
+            ),
+            (
+                "zrange",
+                &[(
+                    "6.2.0",
+                    "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.",
+                )],
+            ),
+            (
+                "zrangebyscore",
+                &[("2.0.0", "Added the `WITHSCORES` modifier.")],
+            ),
+            ("zrem", &[("2.4.0", "Accepts multiple elements.")]),
+            (
+                "zrevrangebyscore",
+                &[("2.1.6", "`min` and `max` can be exclusive.")],
+            ),
+        ],
+        deprecated: &[
+            (
+                "zrangebylex",
+                Deprecation {
+                    since: "6.2.0",
+                    replaced_by: "`ZRANGE` with the `BYLEX` argument",
+                },
+            ),
+            (
+                "zrangebyscore",
+                Deprecation {
+                    since: "6.2.0",
+                    replaced_by: "`ZRANGE` with the `BYSCORE` argument",
+                },
+            ),
+            (
+                "zrevrange",
+                Deprecation {
+                    since: "6.2.0",
+                    replaced_by: "`ZRANGE` with the `REV` argument",
+                },
+            ),
+            (
+                "zrevrangebylex",
+                Deprecation {
+                    since: "6.2.0",
+                    replaced_by: "`ZRANGE` with the `REV` and `BYLEX` arguments",
+                },
+            ),
+            (
+                "zrevrangebyscore",
+                Deprecation {
+                    since: "6.2.0",
+                    replaced_by: "`ZRANGE` with the `REV` and `BYSCORE` arguments",
+                },
+            ),
+        ],
+    };
+}
