@@ -241,15 +241,23 @@ fn send_to_full_lane_completes_once_drained_same_thread() {
 fn send_to_full_lane_completes_once_drained_across_threads() {
     let mesh = Mesh::<u32>::new(2, 2);
     let (a, b) = (mesh.endpoint(0), mesh.endpoint(1));
+    // The receiver starts draining only once the sender has seen the lane full (on a
+    // loaded machine the sender's thread may start long after the receiver's).
+    let filled = Arc::new(AtomicBool::new(false));
+    let filled_by_sender = filled.clone();
     let sender = body(move || async move {
         a.try_send(1, 0).unwrap();
         a.try_send(1, 1).unwrap();
         assert_eq!(a.try_send(1, 2), Err(2));
+        filled_by_sender.store(true, Ordering::SeqCst);
         for i in 2..1000 {
             a.send(1, i).await;
         }
     });
     let receiver = body(move || async move {
+        while !filled.load(Ordering::SeqCst) {
+            glommio::timer::sleep(Duration::from_millis(1)).await;
+        }
         // Let the sender find the lane full and wait.
         glommio::timer::sleep(Duration::from_millis(20)).await;
         for i in 0..1000 {
