@@ -172,22 +172,11 @@ mod tests {
         format!("k{i}").into_bytes().into()
     }
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::util::test_rng::Rng;
 
     #[test]
     fn matches_a_model_under_random_operations() {
-        let seed = std::env::var("SHOAL_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0x5eed_1234_u64);
+        let seed = crate::util::test_rng::seed(0x5eed_1234_u64);
         let mut rng = Rng(seed | 1);
         let mut map: DenseMap<Box<[u8]>> = DenseMap::default();
         let mut model: HashSet<u64> = HashSet::new();

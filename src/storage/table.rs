@@ -568,15 +568,7 @@ mod tests {
         format!("key:{i}").into_bytes()
     }
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::util::test_rng::Rng;
 
     #[test]
     fn insert_get_remove_across_splits() {
@@ -601,16 +593,7 @@ mod tests {
 
     #[test]
     fn randomized_against_model() {
-        let seed = std::env::var("SHOAL_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-                    | 1
-            });
+        let seed = crate::util::test_rng::seed_or_clock();
         let mut rng = Rng(seed);
         let mut t = Table::new();
         let mut model: BTreeMap<Vec<u8>, (i64, u64)> = BTreeMap::new();

@@ -16,15 +16,7 @@ fn int_of(e: &Entry) -> i64 {
     }
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use crate::util::test_rng::Rng;
 
 type Written = Rc<RefCell<Vec<(Vec<u8>, i64)>>>;
 

@@ -9,3 +9,5 @@ pub mod num;
 pub(crate) mod oracle;
 pub mod slot;
 pub mod splitargs;
+#[cfg(test)]
+pub mod test_rng;

@@ -5,18 +5,7 @@ use std::collections::VecDeque;
 
 use super::*;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use crate::util::test_rng::Rng;
 
 fn element(rng: &mut Rng) -> Vec<u8> {
     let len = match rng.below(10) {
@@ -156,15 +145,7 @@ fn run_model(seed: u64, fill: i64) {
 
 #[test]
 fn randomized_model() {
-    let seed = std::env::var("SHOAL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(7)
-        });
+    let seed = crate::util::test_rng::seed_or_clock();
     println!("list model seed {seed} (SHOAL_SEED={seed} to replay)");
     for (i, fill) in [-2i64, -1, -5, 1, 3, 128, 0, -9].into_iter().enumerate() {
         run_model(seed.wrapping_add(i as u64), fill);

@@ -5,26 +5,10 @@ use super::ops;
 use super::*;
 use std::collections::HashSet;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use crate::util::test_rng::Rng;
 
 fn seed() -> u64 {
-    std::env::var("SHOAL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        })
+    crate::util::test_rng::seed_or_clock()
 }
 
 /// A member from a small pool: mostly integers (some not canonical), some words.

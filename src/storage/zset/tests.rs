@@ -18,21 +18,10 @@ impl Ord for Score {
     }
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use crate::util::test_rng::Rng;
 
 fn seed() -> u64 {
-    std::env::var("SHOAL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x2a5e_7001)
+    crate::util::test_rng::seed(0x2a5e_7001)
 }
 
 fn run_model(limits: ZLimits, steps: usize, keyspace: u64, seed: u64) {
