@@ -5,6 +5,8 @@
 //! a blocked one, and a stress run where every pushed element reaches exactly one
 //! blocked client.
 
+mod common;
+
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -14,61 +16,11 @@ use std::time::{Duration, Instant};
 use redis::{Connection, Value};
 use shoal::util::slot::key_shard;
 
-struct Server {
-    handle: Option<shoal::server::ServerHandle>,
-    url: String,
-}
+use common::client::TestServer as Server;
 
-impl Server {
-    fn start(threads: usize) -> Server {
-        let args: Vec<String> = ["--port", "0", "--threads", &threads.to_string()]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let config = shoal::config::Config::from_args(&args).unwrap().0;
-        let handle = shoal::server::start(config).unwrap();
-        let url = format!("redis://{}/", handle.addr);
-        Server {
-            handle: Some(handle),
-            url,
-        }
-    }
+use common::client::cmd;
 
-    fn conn(&self) -> Connection {
-        let con = redis::Client::open(self.url.as_str())
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        con.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        con
-    }
-
-    fn addr(&self) -> std::net::SocketAddr {
-        self.handle.as_ref().unwrap().addr
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            h.shutdown();
-        }
-    }
-}
-
-fn cmd(args: &[&str]) -> redis::Cmd {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c
-}
-
-fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    cmd(args)
-        .query(con)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
+use common::client::q;
 
 fn blocked_clients(con: &mut Connection) -> usize {
     let info: String = q(con, &["INFO", "clients"]);

@@ -4,6 +4,8 @@
 //! the architecture promises: cross-shard atomicity (concurrent MSET vs MGET never
 //! shows a mix) and agreement with a model under a seeded random workload.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,18 +16,11 @@ use shoal::server::{ServerHandle, start};
 use shoal::util::slot::key_shard;
 
 fn server(threads: usize) -> ServerHandle {
-    let args: Vec<String> = ["--port", "0", "--threads", &threads.to_string()]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    start(Config::from_args(&args).expect("config").0).expect("server starts")
+    common::client::start_server(threads, &[])
 }
 
 fn connect(s: &ServerHandle) -> redis::Connection {
-    let client = redis::Client::open(format!("redis://{}/", s.addr)).unwrap();
-    let con = client.get_connection().unwrap();
-    con.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    con
+    common::client::connect(s.addr)
 }
 
 /// Two keys that live on different shards (for `shards` > 1).

@@ -4,28 +4,21 @@
 //! over hashes (DEL, EXISTS, RENAME, COPY, MGET), HSCAN's guarantee under concurrent
 //! changes, HRANDFIELD's properties, and a seeded random workload checked against a model.
 
-use std::collections::{HashMap, HashSet};
-use std::time::Duration;
+mod common;
 
-use shoal::config::Config;
-use shoal::server::{ServerHandle, start};
+use std::collections::{HashMap, HashSet};
+
+use shoal::server::ServerHandle;
 use shoal::util::slot::key_shard;
 
 const SHARDS: usize = 4;
 
 fn server() -> ServerHandle {
-    let args: Vec<String> = ["--port", "0", "--threads", &SHARDS.to_string()]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    start(Config::from_args(&args).expect("config").0).expect("server starts")
+    common::client::start_server(SHARDS, &[])
 }
 
 fn connect(s: &ServerHandle) -> redis::Connection {
-    let client = redis::Client::open(format!("redis://{}/", s.addr)).unwrap();
-    let con = client.get_connection().unwrap();
-    con.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    con
+    common::client::connect(s.addr)
 }
 
 /// One key per shard, named `{prefix}:N`.

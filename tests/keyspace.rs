@@ -5,6 +5,8 @@
 //!
 //! Randomized tests take `SHOAL_SEED` (or pick one) and print it when they fail.
 
+mod common;
+
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -14,59 +16,11 @@ use std::time::{Duration, Instant};
 use redis::{Connection, RedisResult, Value};
 use shoal::util::slot::key_shard;
 
-struct Server {
-    handle: Option<shoal::server::ServerHandle>,
-    url: String,
-}
+use common::client::TestServer as Server;
 
-impl Server {
-    fn start(threads: usize) -> Server {
-        let args: Vec<String> = ["--port", "0", "--threads", &threads.to_string()]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let config = shoal::config::Config::from_args(&args).unwrap().0;
-        let handle = shoal::server::start(config).unwrap();
-        let url = format!("redis://{}/", handle.addr);
-        Server {
-            handle: Some(handle),
-            url,
-        }
-    }
+use common::client::cmd;
 
-    fn conn(&self) -> Connection {
-        redis::Client::open(self.url.as_str())
-            .unwrap()
-            .get_connection()
-            .unwrap()
-    }
-
-    fn addr(&self) -> std::net::SocketAddr {
-        self.handle.as_ref().unwrap().addr
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            h.shutdown();
-        }
-    }
-}
-
-fn cmd(args: &[&str]) -> redis::Cmd {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c
-}
-
-fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    cmd(args)
-        .query(con)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
+use common::client::q;
 
 fn int(con: &mut Connection, args: &[&str]) -> i64 {
     q(con, args)

@@ -6,60 +6,18 @@
 //!
 //! Randomized tests take `SHOAL_SEED` (or pick one) and print it when they fail.
 
+mod common;
+
 use std::collections::HashSet;
 
 use redis::{Connection, Value};
 use shoal::util::slot::key_shard;
 
-struct Server {
-    handle: Option<shoal::server::ServerHandle>,
-    url: String,
-}
+use common::client::TestServer as Server;
 
-impl Server {
-    fn start(threads: usize) -> Server {
-        let args: Vec<String> = ["--port", "0", "--threads", &threads.to_string()]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let config = shoal::config::Config::from_args(&args).unwrap().0;
-        let handle = shoal::server::start(config).unwrap();
-        let url = format!("redis://{}/", handle.addr);
-        Server {
-            handle: Some(handle),
-            url,
-        }
-    }
+use common::client::cmd;
 
-    fn conn(&self) -> Connection {
-        redis::Client::open(self.url.as_str())
-            .unwrap()
-            .get_connection()
-            .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            h.shutdown();
-        }
-    }
-}
-
-fn cmd(args: &[&str]) -> redis::Cmd {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c
-}
-
-fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    cmd(args)
-        .query(con)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
+use common::client::q;
 
 fn strings(con: &mut Connection, args: &[&str]) -> Vec<String> {
     q(con, args)
@@ -174,13 +132,9 @@ fn cross_shard_moves_never_lose_or_duplicate() {
     let seed = seed();
     let threads: Vec<_> = (0..4u64)
         .map(|t| {
-            let url = server.url.clone();
+            let mut con = server.conn();
             let ring = ring.clone();
             std::thread::spawn(move || {
-                let mut con = redis::Client::open(url.as_str())
-                    .unwrap()
-                    .get_connection()
-                    .unwrap();
                 let mut rng = seed ^ (t + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
                 for _ in 0..400 {
                     let from = next_random(&mut rng) as usize % 4;

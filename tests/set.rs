@@ -20,49 +20,9 @@ use shoal::util::slot::key_shard;
 
 const SHARDS: usize = 4;
 
-struct Server {
-    handle: Option<shoal::server::ServerHandle>,
-    url: String,
-}
+use common::client::TestServer as Server;
 
-impl Server {
-    fn start(threads: usize) -> Server {
-        let args: Vec<String> = ["--port", "0", "--threads", &threads.to_string()]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let config = shoal::config::Config::from_args(&args).unwrap().0;
-        let handle = shoal::server::start(config).unwrap();
-        let url = format!("redis://{}/", handle.addr);
-        Server {
-            handle: Some(handle),
-            url,
-        }
-    }
-
-    fn conn(&self) -> Connection {
-        redis::Client::open(self.url.as_str())
-            .unwrap()
-            .get_connection()
-            .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            h.shutdown();
-        }
-    }
-}
-
-fn cmd<S: AsRef<str>>(args: &[S]) -> redis::Cmd {
-    let mut c = redis::cmd(args[0].as_ref());
-    for a in &args[1..] {
-        c.arg(a.as_ref());
-    }
-    c
-}
+use common::client::cmd;
 
 fn q<T: redis::FromRedisValue, S: AsRef<str> + std::fmt::Debug>(
     con: &mut Connection,

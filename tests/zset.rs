@@ -4,30 +4,24 @@
 //! atomicity while a concurrent writer moves the source between shards, a leaderboard
 //! scenario, and a seeded random workload checked against a model.
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use redis::Connection;
-use shoal::server::{ServerHandle, start};
+use shoal::server::ServerHandle;
 use shoal::util::slot::key_shard;
 
 const SHARDS: usize = 4;
 
 fn server() -> ServerHandle {
-    let args: Vec<String> = ["--port", "0", "--threads", &SHARDS.to_string()]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    start(shoal::config::Config::from_args(&args).expect("config").0).expect("server starts")
+    common::client::start_server(SHARDS, &[])
 }
 
 fn connect(s: &ServerHandle) -> Connection {
-    let client = redis::Client::open(format!("redis://{}/", s.addr)).unwrap();
-    let con = client.get_connection().unwrap();
-    con.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    con
+    common::client::connect(s.addr)
 }
 
 /// `count` keys named `{prefix}:N`, each on a different shard.

@@ -20,11 +20,15 @@ pub fn start_server(threads: usize, extra: &[&str]) -> ServerHandle {
     shoal::server::start(config).unwrap()
 }
 
+/// A RESP2 connection whose reads give up after 20 s (a hung server fails the test).
 pub fn connect(addr: SocketAddr) -> Connection {
-    redis::Client::open(format!("redis://{addr}/"))
+    let con = redis::Client::open(format!("redis://{addr}/"))
         .unwrap()
         .get_connection()
-        .unwrap()
+        .unwrap();
+    con.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    con
 }
 
 pub fn connect_resp3(addr: SocketAddr) -> Connection {
@@ -90,4 +94,61 @@ pub fn info_field(info: &str, name: &str) -> Option<String> {
     info.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
         .map(str::to_string)
+}
+
+/// An in-process server stopped when dropped, for tests that open many connections.
+pub struct TestServer {
+    handle: Option<ServerHandle>,
+    url: String,
+}
+
+impl TestServer {
+    /// A server on port 0 with `threads` shards.
+    pub fn start(threads: usize) -> TestServer {
+        let handle = start_server(threads, &[]);
+        let url = format!("redis://{}/", handle.addr);
+        TestServer {
+            handle: Some(handle),
+            url,
+        }
+    }
+
+    /// A connection whose reads give up after 10 s (a hung server fails the test).
+    pub fn conn(&self) -> Connection {
+        let con = redis::Client::open(self.url.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        con.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        con
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.handle.as_ref().expect("running").addr
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.shutdown();
+        }
+    }
+}
+
+/// A `redis::Cmd` from string arguments.
+pub fn cmd<S: AsRef<str>>(args: &[S]) -> redis::Cmd {
+    let mut c = redis::cmd(args[0].as_ref());
+    for a in &args[1..] {
+        c.arg(a.as_ref());
+    }
+    c
+}
+
+/// Runs a command and converts its reply, panicking with the command on an error.
+pub fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
+    cmd(args)
+        .query(con)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
