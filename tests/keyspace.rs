@@ -47,26 +47,9 @@ fn keys_on_two_shards(threads: usize, prefix: &str) -> (String, String) {
     (a, b)
 }
 
-/// A seed from `SHOAL_SEED` or the clock.
-fn seed() -> u64 {
-    std::env::var("SHOAL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        })
-}
+use common::client::seed;
 
-fn next_random(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
+use common::client::next_random;
 
 fn fill(con: &mut Connection, prefix: &str, range: std::ops::Range<usize>) {
     let keys: Vec<usize> = range.collect();

@@ -258,6 +258,23 @@ impl ConnCtx {
         }
     }
 
+    /// [`Self::serve_or_block`] for the `CMD key [key ...] timeout` shape (BLPOP, BRPOP,
+    /// BZPOPMIN, BZPOPMAX): the timeout is checked first.
+    pub async fn serve_or_block_keys_then_timeout(&mut self, args: &ArgsBuf, ops: BlockOps) {
+        let a = args.as_args();
+        let timeout_ms = match parse_timeout_ms(&a[a.len() - 1]) {
+            Ok(t) => t,
+            Err(e) => return self.reply().error(e),
+        };
+        let keys = a
+            .iter()
+            .skip(1)
+            .take(a.len() - 2)
+            .map(|k| k.to_vec())
+            .collect();
+        self.serve_or_block(args, keys, ops, timeout_ms).await;
+    }
+
     /// The non-blocking attempt of [`Self::serve_or_block`]: the reply bytes, or None
     /// when no key is ready.
     pub async fn serve_first_ready(

@@ -22,16 +22,7 @@ pub fn read<'c, T>(
     r: &mut Reply,
     pick: Pick<T>,
 ) -> Result<Option<&'c mut T>, Replied> {
-    match ctx.lookup_read(key) {
-        None => Ok(None),
-        Some(e) => match pick(&mut e.value) {
-            Some(v) => Ok(Some(v)),
-            None => {
-                r.error(errors::WRONGTYPE);
-                Err(Replied)
-            }
-        },
-    }
+    typed(ctx.lookup_read(key), r, pick)
 }
 
 /// The value at `key` for writing (no hit/miss counting), as [`read`].
@@ -41,7 +32,15 @@ pub fn write<'c, T>(
     r: &mut Reply,
     pick: Pick<T>,
 ) -> Result<Option<&'c mut T>, Replied> {
-    match ctx.lookup_write(key) {
+    typed(ctx.lookup_write(key), r, pick)
+}
+
+fn typed<'c, T>(
+    found: Option<&'c mut crate::storage::Entry>,
+    r: &mut Reply,
+    pick: Pick<T>,
+) -> Result<Option<&'c mut T>, Replied> {
+    match found {
         None => Ok(None),
         Some(e) => match pick(&mut e.value) {
             Some(v) => Ok(Some(v)),

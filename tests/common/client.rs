@@ -152,3 +152,25 @@ pub fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
         .query(con)
         .unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
+
+/// A seed for a randomized test: `SHOAL_SEED`, or the clock (tests print it on failure).
+pub fn seed() -> u64 {
+    std::env::var("SHOAL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+                | 1
+        })
+}
+
+/// xorshift64 over `state` (which must not be 0).
+pub fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}

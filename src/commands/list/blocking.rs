@@ -86,32 +86,12 @@ const BLMOVE_OPS: BlockOps = BlockOps {
     serve: serve_blmove,
 };
 
-async fn blocking_pop(ctx: &mut ConnCtx, args: &ArgsBuf, end: End) {
-    let a = args.as_args();
-    let timeout = match parse_timeout_ms(&a[a.len() - 1]) {
-        Ok(t) => t,
-        Err(e) => return ctx.reply().error(e),
-    };
-    let keys = a
-        .iter()
-        .skip(1)
-        .take(a.len() - 2)
-        .map(|k| k.to_vec())
-        .collect();
-    let ops = if end == End::Left {
-        BLPOP_OPS
-    } else {
-        BRPOP_OPS
-    };
-    ctx.serve_or_block(args, keys, ops, timeout).await;
-}
-
 pub(super) fn blpop<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
-    Box::pin(blocking_pop(ctx, args, End::Left))
+    Box::pin(ctx.serve_or_block_keys_then_timeout(args, BLPOP_OPS))
 }
 
 pub(super) fn brpop<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
-    Box::pin(blocking_pop(ctx, args, End::Right))
+    Box::pin(ctx.serve_or_block_keys_then_timeout(args, BRPOP_OPS))
 }
 
 pub(super) fn blmpop<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {

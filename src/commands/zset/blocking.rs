@@ -52,28 +52,12 @@ const BZMPOP_OPS: BlockOps = BlockOps {
     serve: serve_bzmpop,
 };
 
-/// BZPOPMIN / BZPOPMAX key [key ...] timeout.
-async fn bzpop(ctx: &mut ConnCtx, args: &ArgsBuf, ops: BlockOps) {
-    let a = args.as_args();
-    let timeout = match parse_timeout_ms(&a[a.len() - 1]) {
-        Ok(t) => t,
-        Err(e) => return ctx.reply().error(e),
-    };
-    let keys = a
-        .iter()
-        .skip(1)
-        .take(a.len() - 2)
-        .map(|k| k.to_vec())
-        .collect();
-    ctx.serve_or_block(args, keys, ops, timeout).await;
-}
-
 pub(super) fn bzpopmin<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
-    Box::pin(bzpop(ctx, args, BZPOPMIN_OPS))
+    Box::pin(ctx.serve_or_block_keys_then_timeout(args, BZPOPMIN_OPS))
 }
 
 pub(super) fn bzpopmax<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
-    Box::pin(bzpop(ctx, args, BZPOPMAX_OPS))
+    Box::pin(ctx.serve_or_block_keys_then_timeout(args, BZPOPMAX_OPS))
 }
 
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: the arguments are
