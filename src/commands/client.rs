@@ -11,6 +11,8 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use std::sync::atomic::Ordering;
+
 use super::context::{CLIENTS, ClientInfo, ConnCtx, ReplyMode};
 use super::server::help;
 use super::{BASE, CommandSpec, CoordFuture, Run, acl, flags};
@@ -99,9 +101,10 @@ fn no_evict(ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
     r.ok();
 }
 
-/// CLIENT PAUSE timeout [WRITE|ALL]: validated as Redis does; pausing itself is not
-/// implemented yet, so it answers OK without holding anyone back.
-fn pause(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
+/// CLIENT PAUSE timeout [WRITE|ALL] (ALL by default): until the deadline, the gate
+/// holds back every command (ALL) or those that write (WRITE), on every connection.
+/// A pause already running is extended, never shortened, and ALL wins over WRITE.
+fn pause(ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
     if args.len() > 4 {
         return help::subcommand_syntax_error(r, &args[1], "CLIENT");
     }
@@ -117,10 +120,21 @@ fn pause(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
     if !mode_ok {
         return r.error(errors::CLIENT_PAUSE_MODE);
     }
+    let all = args.get(3).is_none_or(|m| m.eq_ignore_ascii_case(b"ALL"));
+    let until = crate::shard::now_ms().saturating_add(timeout_ms as u64);
+    let server = &ctx.server;
+    let running = server.pause_until_ms.load(Ordering::Relaxed) > crate::shard::now_ms();
+    server.pause_all.store(
+        all || (running && server.pause_all.load(Ordering::Relaxed)),
+        Ordering::Relaxed,
+    );
+    server.pause_until_ms.fetch_max(until, Ordering::Relaxed);
     r.ok();
 }
 
-fn unpause(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
+fn unpause(ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
+    ctx.server.pause_until_ms.store(0, Ordering::Relaxed);
+    ctx.server.pause_all.store(false, Ordering::Relaxed);
     r.ok();
 }
 

@@ -29,6 +29,10 @@ pub struct ServerState {
     pub run_id: String,
     pub tcp_port: AtomicUsize,
     pub shutdown: AtomicBool,
+    /// CLIENT PAUSE: unix ms until which commands wait (0: not paused), and whether all
+    /// commands wait (ALL) or only those that write (WRITE).
+    pub pause_until_ms: AtomicU64,
+    pub pause_all: AtomicBool,
     /// SHUTDOWN ends the process (the binary) or only stops serving (tests).
     pub exit_on_shutdown: AtomicBool,
     pub connected_clients: AtomicUsize,
@@ -70,6 +74,8 @@ impl ServerState {
             run_id,
             tcp_port: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
+            pause_until_ms: AtomicU64::new(0),
+            pause_all: AtomicBool::new(false),
             exit_on_shutdown: AtomicBool::new(false),
             connected_clients: AtomicUsize::new(0),
             blocked_clients: AtomicUsize::new(0),

@@ -9,6 +9,7 @@
 //! first flush the pipeline, then run in order.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crate::commands::context::{ConnCtx, ReplyMode};
 use crate::commands::{self, CommandSpec, Run, flags};
@@ -43,6 +44,9 @@ pub async fn dispatch(ctx: &mut ConnCtx, args: Args<'_>, pipeline: &mut Pipeline
     let Some((spec, name)) = resolve(ctx, args, pipeline).await else {
         return;
     };
+    if ctx.server.pause_until_ms.load(Ordering::Relaxed) != 0 {
+        wait_while_paused(ctx, spec, pipeline).await;
+    }
     ctx.info.last_cmd.set(name);
     commands::stats::record_call(name);
     let reply_mode = ctx.reply_mode;
@@ -60,6 +64,27 @@ pub async fn dispatch(ctx: &mut ConnCtx, args: Args<'_>, pipeline: &mut Pipeline
         if reply_mode == ReplyMode::Skip && ctx.reply_mode == ReplyMode::Skip {
             ctx.reply_mode = ReplyMode::On;
         }
+    }
+}
+
+/// Longest single wait of a paused command before it looks at the pause again (CLIENT
+/// UNPAUSE or a shorter pause ends it early).
+const PAUSE_POLL_MS: u64 = 10;
+
+/// CLIENT PAUSE: holds this command back while the pause lasts and applies to it (ALL:
+/// every command; WRITE: commands that write or may replicate). Earlier pipelined
+/// commands are answered first.
+async fn wait_while_paused(ctx: &mut ConnCtx, spec: &CommandSpec, pipeline: &mut Pipeline) {
+    let writes = spec.is_write() || spec.flags & flags::MAY_REPLICATE != 0;
+    loop {
+        let until = ctx.server.pause_until_ms.load(Ordering::Relaxed);
+        let now = now_ms();
+        if until <= now || !(writes || ctx.server.pause_all.load(Ordering::Relaxed)) {
+            return;
+        }
+        pipeline.flush(ctx).await;
+        let wait_ms = (until - now).min(PAUSE_POLL_MS);
+        crate::runtime::sleep(std::time::Duration::from_millis(wait_ms)).await;
     }
 }
 
