@@ -356,3 +356,47 @@ fn object_freq_counts_accesses_under_lfu() {
     assert_eq!(int(&mut con, &["OBJECT", "FREQ", "cold"]), 5);
     assert!(error(&mut con, &["OBJECT", "IDLETIME", "hot"]).starts_with("ERR An LFU"));
 }
+
+// ---- errors ------------------------------------------------------------------------
+
+/// Error replies are counted by code (errorstats, total_error_replies) and per command
+/// as failed (ran, replied an error) or rejected (refused before running), as Redis.
+#[test]
+fn errorstats_and_failed_calls() {
+    let server = start();
+    let mut con = connect(server.addr);
+    text(&mut con, &["CONFIG", "RESETSTAT"]);
+    text(&mut con, &["SET", "s", "v"]);
+    error(&mut con, &["LPUSH", "s", "x"]);
+    error(&mut con, &["INCR", "s"]);
+    error(&mut con, &["GET"]);
+    error(&mut con, &["NOSUCHCMD"]);
+    // A pipeline whose commands run on other shards, in batches.
+    let mut pipe = redis::pipe();
+    for i in 0..10 {
+        pipe.cmd("LPUSH").arg("s").arg(i).ignore();
+    }
+    let _ = pipe.query::<()>(&mut con);
+    let errorstats = text(&mut con, &["INFO", "errorstats"]);
+    assert_eq!(
+        info_field(&errorstats, "errorstat_WRONGTYPE").as_deref(),
+        Some("count=11")
+    );
+    assert_eq!(
+        info_field(&errorstats, "errorstat_ERR").as_deref(),
+        Some("count=3")
+    );
+    let stats = text(&mut con, &["INFO", "stats"]);
+    assert_eq!(
+        info_field(&stats, "total_error_replies").as_deref(),
+        Some("14")
+    );
+    let commands = text(&mut con, &["INFO", "commandstats"]);
+    let lpush = info_field(&commands, "cmdstat_lpush").unwrap();
+    assert!(
+        lpush.ends_with("rejected_calls=0,failed_calls=11"),
+        "{lpush}"
+    );
+    let get = info_field(&commands, "cmdstat_get").unwrap();
+    assert!(get.ends_with("rejected_calls=1,failed_calls=0"), "{get}");
+}

@@ -40,6 +40,11 @@ pub fn record_rejected(name: &'static str) {
     with_counters(name, |c| c.rejected_calls += 1);
 }
 
+/// A command ran and replied an error.
+pub fn record_failed(name: &'static str) {
+    with_counters(name, |c| c.failed_calls += 1);
+}
+
 /// This thread's counters (called on each thread by a fan-out, then summed).
 pub fn snapshot() -> Vec<(&'static str, CommandCounters)> {
     COUNTERS.with(|c| c.borrow().values().copied().collect())

@@ -68,6 +68,7 @@ impl<'a> Reply<'a> {
     /// `-text\r\n`; `text` starts with its code (`ERR ...`, `WRONGTYPE ...`).
     pub fn error(&mut self, text: &str) {
         debug_assert!(!text.contains(['\r', '\n']));
+        errors_written::note(text.as_bytes());
         self.buf.push(b'-');
         self.buf.extend_from_slice(text.as_bytes());
         self.buf.extend_from_slice(b"\r\n");
@@ -84,7 +85,9 @@ impl<'a> Reply<'a> {
     /// An error whose text is written by `f` (which must not write CR or LF).
     pub fn error_with(&mut self, f: impl FnOnce(&mut Vec<u8>)) {
         self.buf.push(b'-');
+        let start = self.buf.len();
         f(self.buf);
+        errors_written::note(&self.buf[start..]);
         self.buf.extend_from_slice(b"\r\n");
     }
 
@@ -298,5 +301,62 @@ mod tests {
             let s = v.to_string();
             assert_eq!(buf, format!("${}\r\n{s}\r\n", s.len()).into_bytes());
         }
+    }
+}
+
+/// Error replies written by this thread, by code (the first word: `ERR`, `WRONGTYPE`,
+/// ...), for INFO errorstats, `total_error_replies` and commandstats' `failed_calls`.
+/// Thread-local, so writing an error touches no shared state; INFO sums the threads.
+pub mod errors_written {
+    use std::cell::RefCell;
+
+    /// Distinct codes kept per thread; later ones are counted in the total only (Redis
+    /// stops tracking new codes past 128 as well).
+    pub const CODES_COUNT_MAX: usize = 128;
+    /// Longest code kept.
+    const CODE_BYTES_MAX: usize = 32;
+
+    #[derive(Default)]
+    struct Counts {
+        total: u64,
+        codes: Vec<(Box<str>, u64)>,
+    }
+
+    thread_local! {
+        static COUNTS: RefCell<Counts> = RefCell::new(Counts::default());
+    }
+
+    /// Counts one error reply whose text is `text`.
+    pub fn note(text: &[u8]) {
+        let end = text
+            .iter()
+            .position(|&b| b == b' ')
+            .unwrap_or(text.len())
+            .min(CODE_BYTES_MAX);
+        let code = String::from_utf8_lossy(&text[..end]);
+        COUNTS.with(|c| {
+            let mut c = c.borrow_mut();
+            c.total += 1;
+            if let Some(entry) = c.codes.iter_mut().find(|(k, _)| **k == *code) {
+                entry.1 += 1;
+            } else if c.codes.len() < CODES_COUNT_MAX {
+                c.codes.push((code.into(), 1));
+            }
+        });
+    }
+
+    /// Error replies written by this thread so far (compare before and after a command
+    /// to know whether it failed).
+    pub fn total() -> u64 {
+        COUNTS.with(|c| c.borrow().total)
+    }
+
+    /// This thread's counts by code.
+    pub fn snapshot() -> Vec<(Box<str>, u64)> {
+        COUNTS.with(|c| c.borrow().codes.clone())
+    }
+
+    pub fn reset() {
+        COUNTS.with(|c| *c.borrow_mut() = Counts::default());
     }
 }

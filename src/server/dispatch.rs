@@ -17,7 +17,7 @@ use crate::errors;
 use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
 use crate::runtime::oneshot::OneShot;
-use crate::shard::batch::{Batch, KeyPositions, ShardHandler};
+use crate::shard::batch::{Batch, CmdTraits, KeyPositions, ShardHandler};
 use crate::shard::{Shard, ShardMsg, now_ms};
 use crate::util::slot::key_shard;
 
@@ -54,7 +54,7 @@ pub async fn dispatch(ctx: &mut ConnCtx, args: Args<'_>, pipeline: &mut Pipeline
         pipeline.flush(ctx).await;
     }
     let mark = ctx.out.len();
-    route(ctx, spec, args, pipeline).await;
+    route(ctx, spec, name, args, pipeline).await;
     if reply_mode != ReplyMode::On {
         pipeline.flush(ctx).await;
         // CLIENT REPLY ON answers even though replies were off when it arrived.
@@ -157,15 +157,28 @@ async fn refused_for_memory(
     true
 }
 
+/// Counts a failed call (INFO commandstats) when the reply starting at `mark` is an
+/// error.
+fn note_failed(ctx: &ConnCtx, mark: usize, name: &'static str) {
+    if ctx.out.get(mark) == Some(&b'-') {
+        commands::stats::record_failed(name);
+    }
+}
+
 async fn route(
     ctx: &mut ConnCtx,
     spec: &'static CommandSpec,
+    name: &'static str,
     args: Args<'_>,
     pipeline: &mut Pipeline,
 ) {
     match spec.run {
         Run::Shard(handler) => match single_shard(ctx, spec.keys, args) {
-            Some(shard) => pipeline.run_single(ctx, shard, handler, spec, args).await,
+            Some(shard) => {
+                pipeline
+                    .run_single(ctx, shard, handler, (spec, name), args)
+                    .await
+            }
             None => {
                 // Declared single-shard but keys differ in slot: Redis would accept
                 // (it has one shard); such commands must be MultiKey.
@@ -175,23 +188,29 @@ async fn route(
             }
         },
         Run::MultiKey { single, spread } => match single_shard(ctx, spec.keys, args) {
-            Some(shard) => pipeline.run_single(ctx, shard, single, spec, args).await,
+            Some(shard) => {
+                pipeline
+                    .run_single(ctx, shard, single, (spec, name), args)
+                    .await
+            }
             None => {
                 if !refused_for_memory(ctx, spec, pipeline).await {
-                    pipeline.run_coordinator(ctx, spread, args).await
+                    pipeline.run_coordinator(ctx, spread, name, args).await
                 }
             }
         },
         Run::Conn(handler) => {
             pipeline.flush(ctx).await;
+            let mark = ctx.out.len();
             let mut out = std::mem::take(&mut ctx.out);
             handler(ctx, args, &mut Reply::new(&mut out, ctx.resp));
             // A handler may have switched protocol (HELLO): its reply is already encoded.
             ctx.out = out;
+            note_failed(ctx, mark, name);
         }
         Run::Coord(handler) => {
             if !refused_for_memory(ctx, spec, pipeline).await {
-                pipeline.run_coordinator(ctx, handler, args).await
+                pipeline.run_coordinator(ctx, handler, name, args).await
             }
         }
         Run::Container => unreachable!("resolve() maps containers to subcommands"),
@@ -228,7 +247,7 @@ impl Pipeline {
         ctx: &mut ConnCtx,
         shard: usize,
         handler: ShardHandler,
-        spec: &'static CommandSpec,
+        (spec, name): (&'static CommandSpec, &'static str),
         args: Args<'_>,
     ) {
         if shard == ctx.shards.index() && self.pending == 0 {
@@ -241,10 +260,12 @@ impl Pipeline {
                     args,
                 ));
             if uncontended {
+                let mark = ctx.out.len();
                 let mut reply = Reply::new(&mut ctx.out, ctx.resp);
                 let now = now_ms();
                 if spec.flags & flags::DENYOOM != 0 && !local.room_for_write(now) {
                     reply.error(errors::OOM);
+                    commands::stats::record_rejected(name);
                     return;
                 }
                 let mut sctx = crate::shard::ShardCtx {
@@ -253,6 +274,9 @@ impl Pipeline {
                     now_ms: now,
                 };
                 handler(&mut sctx, args, &mut reply);
+                if ctx.out.get(mark) == Some(&b'-') {
+                    commands::stats::record_failed(name);
+                }
                 local.stats.commands_processed += 1;
                 // Clients blocked on keys this command filled are served before the
                 // connection's next command runs.
@@ -266,8 +290,12 @@ impl Pipeline {
             .expect("batches are home between flushes");
         batch.db = ctx.db;
         batch.resp = ctx.resp;
-        let denyoom = spec.flags & flags::DENYOOM != 0;
-        batch.push(handler, spec.keys, (spec.is_write(), denyoom), args);
+        let traits = CmdTraits {
+            write: spec.is_write(),
+            denyoom: spec.flags & flags::DENYOOM != 0,
+            name,
+        };
+        batch.push(handler, spec.keys, traits, args);
         match self.order.last_mut() {
             Some((s, n)) if *s as usize == shard => *n += 1,
             _ => self.order.push((shard as u32, 1)),
@@ -282,6 +310,7 @@ impl Pipeline {
         &mut self,
         ctx: &mut ConnCtx,
         handler: commands::CoordHandler,
+        name: &'static str,
         args: Args<'_>,
     ) {
         self.flush(ctx).await;
@@ -290,7 +319,9 @@ impl Pipeline {
             self.scratch.push(a);
         }
         let scratch = std::mem::take(&mut self.scratch);
+        let mark = ctx.out.len();
         handler(ctx, &scratch).await;
+        note_failed(ctx, mark, name);
         self.scratch = scratch;
     }
 
@@ -328,6 +359,16 @@ impl Pipeline {
                 batch.reply_ends[first - 1] as usize
             };
             let to = batch.reply_ends[last] as usize;
+            for i in first..=last {
+                let start = if i == 0 {
+                    0
+                } else {
+                    batch.reply_ends[i - 1] as usize
+                };
+                if batch.out.get(start) == Some(&b'-') {
+                    commands::stats::record_failed(batch.cmds[i].name);
+                }
+            }
             ctx.out.extend_from_slice(&batch.out[from..to]);
             next_cmd[shard] = last + 1;
         }

@@ -79,6 +79,14 @@ impl KeyPositions {
     }
 }
 
+/// What a batch needs to know of a command besides its handler and keys.
+#[derive(Clone, Copy)]
+pub struct CmdTraits {
+    pub write: bool,
+    pub denyoom: bool,
+    pub name: &'static str,
+}
+
 #[derive(Clone, Copy)]
 pub struct BatchCmd {
     pub run: ShardHandler,
@@ -86,6 +94,8 @@ pub struct BatchCmd {
     pub write: bool,
     /// May grow memory: refused with OOM when over maxmemory and nothing can be evicted.
     pub denyoom: bool,
+    /// The command's full name, for the connection's statistics (the shard ignores it).
+    pub name: &'static str,
     /// Range of this command's arguments within `Batch::args`.
     pub first_arg: u32,
     pub argc: u32,
@@ -115,13 +125,12 @@ impl Batch {
         self.reply_ends.clear();
     }
 
-    pub fn push(
-        &mut self,
-        run: ShardHandler,
-        keys: KeyPositions,
-        (write, denyoom): (bool, bool),
-        args: Args,
-    ) {
+    pub fn push(&mut self, run: ShardHandler, keys: KeyPositions, traits: CmdTraits, args: Args) {
+        let CmdTraits {
+            write,
+            denyoom,
+            name,
+        } = traits;
         let first_arg = self.args.arg_count() as u32;
         for a in args.iter() {
             self.args.push(a);
@@ -131,6 +140,7 @@ impl Batch {
             keys,
             write,
             denyoom,
+            name,
             first_arg,
             argc: args.len() as u32,
         });

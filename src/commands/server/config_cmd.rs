@@ -73,6 +73,7 @@ fn resetstat<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {
             .run_on_all(|s| {
                 s.stats = Default::default();
                 stats::reset();
+                crate::protocol::reply::errors_written::reset();
             })
             .await;
         let server = &ctx.server;

@@ -47,6 +47,8 @@ struct ThreadFigures {
     /// (keys, keys with a deadline) per database.
     keyspace: Vec<(usize, usize)>,
     commands: Vec<(&'static str, CommandCounters)>,
+    errors: Vec<(Box<str>, u64)>,
+    errors_total: u64,
     max_query_buffer_bytes: usize,
     max_output_buffer_bytes: usize,
 }
@@ -58,6 +60,9 @@ struct Figures {
     stale_perc_x100_sum: u64,
     keyspace: Vec<(usize, usize)>,
     commands: Vec<(&'static str, CommandCounters)>,
+    /// Error replies by code, and in all (INFO errorstats, total_error_replies).
+    errors: Vec<(Box<str>, u64)>,
+    errors_total: u64,
     max_query_buffer_bytes: usize,
     max_output_buffer_bytes: usize,
     shards: usize,
@@ -86,6 +91,8 @@ fn thread_figures(shard: &mut crate::shard::Shard) -> ThreadFigures {
             .map(|d| (d.len(), d.volatile_len()))
             .collect(),
         commands: stats::snapshot(),
+        errors: crate::protocol::reply::errors_written::snapshot(),
+        errors_total: crate::protocol::reply::errors_written::total(),
         max_query_buffer_bytes,
         max_output_buffer_bytes,
     }
@@ -97,7 +104,12 @@ fn merge(parts: Vec<ThreadFigures>) -> Figures {
         ..Figures::default()
     };
     let mut commands = Vec::with_capacity(parts.len());
+    let mut errors: std::collections::BTreeMap<Box<str>, u64> = Default::default();
     for p in parts {
+        f.errors_total += p.errors_total;
+        for (code, n) in p.errors {
+            *errors.entry(code).or_default() += n;
+        }
         let s = &mut f.stats;
         s.expired_keys += p.stats.expired_keys;
         s.expire_cycle_cpu_ms += p.stats.expire_cycle_cpu_ms;
@@ -118,6 +130,7 @@ fn merge(parts: Vec<ThreadFigures>) -> Figures {
         commands.push(p.commands);
     }
     f.commands = stats::merge(commands);
+    f.errors = errors.into_iter().collect();
     f
 }
 
@@ -204,8 +217,13 @@ fn write_section(out: &mut String, name: &str, ctx: &ConnCtx, f: &Figures) {
         "cpu" => cpu_section(out),
         "commandstats" => commandstats_section(out, f),
         "cluster" => field(out, "cluster_enabled", 0),
+        "errorstats" => {
+            for (code, n) in &f.errors {
+                let _ = write!(out, "errorstat_{code}:count={n}\r\n");
+            }
+        }
         "keyspace" => keyspace_section(out, f),
-        // modules, errorstats, latencystats: nothing to report yet.
+        // modules, latencystats: nothing to report yet.
         _ => {}
     }
 }
@@ -513,7 +531,12 @@ fn stats_section(out: &mut String, server: &ServerState, f: &Figures) {
         "reply_buffer_shrinks",
         "reply_buffer_expands",
     ] {
-        field(out, name, 0);
+        let value = if name == "total_error_replies" {
+            f.errors_total
+        } else {
+            0
+        };
+        field(out, name, value);
     }
 }
 
