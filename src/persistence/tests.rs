@@ -1,0 +1,1 @@
+//! Unit tests of the RDB reader against bytes Redis produced.
