@@ -11,6 +11,7 @@
 
 pub mod compact;
 pub mod crc64;
+pub mod dump;
 pub mod lzf;
 pub mod read;
 pub mod write;
