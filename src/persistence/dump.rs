@@ -49,7 +49,8 @@ pub fn parse(bytes: &[u8], limits: &EncodingLimits) -> Result<Value, PayloadErro
     let mut r = read::Reader::new(value_bytes);
     let t = r.byte().map_err(|_| PayloadError::BadData)?;
     match read::read_value(&mut r, t, limits) {
-        Ok(Some(v)) if r.at == value_bytes.len() => Ok(v),
+        // Trailing bytes are ignored, as Redis does without deep sanitization.
+        Ok(Some(v)) => Ok(v),
         _ => Err(PayloadError::BadData),
     }
 }

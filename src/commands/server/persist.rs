@@ -1,5 +1,5 @@
-//! Persistence commands: SAVE, BGSAVE and LASTSAVE (the file format and its assembly
-//! live in [`crate::persistence`]).
+//! Persistence commands: SAVE, BGSAVE, LASTSAVE, DUMP and RESTORE (the file format,
+//! its assembly and the DUMP payload live in [`crate::persistence`]).
 //!
 //! A save locks every shard at one point of the transaction order, so the file is a
 //! point-in-time image even across cross-shard commands; each shard serializes its own
@@ -7,11 +7,15 @@
 //! background snapshot yet) and replies as Redis does when one starts.
 
 use super::super::context::ConnCtx;
-use super::super::{BASE, CommandSpec, CoordFuture, Run, acl, flags};
+use super::super::{BASE, CommandSpec, CoordFuture, Run, acl, flags, keys};
 use crate::errors;
+use crate::persistence::dump;
 use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
+use crate::shard::ShardCtx;
 use crate::shard::tx::LockMode;
+use crate::storage::Entry;
+use crate::util::num::parse_i64;
 
 /// Writes the whole dataset to `dir/dbfilename`; the error text when it fails.
 pub async fn save_now(ctx: &mut ConnCtx) -> Result<(), String> {
@@ -79,6 +83,101 @@ fn lastsave(ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
     r.int(s.last_save_unix_secs as i64);
 }
 
+fn dump_cmd(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    match ctx.lookup_read(&args[1]) {
+        None => r.null(),
+        Some(e) => r.bulk(&dump::payload(&e.value, true)),
+    }
+}
+
+/// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ
+/// frequency], checked in Redis's order (options, existing key, TTL, payload).
+fn restore(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    let (mut replace, mut absttl) = (false, false);
+    let (mut idle_secs, mut freq): (Option<i64>, Option<i64>) = (None, None);
+    let mut j = 4;
+    while j < args.len() {
+        let a = &args[j];
+        let more = j + 1 < args.len();
+        if a.eq_ignore_ascii_case(b"REPLACE") {
+            replace = true;
+        } else if a.eq_ignore_ascii_case(b"ABSTTL") {
+            absttl = true;
+        } else if a.eq_ignore_ascii_case(b"IDLETIME") && more && freq.is_none() {
+            let Some(n) = parse_i64(&args[j + 1]) else {
+                return r.error(errors::NOT_INTEGER);
+            };
+            if n < 0 {
+                return r.error(errors::INVALID_IDLETIME);
+            }
+            idle_secs = Some(n);
+            j += 1;
+        } else if a.eq_ignore_ascii_case(b"FREQ") && more && idle_secs.is_none() {
+            let Some(n) = parse_i64(&args[j + 1]) else {
+                return r.error(errors::NOT_INTEGER);
+            };
+            if !(0..=255).contains(&n) {
+                return r.error(errors::INVALID_FREQ);
+            }
+            freq = Some(n);
+            j += 1;
+        } else {
+            return r.error(errors::SYNTAX);
+        }
+        j += 1;
+    }
+    let key = &args[1];
+    if !replace && ctx.lookup_write(key).is_some() {
+        return r.error(errors::BUSYKEY);
+    }
+    let Some(mut ttl) = parse_i64(&args[2]) else {
+        return r.error(errors::NOT_INTEGER);
+    };
+    if ttl < 0 {
+        return r.error(errors::INVALID_TTL);
+    }
+    let value = match dump::parse(&args[3], &ctx.shard.settings.encodings) {
+        Ok(v) => v,
+        Err(dump::PayloadError::VersionOrChecksum) => return r.error(errors::DUMP_PAYLOAD_INVALID),
+        Err(dump::PayloadError::BadData) => return r.error(errors::BAD_DATA_FORMAT),
+    };
+    if replace {
+        ctx.remove(key);
+    }
+    if ttl != 0 && !absttl {
+        ttl = ttl.saturating_add(ctx.now_ms as i64);
+    }
+    if ttl != 0 && ttl as u64 <= ctx.now_ms {
+        return r.ok();
+    }
+    let is_list_or_zset = matches!(
+        value,
+        crate::storage::Value::List(_) | crate::storage::Value::ZSet(_)
+    );
+    let eviction = ctx.shard.settings.eviction;
+    let mut access = ctx.new_access_data();
+    if eviction.policy.is_lfu() {
+        if let Some(f) = freq {
+            access = (crate::shard::evict::lfu_minutes(ctx.now_ms) << 8) | f as u32;
+        }
+    } else if let Some(idle) = idle_secs {
+        const LRU_CLOCK_MAX: i64 = (1 << 24) - 1;
+        let clock = crate::shard::lru_clock_secs(ctx.now_ms) as i64;
+        let mut abs = clock - idle;
+        if abs < 0 {
+            abs = (clock + LRU_CLOCK_MAX / 2) % LRU_CLOCK_MAX;
+        }
+        access = abs as u32;
+    }
+    let mut entry = Entry::new(key, value).with_expire(ttl as u64);
+    entry.access_clock_secs = access;
+    ctx.db().table.insert(entry);
+    if is_list_or_zset {
+        ctx.signal_ready(key);
+    }
+    r.ok();
+}
+
 const SERVER: CommandSpec = CommandSpec {
     group: "server",
     acl: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
@@ -111,5 +210,31 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Asynchronously saves the database(s) to disk.",
         run: Run::Coord(bgsave),
         ..SERVER
+    },
+    CommandSpec {
+        name: "dump",
+        arity: 2,
+        flags: flags::READONLY,
+        acl: acl::KEYSPACE | acl::READ | acl::SLOW,
+        keys: keys(1, 1, 1),
+        group: "generic",
+        since: "2.6.0",
+        summary: "Returns a serialized representation of the value stored at a key.",
+        complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+        run: Run::Shard(dump_cmd),
+        ..BASE
+    },
+    CommandSpec {
+        name: "restore",
+        arity: -4,
+        flags: flags::WRITE | flags::DENYOOM,
+        acl: acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS,
+        keys: keys(1, 1, 1),
+        group: "generic",
+        since: "2.6.0",
+        summary: "Creates a key from the serialized representation of a value.",
+        complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+        run: Run::Shard(restore),
+        ..BASE
     },
 ];
