@@ -147,8 +147,7 @@ pub fn zipmap(b: &[u8]) -> Result<Elements, String> {
             n => Ok(Some(n as usize)),
         }
     };
-    loop {
-        let Some(klen) = len_at(&mut at)? else { break };
+    while let Some(klen) = len_at(&mut at)? {
         out.push(get(b, at, klen)?.to_vec());
         at += klen;
         let vlen = len_at(&mut at)?.ok_or("zipmap: missing value")?;

@@ -46,7 +46,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A length, or `Err` for the special string encodings (use [`Self::len_or_enc`]).
-    pub fn len(&mut self) -> Result<u64, String> {
+    pub fn length(&mut self) -> Result<u64, String> {
         match self.len_or_enc()? {
             (n, false) => Ok(n),
             _ => Err("Unexpected encoded length".into()),
@@ -69,7 +69,7 @@ impl<'a> Reader<'a> {
     }
 
     fn usize_len(&mut self) -> Result<usize, String> {
-        let n = self.len()?;
+        let n = self.length()?;
         // Every element takes at least a byte: a count beyond the input is corrupt.
         if n > (self.bytes.len() - self.at) as u64 {
             return Err(TRUNCATED.into());
@@ -89,7 +89,7 @@ impl<'a> Reader<'a> {
             2 => i32::from_le_bytes(self.array()?) as i64,
             3 => {
                 let clen = self.usize_len()?;
-                let len = self.len()?;
+                let len = self.length()?;
                 if len > 512 << 20 {
                     return Err("LZF string too long".into());
                 }
@@ -169,7 +169,7 @@ fn build_zset(pairs: Vec<(Vec<u8>, f64)>, limits: &EncodingLimits) -> Result<Val
 }
 
 fn build_hash(flat: Vec<Vec<u8>>, limits: &EncodingLimits) -> Result<Value, String> {
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return Err("Hash with an odd number of elements".into());
     }
     let mut h = HashValue::new();
@@ -182,7 +182,7 @@ fn build_hash(flat: Vec<Vec<u8>>, limits: &EncodingLimits) -> Result<Value, Stri
 }
 
 fn pairs_with_scores(flat: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, f64)>, String> {
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return Err("Zset with an odd number of elements".into());
     }
     let mut out = Vec::with_capacity(flat.len() / 2);
@@ -275,7 +275,7 @@ pub fn read_value(r: &mut Reader, t: u8, limits: &EncodingLimits) -> Result<Opti
                     items.extend(compact::ziplist(&r.string()?)?);
                     continue;
                 }
-                match r.len()? {
+                match r.length()? {
                     1 => items.push(r.string()?),
                     2 => items.extend(compact::listpack(&r.string()?)?),
                     c => return Err(format!("Unknown quicklist node container {c}")),
@@ -355,12 +355,12 @@ pub fn load(
                 continue;
             }
             opcode::IDLE => {
-                r.len()?;
+                r.length()?;
                 continue;
             }
             opcode::EOF => break,
             opcode::SELECTDB => {
-                let n = r.len()?;
+                let n = r.length()?;
                 if n >= databases as u64 {
                     return Err(format!(
                         "FATAL: Data file was created with a Redis server configured to handle more than {databases} databases. Exiting"
@@ -370,8 +370,8 @@ pub fn load(
                 continue;
             }
             opcode::RESIZEDB => {
-                r.len()?;
-                r.len()?;
+                r.length()?;
+                r.length()?;
                 continue;
             }
             opcode::AUX => {

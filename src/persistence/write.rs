@@ -161,7 +161,7 @@ mod tests {
             put_len(&mut out, n);
             assert_eq!(out, bytes, "{n}");
             let mut r = super::super::read::Reader::new(&out);
-            assert_eq!(r.len().unwrap(), n);
+            assert_eq!(r.length().unwrap(), n);
         }
     }
 
