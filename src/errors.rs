@@ -200,6 +200,7 @@ pub const ZSET_WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 
 // ---- persistence ----
 pub const SAVE_FAILED: &str = "ERR";
+pub const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
 pub const DUMP_PAYLOAD_INVALID: &str = "ERR DUMP payload version or checksum are wrong";
 pub const BAD_DATA_FORMAT: &str = "ERR Bad data format";
 pub const BUSYKEY: &str = "BUSYKEY Target key name already exists.";

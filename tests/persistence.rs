@@ -324,15 +324,54 @@ fn shoal_file_loads_into_redis() {
     }
 }
 
+fn wait_bgsave(con: &mut Connection) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let info = text(con, &["INFO", "persistence"]);
+        if info_field(&info, "rdb_bgsave_in_progress").unwrap() == "0" {
+            return info;
+        }
+        assert!(std::time::Instant::now() < deadline, "BGSAVE never ended");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[test]
-fn bgsave_writes_a_loadable_file() {
+fn bgsave_is_a_point_in_time_image_while_clients_write() {
     let dir = TempDir::new("shoal-rdb-bg");
     let d = dir.path().to_str().unwrap();
     let server = start_server(3, &["--dir", d]);
     let mut con = connect(server.addr);
-    run(&mut con, &["SET", "a", "1"]);
-    run(&mut con, &["RPUSH", "l", "x", "y"]);
+    let keys = 40_000;
+    let mut pipe = redis::pipe();
+    for i in 0..keys {
+        pipe.cmd("SET")
+            .arg(format!("k{i}"))
+            .arg(format!("v{i}"))
+            .ignore();
+    }
+    pipe.cmd("SELECT").arg(1).ignore();
+    pipe.cmd("RPUSH").arg("db1-list").arg("a").arg("b").ignore();
+    pipe.cmd("SELECT").arg(0).ignore();
+    pipe.query::<()>(&mut con).unwrap();
     assert_eq!(text(&mut con, &["BGSAVE"]), "Background saving started");
+    // Change everything while the cut is written out.
+    let mut pipe = redis::pipe();
+    pipe.cmd("SWAPDB").arg(0).arg(1).ignore();
+    pipe.cmd("SELECT").arg(1).ignore();
+    for i in (0..keys).step_by(2) {
+        pipe.cmd("SET").arg(format!("k{i}")).arg("changed").ignore();
+    }
+    for i in (1..keys).step_by(4) {
+        pipe.cmd("DEL").arg(format!("k{i}")).ignore();
+    }
+    pipe.cmd("SELECT").arg(0).ignore();
+    pipe.cmd("FLUSHDB").ignore();
+    pipe.query::<()>(&mut con).unwrap();
+    let info = wait_bgsave(&mut con);
+    assert_eq!(info_field(&info, "rdb_last_bgsave_status").unwrap(), "ok");
+    assert_eq!(info_field(&info, "rdb_saves").unwrap(), "1");
+    assert_ne!(info_field(&info, "rdb_last_bgsave_time_sec").unwrap(), "-1");
     assert!(
         redis::cmd("BGSAVE")
             .arg("NOW")
@@ -342,10 +381,17 @@ fn bgsave_writes_a_loadable_file() {
     server.shutdown();
     let redis = RedisServer::start_with(&["--dir", d]);
     let mut rc = redis_con(&redis);
-    assert_eq!(text(&mut rc, &["GET", "a"]), "1");
     assert_eq!(
-        bytes_list(run(&mut rc, &["LRANGE", "l", "0", "-1"])),
-        [b"x".to_vec(), b"y".to_vec()]
+        redis::cmd("DBSIZE").query::<i64>(&mut rc).unwrap(),
+        keys as i64
+    );
+    for i in (0..keys).step_by(97) {
+        assert_eq!(text(&mut rc, &["GET", &format!("k{i}")]), format!("v{i}"));
+    }
+    run(&mut rc, &["SELECT", "1"]);
+    assert_eq!(
+        bytes_list(run(&mut rc, &["LRANGE", "db1-list", "0", "-1"])),
+        [b"a".to_vec(), b"b".to_vec()]
     );
 }
 
@@ -423,7 +469,10 @@ fn dump_payloads_cross_between_servers() {
     let mut rc = redis_con(&redis);
     populate(&mut rc);
     run(&mut rc, &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1000"]);
-    run(&mut rc, &["RPUSH", "plain-nodes", &"P".repeat(5000), "small"]);
+    run(
+        &mut rc,
+        &["RPUSH", "plain-nodes", &"P".repeat(5000), "small"],
+    );
     // Only db 0 is copied: keep the others out of the comparison.
     run(&mut rc, &["SELECT", "3"]);
     run(&mut rc, &["FLUSHDB"]);

@@ -9,6 +9,7 @@
 //! the shards' buffers, EOF and the CRC-64 trailer, to a temporary file in `dir` that is
 //! fsynced and renamed into place.
 
+pub mod bgsave;
 pub mod compact;
 pub mod crc64;
 pub mod dump;
@@ -179,30 +180,40 @@ pub struct SaveStats {
     pub saves: u64,
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
+    pub bgsave_in_progress: bool,
+    pub bgsave_started_unix_secs: u64,
+    /// Duration of the last BGSAVE (-1: none yet).
+    pub last_bgsave_secs: i64,
 }
 
 static STATS: Mutex<Option<HashMap<String, SaveStats>>> = Mutex::new(None);
+
+fn fresh(started_unix_secs: u64) -> SaveStats {
+    SaveStats {
+        last_save_unix_secs: started_unix_secs,
+        last_status_ok: true,
+        last_bgsave_secs: -1,
+        ..SaveStats::default()
+    }
+}
 
 pub fn stats(run_id: &str, started_unix_secs: u64) -> SaveStats {
     let g = STATS.lock().unwrap_or_else(|e| e.into_inner());
     g.as_ref()
         .and_then(|m| m.get(run_id).cloned())
-        .unwrap_or(SaveStats {
-            last_save_unix_secs: started_unix_secs,
-            last_status_ok: true,
-            ..SaveStats::default()
-        })
+        .unwrap_or_else(|| fresh(started_unix_secs))
 }
 
-pub fn update_stats(run_id: &str, started_unix_secs: u64, f: impl FnOnce(&mut SaveStats)) {
+/// Changes the stats of a server; returns what `f` returns.
+pub fn update_stats<R>(
+    run_id: &str,
+    started_unix_secs: u64,
+    f: impl FnOnce(&mut SaveStats) -> R,
+) -> R {
     let mut g = STATS.lock().unwrap_or_else(|e| e.into_inner());
     let m = g.get_or_insert_with(HashMap::new);
-    let s = m.entry(run_id.to_string()).or_insert_with(|| SaveStats {
-        last_save_unix_secs: started_unix_secs,
-        last_status_ok: true,
-        ..SaveStats::default()
-    });
-    f(s);
+    f(m.entry(run_id.to_string())
+        .or_insert_with(|| fresh(started_unix_secs)))
 }
 
 /// Keys read from a file at startup, per shard: `(db, key, value, expire_ms)`.

@@ -397,18 +397,28 @@ fn persistence_section(out: &mut String, server: &ServerState) {
         "current_save_keys_processed",
         "current_save_keys_total",
         "rdb_changes_since_last_save",
-        "rdb_bgsave_in_progress",
     ] {
         field(out, name, 0);
     }
+    field(
+        out,
+        "rdb_bgsave_in_progress",
+        stats.bgsave_in_progress as u8,
+    );
     field(out, "rdb_last_save_time", stats.last_save_unix_secs);
     field(
         out,
         "rdb_last_bgsave_status",
         if stats.last_status_ok { "ok" } else { "err" },
     );
-    field(out, "rdb_last_bgsave_time_sec", -1);
-    field(out, "rdb_current_bgsave_time_sec", -1);
+    field(out, "rdb_last_bgsave_time_sec", stats.last_bgsave_secs);
+    let now_secs = crate::shard::now_ms() / 1000;
+    let current = if stats.bgsave_in_progress {
+        now_secs.saturating_sub(stats.bgsave_started_unix_secs) as i64
+    } else {
+        -1
+    };
+    field(out, "rdb_current_bgsave_time_sec", current);
     field(out, "rdb_saves", stats.saves);
     field(out, "rdb_last_cow_size", 0);
     field(

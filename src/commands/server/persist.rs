@@ -1,63 +1,82 @@
 //! Persistence commands: SAVE, BGSAVE, LASTSAVE, DUMP and RESTORE (the file format,
 //! its assembly and the DUMP payload live in [`crate::persistence`]).
 //!
-//! A save locks every shard at one point of the transaction order, so the file is a
+//! SAVE locks every shard at one point of the transaction order, so the file is a
 //! point-in-time image even across cross-shard commands; each shard serializes its own
-//! keys and the coordinator writes the file. BGSAVE runs the same save (there is no
-//! background snapshot yet) and replies as Redis does when one starts.
+//! keys and the coordinator writes the file. BGSAVE begins a point-in-time cut of every
+//! table at one point of that order and finishes in a background task
+//! ([`crate::persistence::bgsave`]): no fork, and clients are served meanwhile.
 
 use super::super::context::ConnCtx;
+use super::super::context::ServerState;
 use super::super::{BASE, CommandSpec, CoordFuture, Run, acl, flags, keys};
 use crate::errors;
-use crate::persistence::dump;
+use crate::persistence::{self, bgsave, dump};
 use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
+use crate::runtime::oneshot::OneShot;
 use crate::shard::ShardCtx;
 use crate::shard::tx::LockMode;
 use crate::storage::Entry;
 use crate::util::num::parse_i64;
 
-/// Writes the whole dataset to `dir/dbfilename`; the error text when it fails.
-pub async fn save_now(ctx: &mut ConnCtx) -> Result<(), String> {
-    let (dir, name, compress) = {
-        let config = ctx.server.config.read().unwrap_or_else(|e| e.into_inner());
-        let s = config.settings();
-        let compress = config
-            .value("rdbcompression")
-            .is_none_or(|v| v.eq_ignore_ascii_case(b"yes"));
-        (s.dir.clone(), s.dbfilename.clone(), compress)
-    };
-    let now_ms = crate::shard::now_ms();
-    let chunks = ctx
-        .shards
-        .on_every_shard_locked(LockMode::Shared, move |s| {
-            crate::persistence::serialize_shard(s, compress, now_ms)
-        })
-        .await;
-    let bytes = crate::persistence::assemble(chunks, crate::alloc::used_bytes(), now_ms / 1000);
-    let result = crate::persistence::write_file(&dir, &name, &bytes);
-    let server = &ctx.server;
-    crate::persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
+/// `dir`, `dbfilename` and `rdbcompression` now.
+fn save_params(ctx: &ConnCtx) -> (std::path::PathBuf, String, bool) {
+    let config = ctx.server.config.read().unwrap_or_else(|e| e.into_inner());
+    let s = config.settings();
+    let compress = config
+        .value("rdbcompression")
+        .is_none_or(|v| v.eq_ignore_ascii_case(b"yes"));
+    (s.dir.clone(), s.dbfilename.clone(), compress)
+}
+
+fn record_result(server: &ServerState, result: &std::io::Result<()>, now_secs: u64) {
+    persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
         s.last_status_ok = result.is_ok();
         if result.is_ok() {
-            s.last_save_unix_secs = now_ms / 1000;
+            s.last_save_unix_secs = now_secs;
             s.saves += 1;
         }
     });
     match result {
-        Ok(()) => {
-            tracing::info!("DB saved on disk");
-            Ok(())
-        }
-        Err(e) => {
-            tracing::warn!("Failed saving the DB: {e}");
-            Err(e.to_string())
-        }
+        Ok(()) => tracing::info!("DB saved on disk"),
+        Err(e) => tracing::warn!("Failed saving the DB: {e}"),
     }
+}
+
+/// Claims the right to save; false when a BGSAVE is running.
+fn claim_bgsave(server: &ServerState, now_secs: u64) -> bool {
+    persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
+        if s.bgsave_in_progress {
+            return false;
+        }
+        s.bgsave_in_progress = true;
+        s.bgsave_started_unix_secs = now_secs;
+        true
+    })
+}
+
+/// Writes the whole dataset to `dir/dbfilename` with every shard locked.
+pub async fn save_now(ctx: &mut ConnCtx) -> std::io::Result<()> {
+    let (dir, name, compress) = save_params(ctx);
+    let now_ms = crate::shard::now_ms();
+    let chunks = ctx
+        .shards
+        .on_every_shard_locked(LockMode::Shared, move |s| {
+            persistence::serialize_shard(s, compress, now_ms)
+        })
+        .await;
+    let bytes = persistence::assemble(chunks, crate::alloc::used_bytes(), now_ms / 1000);
+    let result = persistence::write_file(&dir, &name, &bytes);
+    record_result(&ctx.server, &result, now_ms / 1000);
+    result
 }
 
 fn save<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {
     Box::pin(async move {
+        if persistence::stats(&ctx.server.run_id, 0).bgsave_in_progress {
+            return ctx.reply().error(errors::BGSAVE_IN_PROGRESS);
+        }
         match save_now(ctx).await {
             Ok(()) => ctx.reply().ok(),
             Err(_) => ctx.reply().error(errors::SAVE_FAILED),
@@ -71,15 +90,48 @@ fn bgsave<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
         if a.len() > 2 || (a.len() == 2 && !a[1].eq_ignore_ascii_case(b"SCHEDULE")) {
             return ctx.reply().error(errors::SYNTAX);
         }
-        match save_now(ctx).await {
-            Ok(()) => ctx.reply().simple("Background saving started"),
-            Err(_) => ctx.reply().error(errors::SAVE_FAILED),
+        let now_ms = crate::shard::now_ms();
+        if !claim_bgsave(&ctx.server, now_ms / 1000) {
+            return ctx.reply().error(errors::BGSAVE_IN_PROGRESS);
         }
+        let (dir, name, compress) = save_params(ctx);
+        ctx.shards
+            .on_every_shard_locked(LockMode::Shared, move |s| {
+                bgsave::begin(s, compress, now_ms)
+            })
+            .await;
+        tracing::info!("Background saving started");
+        ctx.reply().simple("Background saving started");
+        let (shards, server) = (ctx.shards.clone(), ctx.server.clone());
+        crate::runtime::spawn_local(async move {
+            let started = std::time::Instant::now();
+            while !shards.run_on_all(bgsave::step).await.iter().all(|d| *d) {}
+            let chunks = shards.run_on_all(bgsave::finish).await;
+            let bytes = persistence::assemble(chunks, crate::alloc::used_bytes(), now_ms / 1000);
+            // The file is written from a helper thread: the executor keeps serving.
+            let cell = OneShot::new();
+            let done = cell.clone();
+            let spawned = std::thread::Builder::new()
+                .name("shoal-bgsave".into())
+                .spawn(move || done.complete(persistence::write_file(&dir, &name, &bytes)));
+            let result = match spawned {
+                Ok(_) => cell.wait().await,
+                Err(e) => Err(e),
+            };
+            record_result(&server, &result, now_ms / 1000);
+            persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
+                s.bgsave_in_progress = false;
+                s.last_bgsave_secs = started.elapsed().as_secs() as i64;
+            });
+            if result.is_ok() {
+                tracing::info!("Background saving terminated with success");
+            }
+        });
     })
 }
 
 fn lastsave(ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
-    let s = crate::persistence::stats(&ctx.server.run_id, ctx.server.started_unix_secs);
+    let s = persistence::stats(&ctx.server.run_id, ctx.server.started_unix_secs);
     r.int(s.last_save_unix_secs as i64);
 }
 
