@@ -200,6 +200,9 @@ pub const ZSET_WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 
 // ---- persistence ----
 pub const SAVE_FAILED: &str = "ERR";
+pub const DEBUG_RELOAD_OPTIONS: &str =
+    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
+pub const DEBUG_RELOAD_FAILED: &str = "ERR Error trying to load the RDB dump";
 pub const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
 pub const DUMP_PAYLOAD_INVALID: &str = "ERR DUMP payload version or checksum are wrong";
 pub const BAD_DATA_FORMAT: &str = "ERR Bad data format";

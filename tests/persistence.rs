@@ -490,3 +490,35 @@ fn dump_payloads_cross_between_servers() {
     assert_same(&expected, &dump_all(&mut rc));
     server.shutdown();
 }
+
+#[test]
+fn debug_reload_saves_and_loads_back() {
+    let dir = TempDir::new("shoal-rdb-reload");
+    let d = dir.path().to_str().unwrap();
+    let server = start_server(3, &["--dir", d, "--enable-debug-command", "yes"]);
+    let mut con = connect(server.addr);
+    assert_eq!(
+        common::client::error(&mut con, &["DEBUG", "RELOAD", "NOSAVE"]),
+        "ERR Error trying to load the RDB dump"
+    );
+    assert_eq!(
+        common::client::error(&mut con, &["DEBUG", "RELOAD", "BOGUS"]),
+        "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+    );
+    populate(&mut con);
+    let before = dump_all(&mut con);
+    assert_eq!(text(&mut con, &["DEBUG", "RELOAD"]), "OK");
+    assert_same(&before, &dump_all(&mut con));
+    // NOSAVE reloads the file as it was: later writes are gone.
+    run(&mut con, &["SET", "later", "1"]);
+    assert_eq!(text(&mut con, &["DEBUG", "RELOAD", "NOSAVE"]), "OK");
+    assert_same(&before, &dump_all(&mut con));
+    // NOFLUSH MERGE keeps keys the file does not have.
+    run(&mut con, &["SET", "later", "1"]);
+    assert_eq!(
+        text(&mut con, &["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+        "OK"
+    );
+    assert_eq!(text(&mut con, &["GET", "later"]), "1");
+    server.shutdown();
+}

@@ -130,6 +130,62 @@ fn bgsave<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
     })
 }
 
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves (unless NOSAVE), then loads the file
+/// back with every shard locked, replacing the dataset (unless NOFLUSH: then loaded
+/// keys replace existing ones, which is also what MERGE does). The file is parsed whole
+/// first, so a bad or missing file leaves the dataset untouched (Redis flushes first).
+pub async fn debug_reload(ctx: &mut ConnCtx, options: &[&[u8]]) {
+    let (mut flush, mut save) = (true, true);
+    for o in options {
+        match o.to_ascii_lowercase().as_slice() {
+            b"merge" => {}
+            b"noflush" => flush = false,
+            b"nosave" => save = false,
+            _ => return ctx.reply().error(errors::DEBUG_RELOAD_OPTIONS),
+        }
+    }
+    if save && save_now(ctx).await.is_err() {
+        return ctx.reply().error(errors::SAVE_FAILED);
+    }
+    let settings = ctx
+        .server
+        .config
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .settings()
+        .clone();
+    let path = settings.dir.join(&settings.dbfilename);
+    let loaded = match persistence::load_startup(&settings, ctx.server.shards_count) {
+        Ok(_) if !path.exists() => {
+            tracing::warn!("DEBUG RELOAD: {} does not exist", path.display());
+            return ctx.reply().error(errors::DEBUG_RELOAD_FAILED);
+        }
+        Ok((loaded, _)) => loaded,
+        Err(e) => {
+            tracing::warn!("{e}");
+            return ctx.reply().error(errors::DEBUG_RELOAD_FAILED);
+        }
+    };
+    let parts: std::sync::Arc<Vec<std::sync::Mutex<_>>> =
+        std::sync::Arc::new(loaded.into_iter().map(std::sync::Mutex::new).collect());
+    ctx.shards
+        .on_every_shard_locked(LockMode::Exclusive, move |s| {
+            if flush {
+                s.dbs.iter_mut().for_each(|d| d.table.clear());
+            }
+            let mine =
+                std::mem::take(&mut *parts[s.index].lock().unwrap_or_else(|e| e.into_inner()));
+            for (db, key, value, expire_ms) in mine {
+                s.dbs[db]
+                    .table
+                    .insert(Entry::new(&key, value).with_expire(expire_ms));
+            }
+        })
+        .await;
+    tracing::info!("DB reloaded by DEBUG RELOAD");
+    ctx.reply().ok();
+}
+
 fn lastsave(ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
     let s = persistence::stats(&ctx.server.run_id, ctx.server.started_unix_secs);
     r.int(s.last_save_unix_secs as i64);
