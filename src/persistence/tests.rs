@@ -271,3 +271,70 @@ fn truncations_of_a_file_are_errors_never_panics() {
         );
     }
 }
+
+/// A listpack of short strings and small integers, as Redis 7.2 writes a set listpack.
+fn listpack_bytes(items: &[&str]) -> Vec<u8> {
+    let mut entries = Vec::new();
+    for it in items {
+        match it.parse::<u8>() {
+            Ok(n) if n < 128 && n.to_string() == *it => entries.extend_from_slice(&[n, 1]),
+            _ => {
+                entries.push(0x80 | it.len() as u8);
+                entries.extend_from_slice(it.as_bytes());
+                entries.push(1 + it.len() as u8);
+            }
+        }
+    }
+    let mut lp = Vec::new();
+    lp.extend_from_slice(&(6 + entries.len() as u32 + 1).to_le_bytes());
+    lp.extend_from_slice(&(items.len() as u16).to_le_bytes());
+    lp.extend_from_slice(&entries);
+    lp.push(0xff);
+    lp
+}
+
+#[test]
+fn reads_set_listpack_and_ziplist_zsets_and_hashes() {
+    let v = blob_value(rdb_type::SET_LISTPACK, &listpack_bytes(&["a", "7", "bc"]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(contents(&v), ["7", "a", "bc"]);
+    assert_eq!(v.encoding(), "hashtable");
+    let v = blob_value(rdb_type::SET_LISTPACK, &listpack_bytes(&["1", "2"]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.encoding(), "intset");
+    assert!(blob_value(rdb_type::SET_LISTPACK, &listpack_bytes(&["a", "a"])).is_err());
+    assert!(
+        blob_value(rdb_type::SET_LISTPACK, &listpack_bytes(&[]))
+            .unwrap()
+            .is_none()
+    );
+    let v = blob_value(
+        rdb_type::ZSET_LISTPACK,
+        &listpack_bytes(&["m", "3", "n", "inf"]),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(contents(&v), ["m=3", "n=inf"]);
+    assert!(blob_value(rdb_type::ZSET_LISTPACK, &listpack_bytes(&["m", "x"])).is_err());
+    let v = blob_value(
+        rdb_type::HASH_LISTPACK,
+        &listpack_bytes(&["f", "1", "g", "x"]),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(contents(&v), ["f=1", "g=x"]);
+    // Ziplist zset and hash (Redis < 7.0): a ziplist of the pairs a 12, -5 300.
+    let mut z = Vec::new();
+    let body = hex("00016103fd02fefb03c02c01");
+    z.extend_from_slice(&(10 + body.len() as u32 + 1).to_le_bytes());
+    z.extend_from_slice(&0u32.to_le_bytes());
+    z.extend_from_slice(&4u16.to_le_bytes());
+    z.extend_from_slice(&body);
+    z.push(0xff);
+    let v = blob_value(rdb_type::HASH_ZIPLIST, &z).unwrap().unwrap();
+    assert_eq!(contents(&v), ["-5=300", "a=12"]);
+    let v = blob_value(rdb_type::ZSET_ZIPLIST, &z).unwrap().unwrap();
+    assert_eq!(contents(&v), ["a=12", "-5=300"]);
+}
