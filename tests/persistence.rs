@@ -522,3 +522,30 @@ fn debug_reload_saves_and_loads_back() {
     assert_eq!(text(&mut con, &["GET", "later"]), "1");
     server.shutdown();
 }
+
+#[test]
+fn keys_expired_in_the_file_are_not_loaded() {
+    let dir = TempDir::new("shoal-rdb-expired");
+    let d = dir.path().to_str().unwrap();
+    {
+        let redis = RedisServer::start_with(&["--dir", d]);
+        let mut con = redis_con(&redis);
+        run(&mut con, &["SET", "soon", "v", "PX", "300"]);
+        run(&mut con, &["SET", "later", "v", "EX", "1000"]);
+        run(&mut con, &["SET", "never", "v"]);
+        run(&mut con, &["SAVE"]);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let server = start_server(2, &["--dir", d]);
+    let mut con = connect(server.addr);
+    let info = text(&mut con, &["INFO", "persistence"]);
+    assert_eq!(info_field(&info, "rdb_last_load_keys_loaded").unwrap(), "2");
+    assert_eq!(
+        info_field(&info, "rdb_last_load_keys_expired").unwrap(),
+        "1"
+    );
+    assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut con).unwrap(), 2);
+    let ttl: i64 = redis::cmd("TTL").arg("later").query(&mut con).unwrap();
+    assert!((990..=1000).contains(&ttl), "{ttl}");
+    server.shutdown();
+}

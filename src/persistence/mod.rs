@@ -154,7 +154,10 @@ pub fn assemble(chunks: Vec<Vec<DbChunk>>, used_mem: u64, now_secs: u64) -> Vec<
 
 /// Writes `bytes` to `dir/name` through a temporary file, fsynced, renamed into place.
 pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    // Unique per write: a SAVE (DEBUG RELOAD) may run while a BGSAVE writes its file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!("temp-{}-{n}.rdb", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
