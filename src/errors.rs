@@ -198,6 +198,19 @@ pub const ZRANGE_WITHSCORES_BYLEX: &str =
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
 pub const ZSET_WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 
+// ---- persistence ----
+pub const SAVE_FAILED: &str = "ERR";
+pub const DEBUG_RELOAD_OPTIONS: &str =
+    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
+pub const DEBUG_RELOAD_FAILED: &str = "ERR Error trying to load the RDB dump";
+pub const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
+pub const DUMP_PAYLOAD_INVALID: &str = "ERR DUMP payload version or checksum are wrong";
+pub const BAD_DATA_FORMAT: &str = "ERR Bad data format";
+pub const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
+pub const INVALID_TTL: &str = "ERR Invalid TTL value, must be >= 0";
+pub const INVALID_IDLETIME: &str = "ERR Invalid IDLETIME value, must be >= 0";
+pub const INVALID_FREQ: &str = "ERR Invalid FREQ value, must be >= 0 and <= 255";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@ pub mod alloc;
 pub mod commands;
 pub mod config;
 pub mod errors;
+pub mod persistence;
 pub mod protocol;
 pub mod runtime;
 pub mod server;

@@ -753,10 +753,6 @@ fn config_persistence_and_scripting_placeholders() {
     );
     let started = server.state.started_unix_secs as i64;
     assert_eq!(int(&mut con, &["LASTSAVE"]), started);
-    assert_eq!(
-        error(&mut con, &["SAVE"]),
-        "ERR persistence is not implemented by shoal yet"
-    );
     assert_eq!(error(&mut con, &["BGSAVE", "NOW"]), "ERR syntax error");
     assert_eq!(text(&mut con, &["FUNCTION", "FLUSH"]), "OK");
     assert_eq!(text(&mut con, &["FUNCTION", "FLUSH", "async"]), "OK");

@@ -230,6 +230,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     server::scripting::COMMANDS,
     server::memory::COMMANDS,
+    server::persist::COMMANDS,
     keyspace::COMMANDS,
     keyspace::relocate::COMMANDS,
     keyspace::scan::COMMANDS,

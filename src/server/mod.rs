@@ -95,10 +95,20 @@ fn bind(settings: &crate::config::Settings) -> io::Result<StdListener> {
 pub fn start(config: Config) -> io::Result<ServerHandle> {
     let settings = config.settings().clone();
     let shards_count = shards_for(settings.threads);
+    // The dataset is loaded before the listener exists: no client sees a partial load,
+    // and a corrupt or truncated file stops startup with the reason.
+    let (loaded, load_stats) = crate::persistence::load_startup(&settings, shards_count)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let loaded: Vec<Mutex<_>> = loaded.into_iter().map(Mutex::new).collect();
+    let loaded = Arc::new(loaded);
     let listener = bind(&settings)?;
     let addr = listener.local_addr()?;
     let cores = runtime::available_cores();
     let state = Arc::new(ServerState::new(config, shards_count));
+    crate::persistence::update_stats(&state.run_id, state.started_unix_secs, |s| {
+        s.last_load_keys_loaded = load_stats.keys_loaded;
+        s.last_load_keys_expired = load_stats.keys_expired;
+    });
     state
         .tcp_port
         .store(addr.port() as usize, Ordering::Relaxed);
@@ -114,6 +124,7 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
     for index in 0..shards_count {
         let core = (settings.pin_threads && !cores.is_empty()).then(|| cores[index % cores.len()]);
         let evictable_keys = evictable_keys.clone();
+        let loaded = loaded.clone();
         let (mesh, state, settings, listener, ready) = (
             mesh.clone(),
             state.clone(),
@@ -124,6 +135,12 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
         let handle = runtime::start_thread(index, core, move || async move {
             let mut shard = Shard::new(index, shards_count, settings);
             shard.evictable_keys = evictable_keys;
+            let mine =
+                std::mem::take(&mut *loaded[index].lock().unwrap_or_else(|e| e.into_inner()));
+            for (db, key, value, expire_ms) in mine {
+                let entry = crate::storage::Entry::new(&key, value).with_expire(expire_ms);
+                shard.dbs[db].table.insert(entry);
+            }
             let shard = Rc::new(RefCell::new(shard));
             let set = Rc::new(ShardSet::new(
                 shard,

@@ -43,7 +43,6 @@ const UNIMPLEMENTED: &[&str] = &[
     "panic",
     "populate",
     "protocol",
-    "reload",
     "restart",
     "sdslen",
     "segfault",
@@ -104,6 +103,10 @@ pub fn debug<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
             (b"error", 3) => {
                 let message = &a[2];
                 ctx.reply().error_with(|buf| push_single_line(buf, message));
+            }
+            (b"reload", n) => {
+                let options: Vec<&[u8]> = (2..n).map(|i| &a[i][..]).collect();
+                super::persist::debug_reload(ctx, &options).await
             }
             (b"log", 3) => {
                 tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&a[2]));

@@ -397,8 +397,10 @@ fn memory_section(out: &mut String, ctx: &ConnCtx) {
     field(out, "lazyfreed_objects", 0);
 }
 
-/// Persistence does not exist yet: Redis's figures for a server that never saved.
+/// Persistence: the save statistics of [`crate::persistence`]; saves are synchronous
+/// (no fork, no copy-on-write) and there is no AOF.
 fn persistence_section(out: &mut String, server: &ServerState) {
+    let stats = crate::persistence::stats(&server.run_id, server.started_unix_secs);
     for name in [
         "loading",
         "async_loading",
@@ -413,19 +415,41 @@ fn persistence_section(out: &mut String, server: &ServerState) {
         "current_save_keys_processed",
         "current_save_keys_total",
         "rdb_changes_since_last_save",
-        "rdb_bgsave_in_progress",
     ] {
         field(out, name, 0);
     }
-    field(out, "rdb_last_save_time", server.started_unix_secs);
-    field(out, "rdb_last_bgsave_status", "ok");
-    field(out, "rdb_last_bgsave_time_sec", -1);
-    field(out, "rdb_current_bgsave_time_sec", -1);
-    for name in [
-        "rdb_saves",
-        "rdb_last_cow_size",
+    field(
+        out,
+        "rdb_bgsave_in_progress",
+        stats.bgsave_in_progress as u8,
+    );
+    field(out, "rdb_last_save_time", stats.last_save_unix_secs);
+    field(
+        out,
+        "rdb_last_bgsave_status",
+        if stats.last_status_ok { "ok" } else { "err" },
+    );
+    field(out, "rdb_last_bgsave_time_sec", stats.last_bgsave_secs);
+    let now_secs = crate::shard::now_ms() / 1000;
+    let current = if stats.bgsave_in_progress {
+        now_secs.saturating_sub(stats.bgsave_started_unix_secs) as i64
+    } else {
+        -1
+    };
+    field(out, "rdb_current_bgsave_time_sec", current);
+    field(out, "rdb_saves", stats.saves);
+    field(out, "rdb_last_cow_size", 0);
+    field(
+        out,
         "rdb_last_load_keys_expired",
+        stats.last_load_keys_expired,
+    );
+    field(
+        out,
         "rdb_last_load_keys_loaded",
+        stats.last_load_keys_loaded,
+    );
+    for name in [
         "aof_enabled",
         "aof_rewrite_in_progress",
         "aof_rewrite_scheduled",

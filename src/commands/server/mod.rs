@@ -1,5 +1,5 @@
-//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, TIME, LASTSAVE, SAVE, BGSAVE, SHUTDOWN
-//! here; CONFIG, COMMAND, INFO, DEBUG and the FUNCTION/SCRIPT placeholders in the
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, TIME, SHUTDOWN here; SAVE, BGSAVE and
+//! LASTSAVE in [`persist`]; CONFIG, COMMAND, INFO, DEBUG and the FUNCTION/SCRIPT placeholders in the
 //! submodules. Most fan out to every shard; the flushes run as whole-shard
 //! transactions so no cross-shard command is cut in half by them.
 
@@ -10,6 +10,7 @@ pub mod help;
 pub mod info;
 pub mod introspect;
 pub mod memory;
+pub mod persist;
 pub mod scripting;
 pub mod sys;
 
@@ -81,22 +82,6 @@ fn time(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
     r.array(2);
     r.bulk_fmt(format_args!("{}", now.as_secs()));
     r.bulk_fmt(format_args!("{}", now.subsec_micros()));
-}
-
-fn lastsave(ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
-    // Nothing has been saved yet: Redis reports the startup time until the first save.
-    r.int(ctx.server.started_unix_secs as i64);
-}
-
-fn save(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
-    r.error(errors::PERSISTENCE_NOT_IMPLEMENTED);
-}
-
-fn bgsave(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
-    if args.len() > 2 || (args.len() == 2 && !args[1].eq_ignore_ascii_case(b"SCHEDULE")) {
-        return r.error(errors::SYNTAX);
-    }
-    r.error(errors::PERSISTENCE_NOT_IMPLEMENTED);
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], validated as Redis 7.0 does. There is
@@ -214,32 +199,6 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "A container for debugging commands.",
         complexity: "Depends on subcommand.",
         run: Run::Coord(debug::debug),
-        ..SERVER
-    },
-    CommandSpec {
-        name: "lastsave",
-        arity: 1,
-        flags: flags::LOADING | flags::STALE | flags::FAST,
-        acl: acl::ADMIN | acl::FAST | acl::DANGEROUS,
-        summary: "Returns the Unix timestamp of the last successful save to disk.",
-        run: Run::Conn(lastsave),
-        ..SERVER
-    },
-    CommandSpec {
-        name: "save",
-        arity: 1,
-        flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING | flags::NO_MULTI,
-        summary: "Synchronously saves the database(s) to disk.",
-        complexity: "O(N) where N is the total number of keys in all databases",
-        run: Run::Conn(save),
-        ..SERVER
-    },
-    CommandSpec {
-        name: "bgsave",
-        arity: -1,
-        flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
-        summary: "Asynchronously saves the database(s) to disk.",
-        run: Run::Conn(bgsave),
         ..SERVER
     },
 ];

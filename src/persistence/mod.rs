@@ -1,0 +1,281 @@
+//! Redis-compatible RDB persistence: the file format ([`crc64`], [`lzf`], [`write`],
+//! [`read`], and the compact blobs of [`compact`]), SAVE's assembly of one file out of
+//! every shard's keys, loading `dir/dbfilename` at startup, and the per-server save
+//! statistics LASTSAVE and INFO persistence report.
+//!
+//! A save runs with every shard locked at one point of the transaction order; each
+//! shard serializes its own keys per database into a buffer ([`serialize_shard`]) and
+//! the coordinator writes the header, one SELECTDB/RESIZEDB section per database with
+//! the shards' buffers, EOF and the CRC-64 trailer, to a temporary file in `dir` that is
+//! fsynced and renamed into place.
+
+pub mod bgsave;
+pub mod compact;
+pub mod crc64;
+pub mod dump;
+pub mod lzf;
+pub mod read;
+pub mod write;
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::shard::Shard;
+
+/// The RDB version shoal writes (Redis 7.0's).
+pub const RDB_VERSION: u16 = 10;
+
+pub mod opcode {
+    pub const FUNCTION_PRE_GA: u8 = 246;
+    pub const FUNCTION_2: u8 = 245;
+    pub const MODULE_AUX: u8 = 247;
+    pub const IDLE: u8 = 248;
+    pub const FREQ: u8 = 249;
+    pub const AUX: u8 = 250;
+    pub const RESIZEDB: u8 = 251;
+    pub const EXPIRETIME_MS: u8 = 252;
+    pub const EXPIRETIME: u8 = 253;
+    pub const SELECTDB: u8 = 254;
+    pub const EOF: u8 = 255;
+}
+
+pub mod rdb_type {
+    pub const STRING: u8 = 0;
+    pub const LIST: u8 = 1;
+    pub const SET: u8 = 2;
+    pub const ZSET: u8 = 3;
+    pub const HASH: u8 = 4;
+    pub const ZSET_2: u8 = 5;
+    pub const MODULE: u8 = 6;
+    pub const MODULE_2: u8 = 7;
+    pub const HASH_ZIPMAP: u8 = 9;
+    pub const LIST_ZIPLIST: u8 = 10;
+    pub const SET_INTSET: u8 = 11;
+    pub const ZSET_ZIPLIST: u8 = 12;
+    pub const HASH_ZIPLIST: u8 = 13;
+    pub const LIST_QUICKLIST: u8 = 14;
+    pub const STREAM_LISTPACKS: u8 = 15;
+    pub const HASH_LISTPACK: u8 = 16;
+    pub const ZSET_LISTPACK: u8 = 17;
+    pub const LIST_QUICKLIST_2: u8 = 18;
+    pub const STREAM_LISTPACKS_2: u8 = 19;
+    pub const SET_LISTPACK: u8 = 20;
+    pub const STREAM_LISTPACKS_3: u8 = 21;
+}
+
+/// One shard's keys of one database, serialized.
+pub struct DbChunk {
+    pub db: usize,
+    pub keys: u64,
+    pub volatile: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// Serializes every live key of `shard` (runs on the shard, under the save's lock).
+pub fn serialize_shard(shard: &Shard, compress: bool, now_ms: u64) -> Vec<DbChunk> {
+    let mut out = Vec::new();
+    for (db, d) in shard.dbs.iter().enumerate() {
+        if d.is_empty() {
+            continue;
+        }
+        let mut chunk = DbChunk {
+            db,
+            keys: 0,
+            volatile: 0,
+            bytes: Vec::new(),
+        };
+        for e in d.table.iter() {
+            if e.is_expired(now_ms) {
+                continue;
+            }
+            let before = chunk.bytes.len();
+            write::put_entry(
+                &mut chunk.bytes,
+                &e.key,
+                &e.value,
+                e.expire_at_ms(),
+                compress,
+            );
+            if chunk.bytes.len() > before {
+                chunk.keys += 1;
+                chunk.volatile += (e.expire_at_ms() != 0) as u64;
+            }
+        }
+        out.push(chunk);
+    }
+    out
+}
+
+/// The whole file: header, AUX fields, each database's chunks, EOF and checksum.
+pub fn assemble(chunks: Vec<Vec<DbChunk>>, used_mem: u64, now_secs: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(
+        chunks
+            .iter()
+            .flatten()
+            .map(|c| c.bytes.len())
+            .sum::<usize>()
+            + 256,
+    );
+    out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
+    write::put_aux(
+        &mut out,
+        "redis-ver",
+        crate::commands::server::REDIS_VERSION.as_bytes(),
+    );
+    write::put_aux(&mut out, "redis-bits", b"64");
+    write::put_aux(&mut out, "ctime", now_secs.to_string().as_bytes());
+    write::put_aux(&mut out, "used-mem", used_mem.to_string().as_bytes());
+    write::put_aux(&mut out, "aof-base", b"0");
+    let mut by_db: std::collections::BTreeMap<usize, Vec<DbChunk>> = Default::default();
+    for c in chunks.into_iter().flatten() {
+        by_db.entry(c.db).or_default().push(c);
+    }
+    for (db, parts) in by_db {
+        let keys: u64 = parts.iter().map(|c| c.keys).sum();
+        if keys == 0 {
+            continue;
+        }
+        out.push(opcode::SELECTDB);
+        write::put_len(&mut out, db as u64);
+        out.push(opcode::RESIZEDB);
+        write::put_len(&mut out, keys);
+        write::put_len(&mut out, parts.iter().map(|c| c.volatile).sum());
+        for c in parts {
+            out.extend_from_slice(&c.bytes);
+        }
+    }
+    out.push(opcode::EOF);
+    let crc = crc64::crc64(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Writes `bytes` to `dir/name` through a temporary file, fsynced, renamed into place.
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    // Unique per write: a SAVE (DEBUG RELOAD) may run while a BGSAVE writes its file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!("temp-{}-{n}.rdb", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, dir.join(name))?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// What INFO persistence and LASTSAVE report, per server (keyed by run id, so servers
+/// started in one process keep their own).
+#[derive(Clone, Debug, Default)]
+pub struct SaveStats {
+    pub last_save_unix_secs: u64,
+    pub last_status_ok: bool,
+    pub saves: u64,
+    pub last_load_keys_loaded: u64,
+    pub last_load_keys_expired: u64,
+    pub bgsave_in_progress: bool,
+    pub bgsave_started_unix_secs: u64,
+    /// Duration of the last BGSAVE (-1: none yet).
+    pub last_bgsave_secs: i64,
+}
+
+static STATS: Mutex<Option<HashMap<String, SaveStats>>> = Mutex::new(None);
+
+fn fresh(started_unix_secs: u64) -> SaveStats {
+    SaveStats {
+        last_save_unix_secs: started_unix_secs,
+        last_status_ok: true,
+        last_bgsave_secs: -1,
+        ..SaveStats::default()
+    }
+}
+
+pub fn stats(run_id: &str, started_unix_secs: u64) -> SaveStats {
+    let g = STATS.lock().unwrap_or_else(|e| e.into_inner());
+    g.as_ref()
+        .and_then(|m| m.get(run_id).cloned())
+        .unwrap_or_else(|| fresh(started_unix_secs))
+}
+
+/// Changes the stats of a server; returns what `f` returns.
+pub fn update_stats<R>(
+    run_id: &str,
+    started_unix_secs: u64,
+    f: impl FnOnce(&mut SaveStats) -> R,
+) -> R {
+    let mut g = STATS.lock().unwrap_or_else(|e| e.into_inner());
+    let m = g.get_or_insert_with(HashMap::new);
+    f(m.entry(run_id.to_string())
+        .or_insert_with(|| fresh(started_unix_secs)))
+}
+
+/// Keys read from a file at startup, per shard: `(db, key, value, expire_ms)`.
+pub type Loaded = Vec<Vec<(usize, Vec<u8>, crate::storage::Value, u64)>>;
+
+/// Reads `dir/dbfilename` for a server of `shards_count` shards. A missing file is an
+/// empty dataset; a corrupt or truncated one is an error naming the cause.
+pub fn load_startup(
+    settings: &crate::config::Settings,
+    shards_count: usize,
+) -> Result<(Loaded, read::LoadStats), String> {
+    let mut loaded: Loaded = (0..shards_count).map(|_| Vec::new()).collect();
+    let path = settings.dir.join(&settings.dbfilename);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((loaded, read::LoadStats::default()));
+        }
+        Err(e) => {
+            return Err(format!(
+                "Fatal error loading the DB {}: {e}. Exiting.",
+                path.display()
+            ));
+        }
+    };
+    let started = std::time::Instant::now();
+    let now_ms = crate::shard::now_ms();
+    let stats = read::load(
+        &bytes,
+        &settings.encodings,
+        settings.databases,
+        now_ms,
+        |db, k, v, exp| {
+            let s = crate::util::slot::key_shard(&k, shards_count);
+            loaded[s].push((db, k, v, exp));
+        },
+    )
+    .map_err(|e| {
+        format!(
+            "Fatal error loading the DB {}: {e}. Exiting.",
+            path.display()
+        )
+    })?;
+    tracing::info!(
+        "Loading RDB produced by version {} (RDB version {})",
+        stats.redis_ver.as_deref().unwrap_or("unknown"),
+        stats.version
+    );
+    tracing::info!(
+        "Done loading RDB, keys loaded: {}, keys expired: {}.",
+        stats.keys_loaded,
+        stats.keys_expired
+    );
+    tracing::info!(
+        "DB loaded from disk: {:.3} seconds",
+        started.elapsed().as_secs_f64()
+    );
+    Ok((loaded, stats))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+//! The RDB writer: lengths, strings (integer and LZF encodings), and each value in the
+//! plain encodings every Redis since 4.0 loads (string, list of strings, set, zset2,
+//! hash). Compact encodings are never written: Redis re-encodes what it loads by its own
+//! thresholds, so the plain forms load into the same encodings.
+
+use super::{lzf, opcode, rdb_type};
+use crate::storage::Value;
+use crate::util::num::parse_i64;
+
+/// Strings at most this long are tried as integers (Redis's `rdbTryIntegerEncoding`).
+const INT_TEXT_BYTES_MAX: usize = 11;
+/// Strings longer than this are LZF-compressed when compression is on.
+const COMPRESS_BYTES_MIN: usize = 21;
+
+pub fn put_len(out: &mut Vec<u8>, len: u64) {
+    if len < 1 << 6 {
+        out.push(len as u8);
+    } else if len < 1 << 14 {
+        out.push(0x40 | (len >> 8) as u8);
+        out.push(len as u8);
+    } else if len <= u32::MAX as u64 {
+        out.push(0x80);
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+    } else {
+        out.push(0x81);
+        out.extend_from_slice(&len.to_be_bytes());
+    }
+}
+
+pub fn put_int_string(out: &mut Vec<u8>, n: i64) -> bool {
+    if let Ok(v) = i8::try_from(n) {
+        out.extend_from_slice(&[0xc0, v as u8]);
+    } else if let Ok(v) = i16::try_from(n) {
+        out.push(0xc1);
+        out.extend_from_slice(&v.to_le_bytes());
+    } else if let Ok(v) = i32::try_from(n) {
+        out.push(0xc2);
+        out.extend_from_slice(&v.to_le_bytes());
+    } else {
+        return false;
+    }
+    true
+}
+
+pub fn put_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
+    if s.len() <= INT_TEXT_BYTES_MAX
+        && let Some(n) = parse_i64(s)
+        && put_int_string(out, n)
+    {
+        return;
+    }
+    if compress
+        && s.len() >= COMPRESS_BYTES_MIN
+        && let Some(c) = lzf::compress(s, s.len() - 4)
+    {
+        out.push(0xc3);
+        put_len(out, c.len() as u64);
+        put_len(out, s.len() as u64);
+        out.extend_from_slice(&c);
+        return;
+    }
+    put_len(out, s.len() as u64);
+    out.extend_from_slice(s);
+}
+
+/// Writes the type byte and the value; nothing for an empty collection (returns false).
+pub fn put_value(out: &mut Vec<u8>, value: &Value, compress: bool) -> bool {
+    let mut tmp = [0u8; 20];
+    match value {
+        Value::Int(_) | Value::Embstr(_) | Value::Raw(_) => {
+            out.push(rdb_type::STRING);
+            if let Value::Int(n) = value
+                && put_int_string(out, *n)
+            {
+                return true;
+            }
+            put_string(
+                out,
+                value.string_bytes(&mut tmp).unwrap_or_default(),
+                compress,
+            );
+        }
+        Value::List(l) if !l.is_empty() => {
+            out.push(rdb_type::LIST);
+            put_len(out, l.len() as u64);
+            for e in l.iter() {
+                put_string(out, e, compress);
+            }
+        }
+        Value::Set(s) if !s.is_empty() => {
+            out.push(rdb_type::SET);
+            put_len(out, s.len() as u64);
+            for m in s.iter() {
+                put_string(out, m.bytes(&mut tmp), compress);
+            }
+        }
+        Value::ZSet(z) if !z.is_empty() => {
+            out.push(rdb_type::ZSET_2);
+            put_len(out, z.len() as u64);
+            z.walk(0, z.len(), false, |m, score| {
+                put_string(out, m, compress);
+                out.extend_from_slice(&score.to_le_bytes());
+                true
+            });
+        }
+        Value::Hash(h) if !h.is_empty() => {
+            out.push(rdb_type::HASH);
+            put_len(out, h.len() as u64);
+            for (f, v) in h.iter() {
+                put_string(out, f, compress);
+                put_string(out, v, compress);
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// One key with its deadline (unix ms, 0: none): `EXPIRETIME_MS`, the value, the key.
+pub fn put_entry(out: &mut Vec<u8>, key: &[u8], value: &Value, expire_ms: u64, compress: bool) {
+    let start = out.len();
+    if expire_ms != 0 {
+        out.push(opcode::EXPIRETIME_MS);
+        out.extend_from_slice(&expire_ms.to_le_bytes());
+    }
+    let type_at = out.len();
+    out.push(0);
+    put_string(out, key, compress);
+    let mut body = Vec::new();
+    if !put_value(&mut body, value, compress) {
+        out.truncate(start);
+        return;
+    }
+    out[type_at] = body[0];
+    out.extend_from_slice(&body[1..]);
+}
+
+pub fn put_aux(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.push(opcode::AUX);
+    put_string(out, name.as_bytes(), false);
+    put_string(out, value, false);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_encodings() {
+        let cases: &[(u64, &[u8])] = &[
+            (0, &[0]),
+            (63, &[63]),
+            (64, &[0x40, 64]),
+            (16383, &[0x7f, 0xff]),
+            (16384, &[0x80, 0, 0, 0x40, 0]),
+            (u32::MAX as u64, &[0x80, 0xff, 0xff, 0xff, 0xff]),
+            (1 << 32, &[0x81, 0, 0, 0, 1, 0, 0, 0, 0]),
+        ];
+        for &(n, bytes) in cases {
+            let mut out = Vec::new();
+            put_len(&mut out, n);
+            assert_eq!(out, bytes, "{n}");
+            let mut r = super::super::read::Reader::new(&out);
+            assert_eq!(r.length().unwrap(), n);
+        }
+    }
+
+    #[test]
+    fn string_encodings() {
+        let enc = |s: &[u8]| {
+            let mut out = Vec::new();
+            put_string(&mut out, s, true);
+            out
+        };
+        assert_eq!(enc(b"-5"), [0xc0, 0xfb]);
+        assert_eq!(enc(b"300"), [0xc1, 0x2c, 0x01]);
+        assert_eq!(enc(b"70000"), [0xc2, 0x70, 0x11, 0x01, 0x00]);
+        assert_eq!(enc(b"007"), [3, b'0', b'0', b'7']);
+        assert_eq!(enc(b"12345678901")[0], 11);
+        let long = [b'x'; 100];
+        let out = enc(&long);
+        assert_eq!(out[0], 0xc3);
+        let mut r = super::super::read::Reader::new(&out);
+        assert_eq!(r.string().unwrap(), long);
+    }
+}
