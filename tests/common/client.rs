@@ -9,9 +9,12 @@ use redis::{Connection, Value};
 use shoal::server::ServerHandle;
 
 /// A server on 127.0.0.1 port 0 with `threads` shards and extra `--directive value`s.
+/// Its `dir` is a fresh empty directory (unless `extra` sets one), so no dump.rdb lying
+/// around is loaded and SAVE writes nowhere shared.
 pub fn start_server(threads: usize, extra: &[&str]) -> ServerHandle {
     let threads = threads.to_string();
-    let mut args: Vec<String> = ["--port", "0", "--threads", &threads]
+    let dir = fresh_dir();
+    let mut args: Vec<String> = ["--port", "0", "--threads", &threads, "--dir", &dir]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -173,4 +176,13 @@ pub fn next_random(state: &mut u64) -> u64 {
     *state ^= *state >> 7;
     *state ^= *state << 17;
     *state
+}
+
+/// A new empty directory under the system temp dir, unique to this process and call.
+fn fresh_dir() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("shoal-test-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("creating a test directory");
+    dir.display().to_string()
 }
