@@ -72,7 +72,8 @@ pub const NO_SHUTDOWN_IN_PROGRESS: &str = "ERR No shutdown in progress.";
 pub const CONFIG_NO_FILE: &str = "ERR The server is running without a config file";
 pub const CONFIG_REWRITE_UNSUPPORTED: &str =
     "ERR Rewriting config file: not supported by shoal yet";
-pub const PERSISTENCE_NOT_IMPLEMENTED: &str = "ERR persistence is not implemented by shoal yet";
+/// SHUTDOWN could not save the dataset (and FORCE was not given).
+pub const SHUTDOWN_SAVE_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
 pub const FUNCTION_FLUSH_MODE: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
 pub const SCRIPT_FLUSH_MODE: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
 

@@ -549,3 +549,28 @@ fn keys_expired_in_the_file_are_not_loaded() {
     assert!((990..=1000).contains(&ttl), "{ttl}");
     server.shutdown();
 }
+
+/// SHUTDOWN saves when save points are configured (Redis's default) or with SAVE, and
+/// not with NOSAVE; the next start loads what it saved.
+#[test]
+fn shutdown_saves_unless_nosave() {
+    let dir = common::TempDir::new("shoal-shutdown");
+    let dir_arg = dir.path().display().to_string();
+    let rdb = dir.path().join("dump.rdb");
+    for (args, saved) in [
+        (&["SHUTDOWN", "NOSAVE"][..], false),
+        (&["SHUTDOWN"][..], true),
+        (&["SHUTDOWN", "SAVE"][..], true),
+    ] {
+        let _ = std::fs::remove_file(&rdb);
+        let server = common::client::start_server(2, &["--dir", &dir_arg]);
+        let mut con = common::client::connect(server.addr);
+        let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut con).unwrap();
+        let _ = common::client::query(&mut con, args);
+        assert_eq!(rdb.exists(), saved, "{args:?}");
+        drop(server);
+    }
+    let server = common::client::start_server(1, &["--dir", &dir_arg]);
+    let mut con = common::client::connect(server.addr);
+    assert_eq!(common::client::text(&mut con, &["GET", "k"]), "v");
+}

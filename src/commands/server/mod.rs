@@ -84,27 +84,50 @@ fn time(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
     r.bulk_fmt(format_args!("{}", now.subsec_micros()));
 }
 
-/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], validated as Redis 7.0 does. There is
-/// no persistence yet, so SAVE has nothing to write and no shutdown is ever left in
-/// progress for ABORT to cancel.
-fn shutdown(ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
-    let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
-    for a in args.skip(1) {
-        match a.to_ascii_lowercase().as_slice() {
-            b"nosave" => nosave = true,
-            b"save" => save = true,
-            b"now" | b"force" => other = true,
-            b"abort" => abort = true,
-            _ => return r.error(errors::SYNTAX),
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], validated as Redis 7.0 does: saves the
+/// dataset first when asked (SAVE) or when save points are configured (unless NOSAVE);
+/// a failed save keeps the server running (`ERR Errors trying to SHUTDOWN`) unless
+/// FORCE. No shutdown is ever left in progress for ABORT to cancel.
+fn shutdown<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
+    Box::pin(async move {
+        let (mut nosave, mut save, mut force, mut other, mut abort) =
+            (false, false, false, false, false);
+        for a in args.as_args().skip(1) {
+            match a.to_ascii_lowercase().as_slice() {
+                b"nosave" => nosave = true,
+                b"save" => save = true,
+                b"force" => force = true,
+                b"now" => other = true,
+                b"abort" => abort = true,
+                _ => return ctx.reply().error(errors::SYNTAX),
+            }
         }
-    }
-    if (abort && (nosave || save || other)) || (nosave && save) {
-        return r.error(errors::SYNTAX);
-    }
-    if abort {
-        return r.error(errors::NO_SHUTDOWN_IN_PROGRESS);
-    }
-    tracing::warn!("User requested shutdown...");
+        if (abort && (nosave || save || other || force)) || (nosave && save) {
+            return ctx.reply().error(errors::SYNTAX);
+        }
+        if abort {
+            return ctx.reply().error(errors::NO_SHUTDOWN_IN_PROGRESS);
+        }
+        tracing::warn!("User requested shutdown...");
+        let save_points = {
+            let config = ctx.server.config.read().unwrap_or_else(|e| e.into_inner());
+            config.value("save").is_some_and(|v| !v.is_empty())
+        };
+        if save || (save_points && !nosave) {
+            tracing::info!("Saving the final RDB snapshot before exiting.");
+            if let Err(e) = persist::save_now(ctx).await {
+                tracing::warn!("Error trying to save the DB, can't exit: {e}");
+                if !force {
+                    return ctx.reply().error(errors::SHUTDOWN_SAVE_FAILED);
+                }
+            }
+        }
+        stop_serving(ctx);
+    })
+}
+
+/// The end of SHUTDOWN once the dataset is taken care of.
+fn stop_serving(ctx: &mut ConnCtx) {
     ctx.server.shutdown.store(true, Ordering::SeqCst);
     if ctx.server.exit_on_shutdown.load(Ordering::SeqCst) {
         tracing::warn!("shoal is now ready to exit, bye bye...");
@@ -189,7 +212,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             | flags::ALLOW_BUSY,
         summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-        run: Run::Conn(shutdown),
+        run: Run::Coord(shutdown),
         ..SERVER
     },
     CommandSpec {
