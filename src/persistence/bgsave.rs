@@ -8,7 +8,7 @@
 
 use std::cell::RefCell;
 
-use super::{DbChunk, write};
+use super::{DbChunk, DbChunks};
 use crate::shard::Shard;
 use crate::storage::Entry;
 
@@ -21,7 +21,7 @@ struct CutState {
     epoch_base: u64,
     compress: bool,
     now_ms: u64,
-    chunks: Vec<DbChunk>,
+    chunks: Vec<DbChunks>,
 }
 
 thread_local! {
@@ -32,39 +32,19 @@ fn serialize_into(db: usize, entries: &mut dyn Iterator<Item = &Entry>) {
     CUT.with(|c| {
         let mut c = c.borrow_mut();
         let Some(st) = c.as_mut() else { return };
-        let Some(chunk) = st.chunks.get_mut(db) else {
+        let (compress, now_ms) = (st.compress, st.now_ms);
+        let Some(chunks) = st.chunks.get_mut(db) else {
             return;
         };
         for e in entries {
-            if e.is_expired(st.now_ms) {
-                continue;
-            }
-            let before = chunk.bytes.len();
-            write::put_entry(
-                &mut chunk.bytes,
-                &e.key,
-                &e.value,
-                e.expire_at_ms(),
-                st.compress,
-            );
-            if chunk.bytes.len() > before {
-                chunk.keys += 1;
-                chunk.volatile += (e.expire_at_ms() != 0) as u64;
-            }
+            chunks.put(e, compress, now_ms);
         }
     });
 }
 
 /// Begins the cut on every database of `shard` (run under the save's whole-shard lock).
 pub fn begin(shard: &mut Shard, compress: bool, now_ms: u64) {
-    let chunks = (0..shard.dbs.len())
-        .map(|db| DbChunk {
-            db,
-            keys: 0,
-            volatile: 0,
-            bytes: Vec::new(),
-        })
-        .collect();
+    let chunks = (0..shard.dbs.len()).map(DbChunks::new).collect();
     let epoch_base = shard.dbs.iter().map(|d| d.table.epoch()).max().unwrap_or(0) + 1;
     CUT.with(|c| {
         *c.borrow_mut() = Some(CutState {
@@ -117,7 +97,7 @@ pub fn finish(shard: &mut Shard) -> Vec<DbChunk> {
         d.table.end_cut();
     }
     CUT.with(|c| c.borrow_mut().take())
-        .map(|st| st.chunks.into_iter().filter(|c| c.keys > 0).collect())
+        .map(|st| st.chunks.into_iter().flat_map(DbChunks::finish).collect())
         .unwrap_or_default()
 }
 

@@ -18,7 +18,7 @@ pub mod read;
 pub mod write;
 
 use std::collections::HashMap;
-use std::io::Write as _;
+use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -73,61 +73,124 @@ pub struct DbChunk {
     pub bytes: Vec<u8>,
 }
 
+/// Largest chunk: a chunk is started anew past this, so no buffer grows huge (doubling
+/// a buffer of hundreds of MB on a shard's thread stalls it for the page faults).
+pub const CHUNK_BYTES_MAX: usize = 1 << 20;
+
+/// The chunks one shard serializes for one database, each at most about
+/// [`CHUNK_BYTES_MAX`].
+pub struct DbChunks {
+    db: usize,
+    done: Vec<DbChunk>,
+    current: DbChunk,
+}
+
+impl DbChunks {
+    pub fn new(db: usize) -> DbChunks {
+        DbChunks {
+            db,
+            done: Vec::new(),
+            current: DbChunk {
+                db,
+                keys: 0,
+                volatile: 0,
+                bytes: Vec::new(),
+            },
+        }
+    }
+
+    /// Serializes `e` unless it expired by `now_ms`.
+    pub fn put(&mut self, e: &crate::storage::Entry, compress: bool, now_ms: u64) {
+        if e.is_expired(now_ms) {
+            return;
+        }
+        let chunk = &mut self.current;
+        let before = chunk.bytes.len();
+        write::put_entry(
+            &mut chunk.bytes,
+            &e.key,
+            &e.value,
+            e.expire_at_ms(),
+            compress,
+        );
+        if chunk.bytes.len() > before {
+            chunk.keys += 1;
+            chunk.volatile += (e.expire_at_ms() != 0) as u64;
+        }
+        if chunk.bytes.len() >= CHUNK_BYTES_MAX {
+            let full = std::mem::replace(&mut self.current, DbChunks::new(self.db).current);
+            self.done.push(full);
+        }
+    }
+
+    /// The chunks that hold keys.
+    pub fn finish(mut self) -> Vec<DbChunk> {
+        self.done.push(self.current);
+        self.done.retain(|c| c.keys > 0);
+        self.done
+    }
+}
+
 /// Serializes every live key of `shard` (runs on the shard, under the save's lock).
 pub fn serialize_shard(shard: &Shard, compress: bool, now_ms: u64) -> Vec<DbChunk> {
     let mut out = Vec::new();
     for (db, d) in shard.dbs.iter().enumerate() {
-        if d.is_empty() {
-            continue;
-        }
-        let mut chunk = DbChunk {
-            db,
-            keys: 0,
-            volatile: 0,
-            bytes: Vec::new(),
-        };
+        let mut chunks = DbChunks::new(db);
         for e in d.table.iter() {
-            if e.is_expired(now_ms) {
-                continue;
-            }
-            let before = chunk.bytes.len();
-            write::put_entry(
-                &mut chunk.bytes,
-                &e.key,
-                &e.value,
-                e.expire_at_ms(),
-                compress,
-            );
-            if chunk.bytes.len() > before {
-                chunk.keys += 1;
-                chunk.volatile += (e.expire_at_ms() != 0) as u64;
-            }
+            chunks.put(e, compress, now_ms);
         }
-        out.push(chunk);
+        out.extend(chunks.finish());
     }
     out
 }
 
-/// The whole file: header, AUX fields, each database's chunks, EOF and checksum.
+/// The whole file in memory (tests, DUMP-sized uses): [`emit`] into a vector.
 pub fn assemble(chunks: Vec<Vec<DbChunk>>, used_mem: u64, now_secs: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(
-        chunks
-            .iter()
-            .flatten()
-            .map(|c| c.bytes.len())
-            .sum::<usize>()
-            + 256,
-    );
-    out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
+    let mut out = Vec::new();
+    emit(&mut out, chunks, used_mem, now_secs).expect("writing to a vector cannot fail");
+    out
+}
+
+/// A writer that keeps the CRC-64 of everything written through it.
+struct Crc64Writer<W> {
+    inner: W,
+    crc: u64,
+}
+
+impl<W: Write> Write for Crc64Writer<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc = crc64::update(self.crc, &buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes an RDB file from the shards' chunks: header and AUX fields, then per database
+/// SELECTDB, RESIZEDB and its chunks, EOF and the CRC-64. Streams: each chunk is dropped
+/// once written, so no second copy of the dataset is ever built.
+pub fn emit(
+    out: &mut dyn Write,
+    chunks: Vec<Vec<DbChunk>>,
+    used_mem: u64,
+    now_secs: u64,
+) -> std::io::Result<()> {
+    let mut w = Crc64Writer { inner: out, crc: 0 };
+    let mut head = Vec::new();
+    head.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
     write::put_aux(
-        &mut out,
+        &mut head,
         "redis-ver",
         crate::commands::server::REDIS_VERSION.as_bytes(),
     );
-    write::put_aux(&mut out, "redis-bits", b"64");
-    write::put_aux(&mut out, "ctime", now_secs.to_string().as_bytes());
-    write::put_aux(&mut out, "used-mem", used_mem.to_string().as_bytes());
-    write::put_aux(&mut out, "aof-base", b"0");
+    write::put_aux(&mut head, "redis-bits", b"64");
+    write::put_aux(&mut head, "ctime", now_secs.to_string().as_bytes());
+    write::put_aux(&mut head, "used-mem", used_mem.to_string().as_bytes());
+    write::put_aux(&mut head, "aof-base", b"0");
+    w.write_all(&head)?;
     let mut by_db: std::collections::BTreeMap<usize, Vec<DbChunk>> = Default::default();
     for c in chunks.into_iter().flatten() {
         by_db.entry(c.db).or_default().push(c);
@@ -137,30 +200,54 @@ pub fn assemble(chunks: Vec<Vec<DbChunk>>, used_mem: u64, now_secs: u64) -> Vec<
         if keys == 0 {
             continue;
         }
-        out.push(opcode::SELECTDB);
-        write::put_len(&mut out, db as u64);
-        out.push(opcode::RESIZEDB);
-        write::put_len(&mut out, keys);
-        write::put_len(&mut out, parts.iter().map(|c| c.volatile).sum());
+        let mut section = vec![opcode::SELECTDB];
+        write::put_len(&mut section, db as u64);
+        section.push(opcode::RESIZEDB);
+        write::put_len(&mut section, keys);
+        write::put_len(&mut section, parts.iter().map(|c| c.volatile).sum());
+        w.write_all(&section)?;
         for c in parts {
-            out.extend_from_slice(&c.bytes);
+            w.write_all(&c.bytes)?;
         }
     }
-    out.push(opcode::EOF);
-    let crc = crc64::crc64(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    w.write_all(&[opcode::EOF])?;
+    let crc = w.crc;
+    w.inner.write_all(&crc.to_le_bytes())
 }
 
-/// Writes `bytes` to `dir/name` through a temporary file, fsynced, renamed into place.
+/// [`emit`] into `dir/name` the safe way: a temp file, fsynced, renamed into place.
+pub fn save_chunks(
+    dir: &Path,
+    name: &str,
+    chunks: Vec<Vec<DbChunk>>,
+    used_mem: u64,
+    now_secs: u64,
+) -> std::io::Result<()> {
+    write_file_with(dir, name, |f| {
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 20, f);
+        emit(&mut buffered, chunks, used_mem, now_secs)?;
+        buffered.flush()
+    })
+}
+
 pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    write_file_with(dir, name, |f| f.write_all(bytes))
+}
+
+/// Writes `dir/name` through `fill`: a temp file, fsynced, renamed into place (a crash
+/// at any moment leaves the old file or the new one, never a broken one).
+fn write_file_with(
+    dir: &Path,
+    name: &str,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     // Unique per write: a SAVE (DEBUG RELOAD) may run while a BGSAVE writes its file.
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!("temp-{}-{n}.rdb", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        fill(&mut f)?;
         f.sync_all()?;
         std::fs::rename(&tmp, dir.join(name))?;
         if let Ok(d) = std::fs::File::open(dir) {

@@ -66,8 +66,13 @@ pub async fn save_now(ctx: &mut ConnCtx) -> std::io::Result<()> {
             persistence::serialize_shard(s, compress, now_ms)
         })
         .await;
-    let bytes = persistence::assemble(chunks, crate::alloc::used_bytes(), now_ms / 1000);
-    let result = persistence::write_file(&dir, &name, &bytes);
+    let result = persistence::save_chunks(
+        &dir,
+        &name,
+        chunks,
+        crate::alloc::used_bytes(),
+        now_ms / 1000,
+    );
     record_result(&ctx.server, &result, now_ms / 1000);
     result
 }
@@ -107,13 +112,18 @@ fn bgsave<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
             let started = std::time::Instant::now();
             while !shards.run_on_all(bgsave::step).await.iter().all(|d| *d) {}
             let chunks = shards.run_on_all(bgsave::finish).await;
-            let bytes = persistence::assemble(chunks, crate::alloc::used_bytes(), now_ms / 1000);
-            // The file is written from a helper thread: the executor keeps serving.
+            let used_mem = crate::alloc::used_bytes();
+            // The file is written (and its checksum computed) on a helper thread: the
+            // executor keeps serving.
             let cell = OneShot::new();
             let done = cell.clone();
             let spawned = std::thread::Builder::new()
                 .name("shoal-bgsave".into())
-                .spawn(move || done.complete(persistence::write_file(&dir, &name, &bytes)));
+                .spawn(move || {
+                    let result =
+                        persistence::save_chunks(&dir, &name, chunks, used_mem, now_ms / 1000);
+                    done.complete(result)
+                });
             let result = match spawned {
                 Ok(_) => cell.wait().await,
                 Err(e) => Err(e),
