@@ -8,6 +8,7 @@
 //! and error texts.
 
 use super::docs;
+use super::docs::keyspec::{Begin, Find, KeySpec};
 use super::help;
 use crate::commands::context::ConnCtx;
 use crate::commands::{self, BASE, CommandSpec, Run, acl, flags};
@@ -157,14 +158,10 @@ pub fn write_info(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
             s.write(r);
         }
     } else {
-        let fixed = spec.keys.first > 0;
-        let counted = spec.keys.numkeys_at > 0;
-        r.set(fixed as usize + counted as usize);
-        if fixed {
-            write_key_spec(r, spec, full_name);
-        }
-        if counted {
-            write_keynum_spec(r, spec, full_name);
+        let derived = derived_key_specs(spec, full_name);
+        r.set(derived.len());
+        for s in &derived {
+            s.write(r);
         }
     }
     r.set(spec.subcommands.len());
@@ -185,70 +182,32 @@ fn key_spec_count(spec: &CommandSpec, full_name: &str) -> usize {
     }
 }
 
-/// The key spec of counted keys: the count at `numkeys_at`, the keys right after it.
-fn write_keynum_spec(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
-    r.map(3);
-    r.bulk(b"flags");
-    let f = docs::key_flags(full_name, false);
-    r.set(f.len());
-    for name in f {
-        r.simple(name);
-    }
-    r.bulk(b"begin_search");
-    r.map(2);
-    r.bulk(b"type");
-    r.bulk(b"index");
-    r.bulk(b"spec");
-    r.map(1);
-    r.bulk(b"index");
-    r.int(spec.keys.numkeys_at as i64);
-    r.bulk(b"find_keys");
-    r.map(2);
-    r.bulk(b"type");
-    r.bulk(b"keynum");
-    r.bulk(b"spec");
-    r.map(3);
-    r.bulk(b"keynumidx");
-    r.int(0);
-    r.bulk(b"firstkey");
-    r.int(1);
-    r.bulk(b"keystep");
-    r.int(1);
-}
-
-/// The key spec equivalent to the legacy (first, last, step) triple: an index search
-/// and a range whose last key is relative to the first (negative: from the end).
-fn write_key_spec(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
+/// The key specs of a command that declares none, from its legacy key positions: an
+/// index search with a range (the last key relative to the first, negative from the
+/// end) for the fixed keys, and a keynum spec for keys counted at `numkeys_at`.
+fn derived_key_specs(spec: &CommandSpec, full_name: &str) -> Vec<KeySpec> {
     let k = spec.keys;
-    let last_key = if k.last < 0 { k.last } else { k.last - k.first };
-    let f = docs::key_flags(full_name, spec.is_write());
-    let (index, last_key, step) = (k.first as i64, last_key as i64, k.step as i64);
-    r.map(3);
-    r.bulk(b"flags");
-    r.set(f.len());
-    for name in f {
-        r.simple(name);
+    let mut specs = Vec::with_capacity(2);
+    if k.first > 0 {
+        let lastkey = if k.last < 0 { k.last } else { k.last - k.first };
+        specs.push(KeySpec {
+            notes: "",
+            flags: docs::key_flags(full_name, spec.is_write()),
+            begin: Begin::Index(k.first as i32),
+            find: Find::Range {
+                lastkey: lastkey as i32,
+                keystep: k.step as i32,
+                limit: 0,
+            },
+        });
     }
-    r.bulk(b"begin_search");
-    r.map(2);
-    r.bulk(b"type");
-    r.bulk(b"index");
-    r.bulk(b"spec");
-    r.map(1);
-    r.bulk(b"index");
-    r.int(index);
-    r.bulk(b"find_keys");
-    r.map(2);
-    r.bulk(b"type");
-    r.bulk(b"range");
-    r.bulk(b"spec");
-    r.map(3);
-    r.bulk(b"lastkey");
-    r.int(last_key);
-    r.bulk(b"keystep");
-    r.int(step);
-    r.bulk(b"limit");
-    r.int(0);
+    if k.numkeys_at > 0 {
+        specs.push(KeySpec::keynum(
+            k.numkeys_at as i32,
+            docs::key_flags(full_name, false),
+        ));
+    }
+    specs
 }
 
 // ---- DOCS ----------------------------------------------------------------------------
