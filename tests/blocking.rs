@@ -14,7 +14,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use redis::{Connection, Value};
-use shoal::util::slot::key_shard;
 
 use common::client::TestServer as Server;
 
@@ -42,21 +41,7 @@ fn wait_blocked(con: &mut Connection, n: usize) {
     }
 }
 
-/// `n` keys with `prefix` on `n` different shards (of 4).
-fn keys_on_shards(prefix: &str, n: usize) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
-    let mut shards = HashSet::new();
-    for i in 0.. {
-        let k = format!("{prefix}{i}");
-        if shards.insert(key_shard(k.as_bytes(), 4)) {
-            found.push(k);
-        }
-        if found.len() == n {
-            break;
-        }
-    }
-    found
-}
+use common::client::keys_on_shards;
 
 /// Runs `args` on a fresh connection in a thread; the reply comes back on join.
 fn spawn_cmd(server: &Server, args: &[&str]) -> thread::JoinHandle<redis::RedisResult<Value>> {
@@ -96,7 +81,7 @@ fn short_timeouts_reply_nil() {
 fn a_push_serves_before_the_pushers_next_command() {
     let server = Server::start(4);
     let mut con = server.conn();
-    for key in keys_on_shards("k", 4) {
+    for key in keys_on_shards("k", 4, 4) {
         let waiter = spawn_cmd(&server, &["BLPOP", &key, "0"]);
         wait_blocked(&mut con, 1);
         assert_eq!(q::<i64>(&mut con, &["RPUSH", &key, "v"]), 1);
@@ -132,7 +117,7 @@ fn clients_on_one_key_are_served_in_arrival_order() {
 fn a_client_blocked_on_several_shards_is_served_once() {
     let server = Server::start(4);
     let mut con = server.conn();
-    let keys = keys_on_shards("multi", 4);
+    let keys = keys_on_shards("multi", 4, 4);
     for round in 0..20 {
         let mut args = vec!["BLPOP"];
         args.extend(keys.iter().map(|k| k.as_str()));
@@ -163,7 +148,7 @@ fn a_client_blocked_on_several_shards_is_served_once() {
 fn a_disconnected_client_leaves_nothing_behind() {
     let server = Server::start(4);
     let mut con = server.conn();
-    let keys = keys_on_shards("gone", 2);
+    let keys = keys_on_shards("gone", 4, 2);
     {
         let mut raw = TcpStream::connect(server.addr()).unwrap();
         raw.write_all(format!("BLPOP {} {} 0\r\n", keys[0], keys[1]).as_bytes())
@@ -211,7 +196,7 @@ fn client_unblock_timeout_and_error() {
 fn blmove_across_shards_stays_atomic() {
     let server = Server::start(4);
     let mut con = server.conn();
-    let keys = keys_on_shards("mv", 2);
+    let keys = keys_on_shards("mv", 4, 2);
     let (src, dst) = (&keys[0], &keys[1]);
     for i in 0..10 {
         let waiter = spawn_cmd(&server, &["BLMOVE", src, dst, "LEFT", "RIGHT", "0"]);
@@ -238,7 +223,7 @@ fn blmove_across_shards_stays_atomic() {
 fn a_cross_shard_move_wakes_the_destinations_waiter_after_it_completes() {
     let server = Server::start(4);
     let mut con = server.conn();
-    let keys = keys_on_shards("cm", 2);
+    let keys = keys_on_shards("cm", 4, 2);
     let waiter = spawn_cmd(
         &server,
         &["BLMPOP", "0", "1", &keys[1], "LEFT", "COUNT", "5"],
@@ -276,7 +261,7 @@ fn pipelined_commands_wait_behind_a_blocked_one() {
 #[test]
 fn every_pushed_element_reaches_exactly_one_client() {
     let server = Server::start(4);
-    let keys = keys_on_shards("st", 4);
+    let keys = keys_on_shards("st", 4, 4);
     const CLIENTS: usize = 8;
     const PER_CLIENT: usize = 25;
     let consumers: Vec<_> = (0..CLIENTS)
@@ -319,7 +304,7 @@ fn every_pushed_element_reaches_exactly_one_client() {
 fn rename_onto_a_blocked_key_serves_it() {
     let server = Server::start(4);
     let mut con = server.conn();
-    let keys = keys_on_shards("rn", 2);
+    let keys = keys_on_shards("rn", 4, 2);
     for (src, dst) in [
         (keys[0].clone(), keys[1].clone()),
         ("{r}a".to_string(), "{r}b".to_string()),
@@ -365,7 +350,7 @@ fn client_kill_ends_a_blocked_client() {
 #[test]
 fn racing_blmove_clients_across_shards_move_each_element_once() {
     let server = Server::start(4);
-    let keys = keys_on_shards("race", 2);
+    let keys = keys_on_shards("race", 4, 2);
     const CLIENTS: usize = 4;
     const EACH: usize = 10;
     let movers: Vec<_> = (0..CLIENTS)
@@ -407,7 +392,7 @@ fn racing_blmove_clients_across_shards_move_each_element_once() {
 fn bzpop_serves_from_any_shard_once_and_times_out() {
     let server = Server::start(4);
     let mut con = server.conn();
-    let keys = keys_on_shards("zk", 4);
+    let keys = keys_on_shards("zk", 4, 4);
     let v: Value = q(&mut con, &["BZPOPMIN", &keys[0], &keys[1], "0.01"]);
     assert_eq!(v, Value::Nil);
     let v: Value = q(

@@ -11,7 +11,6 @@ mod common;
 use std::collections::HashSet;
 
 use redis::{Connection, Value};
-use shoal::util::slot::key_shard;
 
 use common::client::TestServer as Server;
 
@@ -23,21 +22,7 @@ fn strings(con: &mut Connection, args: &[&str]) -> Vec<String> {
     q(con, args)
 }
 
-/// `n` keys with `prefix` on `n` different shards (of 4).
-fn keys_on_shards(prefix: &str, n: usize) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
-    let mut shards = HashSet::new();
-    for i in 0.. {
-        let k = format!("{prefix}{i}");
-        if shards.insert(key_shard(k.as_bytes(), 4)) {
-            found.push(k);
-        }
-        if found.len() == n {
-            break;
-        }
-    }
-    found
-}
+use common::client::keys_on_shards;
 
 use common::client::seed;
 
@@ -107,7 +92,7 @@ fn node_sizes_follow_the_setting_and_encoding_is_quicklist() {
 #[test]
 fn cross_shard_moves_never_lose_or_duplicate() {
     let server = Server::start(4);
-    let ring = keys_on_shards("ring", 4);
+    let ring = keys_on_shards("ring", 4, 4);
     let mut con = server.conn();
     const ITEMS: usize = 200;
     for i in 0..ITEMS {
@@ -172,7 +157,7 @@ fn cross_shard_moves_never_lose_or_duplicate() {
 #[test]
 fn lmpop_takes_the_first_existing_key_across_shards() {
     let server = Server::start(4);
-    let keys = keys_on_shards("mp", 4);
+    let keys = keys_on_shards("mp", 4, 4);
     let mut con = server.conn();
     let _: i64 = q(&mut con, &["RPUSH", &keys[3], "x", "y"]);
     let _: i64 = q(&mut con, &["RPUSH", &keys[2], "z"]);

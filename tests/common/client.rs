@@ -186,3 +186,20 @@ fn fresh_dir() -> String {
     std::fs::create_dir_all(&dir).expect("creating a test directory");
     dir.display().to_string()
 }
+
+/// `n` keys named `{prefix}{i}`, each on a different one of `shards` shards (n <= shards).
+pub fn keys_on_shards(prefix: &str, shards: usize, n: usize) -> Vec<String> {
+    assert!(n <= shards, "only {shards} shards");
+    let mut found: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for i in 0.. {
+        let k = format!("{prefix}{i}");
+        if seen.insert(shoal::util::slot::key_shard(k.as_bytes(), shards)) {
+            found.push(k);
+        }
+        if found.len() == n {
+            break;
+        }
+    }
+    found
+}

@@ -138,7 +138,8 @@ fn stop_serving(ctx: &mut ConnCtx) {
     ctx.close_after_reply = true;
 }
 
-const SERVER: CommandSpec = CommandSpec {
+/// What the server family's specs share.
+pub(super) const SERVER: CommandSpec = CommandSpec {
     group: "server",
     acl: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
     ..BASE

@@ -296,11 +296,7 @@ fn restore(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     r.ok();
 }
 
-const SERVER: CommandSpec = CommandSpec {
-    group: "server",
-    acl: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
-    ..BASE
-};
+use super::SERVER;
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
