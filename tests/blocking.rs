@@ -455,3 +455,34 @@ fn bzpopmin_waiters_are_served_in_arrival_order() {
         .collect();
     assert_eq!(got, ["a", "b", "c"]);
 }
+
+/// SWAPDB serves clients blocked in either database when the other one holds their
+/// keys (Redis scans both databases for ready keys), on every shard.
+#[test]
+fn swapdb_serves_clients_blocked_in_either_database() {
+    let server = Server::start(4);
+    let mut con = server.conn();
+    let keys = keys_on_shards("swap", 4, 4);
+    let waiters: Vec<_> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let w = spawn_cmd(&server, &["BLPOP", key, "0"]);
+            wait_blocked(&mut con, i + 1);
+            w
+        })
+        .collect();
+    let _: () = q(&mut con, &["SELECT", "1"]);
+    for key in &keys {
+        assert_eq!(q::<i64>(&mut con, &["RPUSH", key, "v"]), 1);
+    }
+    assert_eq!(blocked_clients(&mut con), 4);
+    let _: () = q(&mut con, &["SWAPDB", "0", "1"]);
+    for (key, w) in keys.iter().zip(waiters) {
+        assert_eq!(pair(w.join().unwrap().unwrap()), (key.clone(), "v".into()));
+    }
+    // Served from database 0 (formerly 1); database 1 holds what 0 held: nothing.
+    assert_eq!(q::<i64>(&mut con, &["DBSIZE"]), 0);
+    let _: () = q(&mut con, &["SELECT", "0"]);
+    assert_eq!(q::<i64>(&mut con, &["DBSIZE"]), 0);
+}

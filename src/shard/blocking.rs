@@ -209,6 +209,17 @@ impl Blocking {
         }
     }
 
+    /// Notes every key of database `db` that has waiters (SWAPDB: the database's
+    /// contents changed wholesale, as Redis's `scanDatabaseForReadyKeys`).
+    pub fn signal_db(&mut self, db: usize) {
+        for q in self.queues.values_mut().flat_map(|b| b.iter_mut()) {
+            if q.db == db && !q.signalled {
+                q.signalled = true;
+                self.ready.push_back((db, q.key.clone()));
+            }
+        }
+    }
+
     pub(super) fn next_ready(&mut self) -> Option<(usize, Box<[u8]>)> {
         self.ready.pop_front()
     }

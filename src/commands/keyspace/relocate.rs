@@ -407,6 +407,10 @@ async fn swap_everywhere(ctx: &ConnCtx, x: usize, y: usize) {
         .on_every_shard_locked(LockMode::Exclusive, move |s| {
             if x < s.dbs.len() && y < s.dbs.len() {
                 s.dbs.swap(x, y);
+                // Waiters stay with their database index: both may now serve someone
+                // (served once the swap's transaction concludes).
+                s.blocking.signal_db(x);
+                s.blocking.signal_db(y);
             }
         })
         .await;
