@@ -22,11 +22,15 @@ use common::client::cmd;
 use common::client::q;
 
 fn blocked_clients(con: &mut Connection) -> usize {
+    clients_field(con, "blocked_clients")
+}
+
+fn clients_field(con: &mut Connection, name: &str) -> usize {
     let info: String = q(con, &["INFO", "clients"]);
     info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
         .and_then(|v| v.trim().parse().ok())
-        .expect("blocked_clients in INFO clients")
+        .unwrap_or_else(|| panic!("{name} in INFO clients"))
 }
 
 /// Waits until INFO reports `n` blocked clients.
@@ -485,4 +489,23 @@ fn swapdb_serves_clients_blocked_in_either_database() {
     assert_eq!(q::<i64>(&mut con, &["DBSIZE"]), 0);
     let _: () = q(&mut con, &["SELECT", "0"]);
     assert_eq!(q::<i64>(&mut con, &["DBSIZE"]), 0);
+}
+
+/// Only clients blocked with a timeout are in Redis's timeout table.
+#[test]
+fn clients_in_timeout_table_counts_blocked_clients_with_a_deadline() {
+    let server = Server::start(4);
+    let mut con = server.conn();
+    let forever = spawn_cmd(&server, &["BLPOP", "t1", "0"]);
+    wait_blocked(&mut con, 1);
+    assert_eq!(clients_field(&mut con, "clients_in_timeout_table"), 0);
+    let bounded = spawn_cmd(&server, &["BLPOP", "t2", "100"]);
+    wait_blocked(&mut con, 2);
+    assert_eq!(clients_field(&mut con, "clients_in_timeout_table"), 1);
+    let _: i64 = q(&mut con, &["RPUSH", "t2", "v"]);
+    bounded.join().unwrap().unwrap();
+    wait_blocked(&mut con, 1);
+    assert_eq!(clients_field(&mut con, "clients_in_timeout_table"), 0);
+    let _: i64 = q(&mut con, &["RPUSH", "t1", "v"]);
+    forever.join().unwrap().unwrap();
 }

@@ -38,6 +38,8 @@ pub struct ServerState {
     pub connected_clients: AtomicUsize,
     /// Clients waiting in a blocking command (INFO's `blocked_clients`).
     pub blocked_clients: AtomicUsize,
+    /// Blocked clients with a deadline (INFO's `clients_in_timeout_table`).
+    pub blocked_with_timeout: AtomicUsize,
     pub total_connections_received: AtomicU64,
     pub rejected_connections: AtomicU64,
     pub total_net_input_bytes: AtomicU64,
@@ -79,6 +81,7 @@ impl ServerState {
             exit_on_shutdown: AtomicBool::new(false),
             connected_clients: AtomicUsize::new(0),
             blocked_clients: AtomicUsize::new(0),
+            blocked_with_timeout: AtomicUsize::new(0),
             total_connections_received: AtomicU64::new(0),
             rejected_connections: AtomicU64::new(0),
             total_net_input_bytes: AtomicU64::new(0),
@@ -233,13 +236,18 @@ impl ConnCtx {
         }
         self.server.blocked_clients.fetch_add(1, Ordering::Relaxed);
         *self.info.blocked_on.borrow_mut() = Some(waiter.clone());
+        let deadline = self.retry_deadline.take().unwrap_or_else(|| {
+            (timeout_ms > 0).then(|| Instant::now() + std::time::Duration::from_millis(timeout_ms))
+        });
+        if deadline.is_some() {
+            self.server
+                .blocked_with_timeout
+                .fetch_add(1, Ordering::Relaxed);
+        }
         self.blocked = Some(Blocked {
             waiter,
             keys: per_shard,
-            deadline: self.retry_deadline.take().unwrap_or_else(|| {
-                (timeout_ms > 0)
-                    .then(|| Instant::now() + std::time::Duration::from_millis(timeout_ms))
-            }),
+            deadline,
         });
     }
 
@@ -416,6 +424,11 @@ impl ConnCtx {
         };
         self.info.blocked_on.borrow_mut().take();
         self.server.blocked_clients.fetch_sub(1, Ordering::Relaxed);
+        if blocked.deadline.is_some() {
+            self.server
+                .blocked_with_timeout
+                .fetch_sub(1, Ordering::Relaxed);
+        }
         for (shard, keys) in blocked.keys {
             let w = blocked.waiter.clone();
             self.shards

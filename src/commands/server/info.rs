@@ -294,7 +294,11 @@ fn clients_section(out: &mut String, ctx: &ConnCtx, f: &Figures) {
         ctx.server.blocked_clients.load(Ordering::Relaxed),
     );
     field(out, "tracking_clients", 0);
-    field(out, "clients_in_timeout_table", 0);
+    field(
+        out,
+        "clients_in_timeout_table",
+        ctx.server.blocked_with_timeout.load(Ordering::Relaxed),
+    );
 }
 
 /// `a/b` with two decimals, 0 when `b` is 0 (Redis prints ratios this way).
