@@ -400,3 +400,42 @@ fn errorstats_and_failed_calls() {
     let get = info_field(&commands, "cmdstat_get").unwrap();
     assert!(get.ends_with("rejected_calls=1,failed_calls=0"), "{get}");
 }
+
+/// commandstats `usec` is the time commands ran: on this thread's shard, in a batch on
+/// another shard (pipelined), and in a coordinator (DEBUG SLEEP's 50 ms).
+#[test]
+fn commandstats_usec_measures_execution_time() {
+    let server = start_server(4, &["--enable-debug-command", "yes"]);
+    let mut con = connect(server.addr);
+    let mut pipe = redis::pipe();
+    for i in 0..2000 {
+        pipe.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+    }
+    let _: () = pipe.query(&mut con).unwrap();
+    let _: () = redis::cmd("DEBUG")
+        .arg("SLEEP")
+        .arg("0.05")
+        .query(&mut con)
+        .unwrap();
+    let commandstats = text(&mut con, &["INFO", "commandstats"]);
+    let stat = |cmd: &str, field: &str| -> f64 {
+        let line = commandstats
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("cmdstat_{cmd}:")))
+            .unwrap_or_else(|| panic!("{cmd} in {commandstats}"));
+        line.split(',')
+            .find_map(|kv| kv.strip_prefix(&format!("{field}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{field} in {line}"))
+    };
+    assert_eq!(stat("set", "calls"), 2000.0);
+    assert!(stat("set", "usec") > 0.0, "{commandstats}");
+    // A SET takes well under a millisecond, even on a noisy debug build.
+    assert!(stat("set", "usec_per_call") < 1000.0, "{commandstats}");
+    let sleep_usec = stat("debug", "usec");
+    assert!(
+        (45_000.0..5_000_000.0).contains(&sleep_usec),
+        "{commandstats}"
+    );
+    server.shutdown();
+}

@@ -9,7 +9,9 @@ use hashbrown::HashMap;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CommandCounters {
     pub calls: u64,
-    pub usec: u64,
+    /// Time spent running the command, in [`crate::runtime::clock`] ticks (converted
+    /// to microseconds when INFO reads it).
+    pub ticks: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
 }
@@ -33,6 +35,11 @@ fn with_counters(name: &'static str, f: impl FnOnce(&mut CommandCounters)) {
 /// A command passed the gate (`name` is `get` or `config|get`).
 pub fn record_call(name: &'static str) {
     with_counters(name, |c| c.calls += 1);
+}
+
+/// A command ran for `ticks` (of [`crate::runtime::clock::ticks`]).
+pub fn record_ticks(name: &'static str, ticks: u64) {
+    with_counters(name, |c| c.ticks += ticks);
 }
 
 /// The gate refused a known command (arity, auth).
@@ -63,7 +70,7 @@ pub fn merge(
         for (name, c) in part {
             let t = total.entry(name).or_default();
             t.calls += c.calls;
-            t.usec += c.usec;
+            t.ticks += c.ticks;
             t.rejected_calls += c.rejected_calls;
             t.failed_calls += c.failed_calls;
         }

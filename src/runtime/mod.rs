@@ -3,6 +3,7 @@
 //! [`mailbox`]es. Everything else in shoal uses these names, so the runtime could be
 //! swapped by rewriting this module.
 
+pub mod clock;
 pub mod mailbox;
 pub mod oneshot;
 

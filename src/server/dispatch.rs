@@ -16,6 +16,7 @@ use crate::commands::{self, CommandSpec, Run, flags};
 use crate::errors;
 use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
+use crate::runtime::clock;
 use crate::runtime::oneshot::OneShot;
 use crate::shard::batch::{Batch, CmdTraits, KeyPositions, ShardHandler};
 use crate::shard::{Shard, ShardMsg, now_ms};
@@ -203,7 +204,9 @@ async fn route(
             pipeline.flush(ctx).await;
             let mark = ctx.out.len();
             let mut out = std::mem::take(&mut ctx.out);
+            let start = clock::ticks();
             handler(ctx, args, &mut Reply::new(&mut out, ctx.resp));
+            commands::stats::record_ticks(name, clock::ticks().wrapping_sub(start));
             // A handler may have switched protocol (HELLO): its reply is already encoded.
             ctx.out = out;
             note_failed(ctx, mark, name);
@@ -273,7 +276,9 @@ impl Pipeline {
                     db: ctx.db,
                     now_ms: now,
                 };
+                let start = clock::ticks();
                 handler(&mut sctx, args, &mut reply);
+                commands::stats::record_ticks(name, clock::ticks().wrapping_sub(start));
                 if ctx.out.get(mark) == Some(&b'-') {
                     commands::stats::record_failed(name);
                 }
@@ -320,7 +325,10 @@ impl Pipeline {
         }
         let scratch = std::mem::take(&mut self.scratch);
         let mark = ctx.out.len();
+        // Wall time, hops included (a blocking command's wait happens after it returns).
+        let start = clock::ticks();
         handler(ctx, &scratch).await;
+        commands::stats::record_ticks(name, clock::ticks().wrapping_sub(start));
         note_failed(ctx, mark, name);
         self.scratch = scratch;
     }
@@ -365,8 +373,10 @@ impl Pipeline {
                 } else {
                     batch.reply_ends[i - 1] as usize
                 };
+                let cmd = &batch.cmds[i];
+                commands::stats::record_ticks(cmd.name, cmd.ticks);
                 if batch.out.get(start) == Some(&b'-') {
-                    commands::stats::record_failed(batch.cmds[i].name);
+                    commands::stats::record_failed(cmd.name);
                 }
             }
             ctx.out.extend_from_slice(&batch.out[from..to]);

@@ -104,6 +104,7 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
     let listener = bind(&settings)?;
     let addr = listener.local_addr()?;
     let cores = runtime::available_cores();
+    runtime::clock::init();
     let state = Arc::new(ServerState::new(config, shards_count));
     crate::persistence::update_stats(&state.run_id, state.started_unix_secs, |s| {
         s.last_load_keys_loaded = load_stats.keys_loaded;

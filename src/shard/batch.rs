@@ -99,6 +99,9 @@ pub struct BatchCmd {
     /// Range of this command's arguments within `Batch::args`.
     pub first_arg: u32,
     pub argc: u32,
+    /// How long the command ran on the shard, in [`crate::runtime::clock`] ticks (for
+    /// the connection's statistics).
+    pub ticks: u64,
 }
 
 #[derive(Default)]
@@ -143,6 +146,7 @@ impl Batch {
             name,
             first_arg,
             argc: args.len() as u32,
+            ticks: 0,
         });
     }
 

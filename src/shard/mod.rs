@@ -228,7 +228,9 @@ impl Shard {
                 db: *db,
                 now_ms: now,
             };
+            let start = crate::runtime::clock::ticks();
             (cmd.run)(&mut ctx, a, &mut reply);
+            batch.cmds[index].ticks = crate::runtime::clock::ticks().wrapping_sub(start);
         }
         reply_ends.push(out.len() as u32);
         batch.next += 1;

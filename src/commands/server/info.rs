@@ -618,15 +618,19 @@ fn commandstats_section(out: &mut String, f: &Figures) {
         if c.calls == 0 && c.rejected_calls == 0 && c.failed_calls == 0 {
             continue;
         }
+        let nanos = crate::runtime::clock::ticks_to_nanos(c.ticks);
         let usec_per_call = if c.calls == 0 {
             0.0
         } else {
-            c.usec as f64 / c.calls as f64
+            nanos as f64 / 1000.0 / c.calls as f64
         };
         let _ = write!(
             out,
             "cmdstat_{name}:calls={},usec={},usec_per_call={usec_per_call:.2},rejected_calls={},failed_calls={}\r\n",
-            c.calls, c.usec, c.rejected_calls, c.failed_calls
+            c.calls,
+            nanos / 1000,
+            c.rejected_calls,
+            c.failed_calls
         );
     }
 }
