@@ -541,3 +541,52 @@ impl Drop for ShoalServer {
         let _ = self.child.wait();
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Third-party clients installed for the tests
+// ---------------------------------------------------------------------------------------
+
+/// The client checks' sources (tests/clients).
+pub fn clients_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
+}
+
+/// Makes `dir` (under target/) hold what `install` puts there for the dependency file
+/// `pinned` of tests/clients, running `install` only when `pinned` changed since the
+/// last install (a marker copy of it records that). Tests of one file share the lock.
+pub fn install_once(dir: &Path, pinned: &str, install: impl FnOnce(&Path)) {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let wanted = fs::read_to_string(clients_dir().join(pinned))
+        .unwrap_or_else(|e| panic!("reading tests/clients/{pinned}: {e}"));
+    let marker = dir.join(format!("installed-{pinned}"));
+    if fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
+        return;
+    }
+    fs::create_dir_all(dir).expect("creating the clients directory");
+    install(dir);
+    fs::write(&marker, wanted).expect("writing the install marker");
+}
+
+/// Runs `command` to completion; panics naming it when it cannot start or fails.
+pub fn run_ok(command: &mut Command) {
+    let status = command
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {command:?} (scripts/test installs it): {e}"));
+    assert!(status.success(), "{command:?} failed: {status}");
+}
+
+/// Runs a client check script (`program script target`) and asserts it passed through
+/// its last check `last_ok` (its output is shown on failure).
+pub fn run_client_check(command: &mut Command, target: &str, last_ok: &str) {
+    let out = command
+        .arg(target)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(&format!("ok {last_ok}")),
+        "client checks failed against {target}:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
