@@ -54,6 +54,26 @@ pub fn purge() {
     unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
+/// The size of a memory page, in bytes.
+pub fn page_bytes() -> u64 {
+    // SAFETY: sysconf has no memory effects.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if size > 0 { size as u64 } else { 4096 }
+}
+
+/// Resident set size of the process, in bytes (0 when /proc is unavailable).
+pub fn rss_bytes() -> u64 {
+    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
+        return 0;
+    };
+    let resident_pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    resident_pages * page_bytes()
+}
+
 /// mimalloc with byte counting.
 pub struct Counting;
 
@@ -102,9 +122,149 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+// ---- key blocks: relocatable allocations (active defragmentation) ---------------------
+//
+// After many deletes, mimalloc's pages are left partly used: RSS stays while used
+// memory falls, and new allocations only refill the holes. Blocks that can move (the
+// keyspace's entries) are therefore allocated from a heap of their own per thread, a
+// *generation*. Defragmenting starts a new generation, moves every block into it (the
+// new heap takes fresh, dense pages), then deletes the old heap, whose pages are by then
+// empty and go back to the system. Blocks are freed through the global allocator as
+// usual (`mi_free` serves every heap); a block left behind in an old heap when it is
+// deleted stays valid (mimalloc moves it to the thread's default heap).
+
+struct BlockHeaps {
+    /// Where new blocks go; null until this thread's first block.
+    current: Cell<*mut libmimalloc_sys::mi_heap_t>,
+    /// The generation being emptied by a defragmentation pass; null when none runs.
+    draining: Cell<*mut libmimalloc_sys::mi_heap_t>,
+}
+
+thread_local! {
+    static BLOCK_HEAPS: BlockHeaps = const {
+        BlockHeaps {
+            current: Cell::new(std::ptr::null_mut()),
+            draining: Cell::new(std::ptr::null_mut()),
+        }
+    };
+}
+
+fn current_block_heap() -> *mut libmimalloc_sys::mi_heap_t {
+    BLOCK_HEAPS.with(|h| {
+        if h.current.get().is_null() {
+            // SAFETY: creates a heap owned by (and only used from) this thread.
+            h.current.set(unsafe { libmimalloc_sys::mi_heap_new() });
+        }
+        h.current.get()
+    })
+}
+
+/// Allocates a block that a defragmentation pass may move, in this thread's current
+/// generation; null when out of memory. Free it with `std::alloc::dealloc` like any
+/// other allocation (the counting allocator's `dealloc` handles it).
+pub fn block_alloc(layout: Layout) -> *mut u8 {
+    let heap = current_block_heap();
+    if heap.is_null() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: `heap` was created by this thread and is live (generations are deleted
+    // only by `end_block_generation`, on the same thread, after a new one took over).
+    let ptr = unsafe {
+        libmimalloc_sys::mi_heap_malloc_aligned(heap, layout.size().max(1), layout.align())
+    }
+    .cast::<u8>();
+    if !ptr.is_null() {
+        slot().fetch_add(usable(ptr), Ordering::Relaxed);
+    }
+    ptr
+}
+
+/// Starts a defragmentation pass on this thread: new blocks go to a fresh generation.
+/// False (and nothing changes) while an earlier pass has not ended.
+pub fn begin_block_generation() -> bool {
+    BLOCK_HEAPS.with(|h| {
+        if !h.draining.get().is_null() {
+            return false;
+        }
+        // SAFETY: a new heap owned by this thread.
+        let fresh = unsafe { libmimalloc_sys::mi_heap_new() };
+        if fresh.is_null() {
+            return false;
+        }
+        h.draining.set(h.current.get());
+        h.current.set(fresh);
+        true
+    })
+}
+
+/// Ends this thread's defragmentation pass: the drained generation is deleted (its
+/// empty pages return to the system; any block still in it stays valid) and freed
+/// pages are purged.
+pub fn end_block_generation() {
+    BLOCK_HEAPS.with(|h| {
+        let old = h.draining.replace(std::ptr::null_mut());
+        if !old.is_null() {
+            // SAFETY: `old` is a heap of this thread that nothing allocates from any
+            // more; deleting it migrates remaining blocks, it frees none.
+            unsafe { libmimalloc_sys::mi_heap_delete(old) };
+        }
+    });
+    purge();
+}
+
+/// True while a defragmentation pass runs on this thread.
+pub fn block_generation_draining() -> bool {
+    BLOCK_HEAPS.with(|h| !h.draining.get().is_null())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Blocks move to a new generation and the old one is deleted: the blocks stay
+    /// valid, are counted while live and freed through the global allocator.
+    #[test]
+    fn block_generations_move_and_free() {
+        let layout = Layout::from_size_align(48, 8).unwrap();
+        let mut old: Vec<*mut u8> = (0..1000).map(|_| block_alloc(layout)).collect();
+        assert!(old.iter().all(|p| !p.is_null()));
+        // This one stays behind in the old generation.
+        let straggler = old.pop().unwrap();
+        // SAFETY: a live 48-byte block.
+        unsafe { std::ptr::write_bytes(straggler, 9, 48) };
+        assert!(begin_block_generation());
+        assert!(!begin_block_generation(), "one pass at a time");
+        assert!(block_generation_draining());
+        let moved: Vec<*mut u8> = old
+            .iter()
+            .map(|&p| {
+                let q = block_alloc(layout);
+                // SAFETY: both blocks are live, 48 bytes, distinct.
+                unsafe {
+                    std::ptr::write_bytes(p, 7, 48);
+                    std::ptr::copy_nonoverlapping(p, q, 48);
+                    std::alloc::dealloc(p, layout);
+                }
+                q
+            })
+            .collect();
+        end_block_generation();
+        assert!(!block_generation_draining());
+        for &p in &moved {
+            // SAFETY: live blocks of 48 bytes written above.
+            assert_eq!(unsafe { *p.add(47) }, 7);
+        }
+        for p in moved {
+            // SAFETY: each block is freed once, with its layout.
+            unsafe { std::alloc::dealloc(p, layout) };
+        }
+        // The block left in the deleted generation is intact and frees normally.
+        // SAFETY: live, written above, freed once.
+        unsafe {
+            assert_eq!(*straggler.add(47), 9);
+            std::alloc::dealloc(straggler, layout);
+        }
+    }
 
     /// Other tests of this process allocate and free at the same time, so one look can
     /// be off by what they did meanwhile: the 4 MiB must show up in one of a few tries.

@@ -75,6 +75,7 @@ pub struct Settings {
     pub encodings: EncodingLimits,
     /// maxmemory-policy and the parameters of its sampling and LFU counters.
     pub eviction: Eviction,
+    pub defrag: Defrag,
 }
 
 /// The eight `maxmemory-policy` values.
@@ -147,6 +148,35 @@ impl Default for Eviction {
     }
 }
 
+/// Active defragmentation (`activedefrag` and `active-defrag-*`): when it may start,
+/// and how much of a shard's time it may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Defrag {
+    pub enabled: bool,
+    /// Fragmentation below this many bytes is left alone.
+    pub ignore_bytes: u64,
+    /// Fragmentation (percent over used memory) at which a pass starts ...
+    pub threshold_lower_pct: u32,
+    /// ... and at which it runs at its maximum effort.
+    pub threshold_upper_pct: u32,
+    /// Share of a shard's time a pass takes at the lower and upper thresholds.
+    pub cycle_min_pct: u32,
+    pub cycle_max_pct: u32,
+}
+
+impl Default for Defrag {
+    fn default() -> Self {
+        Defrag {
+            enabled: false,
+            ignore_bytes: 100 << 20,
+            threshold_lower_pct: 10,
+            threshold_upper_pct: 100,
+            cycle_min_pct: 1,
+            cycle_max_pct: 25,
+        }
+    }
+}
+
 /// Thresholds at which small collections leave their compact encoding, as Redis 7.0's
 /// `hash-max-listpack-*`, `set-max-intset-entries`, `zset-max-listpack-*` and
 /// `list-max-listpack-size` (their `ziplist` aliases set the same values).
@@ -201,6 +231,7 @@ impl Default for Settings {
             active_expire_effort: 1,
             encodings: EncodingLimits::default(),
             eviction: Eviction::default(),
+            defrag: Defrag::default(),
         }
     }
 }
@@ -445,6 +476,16 @@ impl Config {
                 tenacity: u32::try_from(n("maxmemory-eviction-tenacity")).unwrap_or(10),
                 lfu_log_factor: u32::try_from(n("lfu-log-factor")).unwrap_or(10),
                 lfu_decay_minutes: u32::try_from(n("lfu-decay-time")).unwrap_or(1),
+            },
+            defrag: Defrag {
+                enabled: self.text("activedefrag") == b"yes",
+                ignore_bytes: n("active-defrag-ignore-bytes"),
+                threshold_lower_pct: u32::try_from(n("active-defrag-threshold-lower"))
+                    .unwrap_or(10),
+                threshold_upper_pct: u32::try_from(n("active-defrag-threshold-upper"))
+                    .unwrap_or(100),
+                cycle_min_pct: u32::try_from(n("active-defrag-cycle-min")).unwrap_or(1),
+                cycle_max_pct: u32::try_from(n("active-defrag-cycle-max")).unwrap_or(25),
             },
             encodings: EncodingLimits {
                 hash_max_listpack_entries: n("hash-max-listpack-entries"),

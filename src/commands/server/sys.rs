@@ -49,24 +49,7 @@ pub fn seconds_micros(d: Duration) -> String {
     format!("{}.{:06}", d.as_secs(), d.subsec_micros())
 }
 
-fn page_bytes() -> u64 {
-    // SAFETY: sysconf has no memory effects.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if size > 0 { size as u64 } else { 4096 }
-}
-
-/// Resident set size of the process, in bytes (0 when /proc is unavailable).
-pub fn rss_bytes() -> u64 {
-    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
-        return 0;
-    };
-    let resident_pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    resident_pages * page_bytes()
-}
+pub use crate::alloc::{page_bytes, rss_bytes};
 
 /// Physical memory of the machine, in bytes.
 pub fn total_system_memory_bytes() -> u64 {
