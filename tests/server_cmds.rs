@@ -205,7 +205,14 @@ fn command_docs_list_getkeys_and_help() {
         .collect();
     assert_eq!(
         keys,
-        ["summary", "since", "group", "complexity", "arguments"]
+        [
+            "summary",
+            "since",
+            "group",
+            "complexity",
+            "history",
+            "arguments"
+        ]
     );
     let Value::Map(config_doc) = &entries[1].1 else {
         panic!();

@@ -585,7 +585,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::WRITE | flags::DENYOOM,
         acl: acl::BITMAP | acl::WRITE | acl::SLOW,
         keys: keys(1, 1, 1),
-        summary: "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.",
+        summary: "Sets or clears the bit at offset in the string value stored at key",
         run: Run::Shard(setbit),
         ..BITMAP
     },
@@ -595,7 +595,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::READONLY | flags::FAST,
         acl: acl::BITMAP | acl::READ | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Returns a bit value by offset.",
+        summary: "Returns the bit value at offset in the string value stored at key",
         run: Run::Shard(getbit),
         ..BITMAP
     },
@@ -606,7 +606,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::BITMAP | acl::READ | acl::SLOW,
         keys: keys(1, 1, 1),
         since: "2.6.0",
-        summary: "Counts the number of set bits (population counting) in a string.",
+        summary: "Count set bits in a string",
         complexity: "O(N)",
         run: Run::Shard(bitcount),
         ..BITMAP
@@ -618,7 +618,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::BITMAP | acl::READ | acl::SLOW,
         keys: keys(1, 1, 1),
         since: "2.8.7",
-        summary: "Finds the first set (1) or clear (0) bit in a string.",
+        summary: "Find first bit set or clear in a string",
         complexity: "O(N)",
         run: Run::Shard(bitpos),
         ..BITMAP
@@ -630,7 +630,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::BITMAP | acl::WRITE | acl::SLOW,
         keys: keys(2, -1, 1),
         since: "2.6.0",
-        summary: "Performs bitwise operations on multiple strings, and stores the result.",
+        summary: "Perform bitwise operations between strings",
         complexity: "O(N)",
         run: Run::MultiKey {
             single: bitop,
@@ -645,7 +645,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::BITMAP | acl::WRITE | acl::SLOW,
         keys: keys(1, 1, 1),
         since: "3.2.0",
-        summary: "Performs arbitrary bitfield integer operations on strings.",
+        summary: "Perform arbitrary bitfield integer operations on strings",
         complexity: "O(1) for each subcommand specified",
         run: Run::Shard(bitfield),
         ..BITMAP
@@ -657,7 +657,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::BITMAP | acl::READ | acl::FAST,
         keys: keys(1, 1, 1),
         since: "6.0.0",
-        summary: "Performs arbitrary read-only bitfield integer operations on strings.",
+        summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
         complexity: "O(1) for each subcommand specified",
         run: Run::Shard(bitfield_ro),
         ..BITMAP
@@ -670,7 +670,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         keys: keys(1, 2, 1),
         group: "string",
         since: "7.0.0",
-        summary: "Finds the longest common substring.",
+        summary: "Find longest common substring",
         complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
         run: Run::MultiKey {
             single: lcs_cmd,

@@ -508,7 +508,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "id",
         arity: 2,
         since: "5.0.0",
-        summary: "Returns the unique client ID of the connection.",
+        summary: "Returns the client ID for the current connection",
         run: Run::Conn(id),
         ..SUB
     },
@@ -516,7 +516,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "setname",
         arity: 3,
         since: "2.6.9",
-        summary: "Sets the connection name.",
+        summary: "Set the current connection name",
         run: Run::Conn(setname),
         ..SUB
     },
@@ -524,7 +524,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "getname",
         arity: 2,
         since: "2.6.9",
-        summary: "Returns the name of the connection.",
+        summary: "Get the current connection name",
         run: Run::Conn(getname),
         ..SUB
     },
@@ -540,7 +540,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "list",
         arity: -2,
         since: "2.4.0",
-        summary: "Lists open connections.",
+        summary: "Get the list of client connections",
         complexity: "O(N) where N is the number of client connections",
         run: Run::Coord(list),
         ..ADMIN_SUB
@@ -549,7 +549,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "info",
         arity: 2,
         since: "6.2.0",
-        summary: "Returns information about the connection.",
+        summary: "Returns information about the current client connection.",
         run: Run::Conn(info),
         ..SUB
     },
@@ -557,7 +557,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "kill",
         arity: -3,
         since: "2.4.0",
-        summary: "Terminates open connections.",
+        summary: "Kill the connection of a client",
         complexity: "O(N) where N is the number of client connections",
         run: Run::Coord(kill),
         ..ADMIN_SUB
@@ -575,7 +575,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "reply",
         arity: 3,
         since: "3.2.0",
-        summary: "Instructs the server whether to reply to commands.",
+        summary: "Instruct the server whether to reply to commands",
         run: Run::Conn(reply_mode),
         ..SUB
     },
@@ -583,15 +583,15 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "no-evict",
         arity: 3,
         since: "7.0.0",
-        summary: "Sets the client eviction mode of the connection.",
+        summary: "Set client eviction mode for the current connection",
         run: Run::Conn(no_evict),
         ..ADMIN_SUB
     },
     CommandSpec {
         name: "pause",
         arity: -3,
-        since: "3.0.0",
-        summary: "Suspends commands processing.",
+        since: "2.9.50",
+        summary: "Stop processing commands from clients for some time",
         run: Run::Conn(pause),
         ..ADMIN_SUB
     },
@@ -599,7 +599,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "unpause",
         arity: 2,
         since: "6.2.0",
-        summary: "Resumes processing of clients that were paused.",
+        summary: "Resume processing of clients that were paused",
         complexity: "O(N) Where N is the number of paused clients",
         run: Run::Conn(unpause),
         ..ADMIN_SUB
@@ -609,7 +609,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         arity: 2,
         since: "5.0.0",
         flags: flags::LOADING | flags::STALE,
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         run: Run::Conn(client_help),
         ..SUB
     },
@@ -621,7 +621,7 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
     acl: acl::SLOW,
     group: "connection",
     since: "2.4.0",
-    summary: "A container for client connection commands.",
+    summary: "A container for client connection commands",
     complexity: "Depends on subcommand.",
     run: Run::Container,
     subcommands: SUBCOMMANDS,

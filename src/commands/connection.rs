@@ -161,7 +161,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: -1,
         flags: flags::FAST | flags::SENTINEL,
         acl: acl::CONNECTION | acl::FAST,
-        summary: "Returns the server's liveliness response.",
+        summary: "Ping the server",
         run: Run::Conn(ping),
         ..CONN
     },
@@ -170,7 +170,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: 2,
         flags: flags::LOADING | flags::STALE | flags::FAST,
         acl: acl::CONNECTION | acl::FAST,
-        summary: "Returns the given string.",
+        summary: "Echo the given string",
         run: Run::Conn(echo),
         ..CONN
     },
@@ -184,7 +184,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             | flags::FAST
             | flags::NO_AUTH,
         acl: acl::CONNECTION | acl::FAST,
-        summary: "Closes the connection.",
+        summary: "Close the connection",
         run: Run::Conn(quit),
         ..CONN
     },
@@ -193,8 +193,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: 2,
         flags: flags::LOADING | flags::STALE | flags::FAST,
         acl: acl::CONNECTION | acl::FAST,
-        since: "2.0.0",
-        summary: "Changes the selected database.",
+        since: "1.0.0",
+        summary: "Change the selected database for the current connection",
         run: Run::Conn(select),
         ..CONN
     },
@@ -209,7 +209,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             | flags::SENTINEL
             | flags::ALLOW_BUSY,
         acl: acl::CONNECTION | acl::FAST,
-        summary: "Authenticates the connection.",
+        summary: "Authenticate to the server",
         complexity: "O(N) where N is the number of passwords defined for the user",
         run: Run::Conn(auth),
         ..CONN
@@ -226,7 +226,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             | flags::ALLOW_BUSY,
         acl: acl::CONNECTION | acl::FAST,
         since: "6.0.0",
-        summary: "Handshakes with the Redis server.",
+        summary: "Handshake with Redis",
         run: Run::Conn(hello),
         ..CONN
     },
@@ -241,7 +241,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             | flags::ALLOW_BUSY,
         acl: acl::CONNECTION | acl::FAST,
         since: "6.2.0",
-        summary: "Resets the connection.",
+        summary: "Reset the connection",
         run: Run::Conn(reset),
         ..CONN
     },

@@ -631,7 +631,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::READONLY | flags::FAST,
         acl: acl::STRING | acl::READ | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Returns the string value of a key.",
+        summary: "Get the value of a key",
         run: Run::Shard(get),
         ..STRING
     },
@@ -641,7 +641,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: W,
         acl: acl::STRING | acl::WRITE | acl::SLOW,
         keys: keys(1, 1, 1),
-        summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+        summary: "Set the string value of a key",
         run: Run::Shard(set),
         ..STRING
     },
@@ -651,7 +651,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: W | flags::FAST,
         acl: acl::STRING | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Set the string value of a key only when the key doesn't exist.",
+        summary: "Set the value of a key, only if the key does not exist",
         run: Run::Shard(setnx),
         ..STRING
     },
@@ -662,7 +662,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STRING | acl::WRITE | acl::SLOW,
         keys: keys(1, 1, 1),
         since: "2.0.0",
-        summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+        summary: "Set the value and expiration of a key",
         run: Run::Shard(setex),
         ..STRING
     },
@@ -673,7 +673,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STRING | acl::WRITE | acl::SLOW,
         keys: keys(1, 1, 1),
         since: "2.6.0",
-        summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+        summary: "Set the value and expiration in milliseconds of a key",
         run: Run::Shard(psetex),
         ..STRING
     },
@@ -683,7 +683,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: W | flags::FAST,
         acl: acl::STRING | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Returns the previous string value of a key after setting it to a new value.",
+        summary: "Set the string value of a key and return its old value",
         run: Run::Shard(getset),
         ..STRING
     },
@@ -694,7 +694,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STRING | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
         since: "6.2.0",
-        summary: "Returns the string value of a key after deleting the key.",
+        summary: "Get the value of a key and delete the key",
         run: Run::Shard(getdel),
         ..STRING
     },
@@ -705,7 +705,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STRING | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
         since: "6.2.0",
-        summary: "Returns the string value of a key after setting its expiration time.",
+        summary: "Get the value of a key and optionally set its expiration",
         run: Run::Shard(getex),
         ..STRING
     },
@@ -716,7 +716,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STRING | acl::READ | acl::FAST,
         keys: keys(1, 1, 1),
         since: "2.2.0",
-        summary: "Returns the length of a string value.",
+        summary: "Get the length of the value stored in a key",
         run: Run::Shard(strlen),
         ..STRING
     },
@@ -727,7 +727,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STRING | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
         since: "2.0.0",
-        summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+        summary: "Append a value to a key",
+        complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
         run: Run::Shard(append),
         ..STRING
     },
@@ -737,7 +738,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: W | flags::FAST,
         acl: acl::STRING | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        summary: "Increment the integer value of a key by one",
         run: Run::Shard(incr),
         ..STRING
     },
@@ -747,7 +748,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: W | flags::FAST,
         acl: acl::STRING | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        summary: "Decrement the integer value of a key by one",
         run: Run::Shard(decr),
         ..STRING
     },
@@ -757,7 +758,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: W | flags::FAST,
         acl: acl::STRING | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        summary: "Increment the integer value of a key by the given amount",
         run: Run::Shard(incrby),
         ..STRING
     },
@@ -767,7 +768,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: W | flags::FAST,
         acl: acl::STRING | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
-        summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+        summary: "Decrement the integer value of a key by the given number",
         run: Run::Shard(decrby),
         ..STRING
     },
@@ -778,7 +779,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STRING | acl::WRITE | acl::FAST,
         keys: keys(1, 1, 1),
         since: "2.6.0",
-        summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        summary: "Increment the float value of a key by the given amount",
         run: Run::Shard(incrbyfloat),
         ..STRING
     },
@@ -789,8 +790,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STRING | acl::READ | acl::SLOW,
         keys: keys(1, 1, 1),
         since: "2.4.0",
-        summary: "Returns a substring of the string stored at a key.",
-        complexity: "O(N) where N is the length of the returned string.",
+        summary: "Get a substring of the string stored at a key",
+        complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         run: Run::Shard(getrange),
         ..STRING
     },
@@ -800,8 +801,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::READONLY,
         acl: acl::STRING | acl::READ | acl::SLOW,
         keys: keys(1, 1, 1),
-        summary: "Returns a substring from a string value.",
-        complexity: "O(N) where N is the length of the returned string.",
+        summary: "Get a substring of the string stored at a key",
+        complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         run: Run::Shard(getrange),
         ..STRING
     },
@@ -812,7 +813,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STRING | acl::WRITE | acl::SLOW,
         keys: keys(1, 1, 1),
         since: "2.2.0",
-        summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+        summary: "Overwrite part of a string at key starting at the specified offset",
+        complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
         run: Run::Shard(setrange),
         ..STRING
     },
@@ -822,7 +824,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::READONLY | flags::FAST,
         acl: acl::STRING | acl::READ | acl::FAST,
         keys: keys(1, -1, 1),
-        summary: "Atomically returns the string values of one or more keys.",
+        summary: "Get the values of all the given keys",
         complexity: "O(N) where N is the number of keys to retrieve.",
         run: Run::MultiKey {
             single: mget,
@@ -837,7 +839,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STRING | acl::WRITE | acl::SLOW,
         keys: keys(1, -1, 2),
         since: "1.0.1",
-        summary: "Atomically creates or modifies the string values of one or more keys.",
+        summary: "Set multiple keys to multiple values",
         complexity: "O(N) where N is the number of keys to set.",
         run: Run::MultiKey {
             single: mset,
@@ -852,7 +854,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::STRING | acl::WRITE | acl::SLOW,
         keys: keys(1, -1, 2),
         since: "1.0.1",
-        summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+        summary: "Set multiple keys to multiple values, only if none of the keys exist",
         complexity: "O(N) where N is the number of keys to set.",
         run: Run::MultiKey {
             single: msetnx,

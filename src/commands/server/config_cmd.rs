@@ -112,7 +112,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "get",
         arity: -3,
-        summary: "Returns the effective values of configuration parameters.",
+        summary: "Get the values of configuration parameters",
         complexity: "O(N) when N is the number of configuration parameters provided",
         run: Run::Conn(get),
         ..CFG
@@ -121,7 +121,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "set",
         arity: -4,
         flags: CFG.flags | flags::MAY_REPLICATE,
-        summary: "Sets configuration parameters in-flight.",
+        summary: "Set configuration parameters to the given values",
         complexity: "O(N) when N is the number of configuration parameters provided",
         run: Run::Coord(set),
         ..CFG
@@ -129,7 +129,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "resetstat",
         arity: 2,
-        summary: "Resets the server's statistics.",
+        summary: "Reset the stats returned by INFO",
         run: Run::Coord(resetstat),
         ..CFG
     },
@@ -137,7 +137,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "rewrite",
         arity: 2,
         since: "2.8.0",
-        summary: "Persists the effective configuration to file.",
+        summary: "Rewrite the configuration file with the in memory configuration",
         run: Run::Conn(rewrite),
         ..CFG
     },
@@ -147,7 +147,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         since: "5.0.0",
         flags: flags::LOADING | flags::STALE,
         acl: acl::SLOW,
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         run: Run::Conn(config_help),
         ..CFG
     },
@@ -159,7 +159,7 @@ pub const CONFIG: CommandSpec = CommandSpec {
     group: "server",
     since: "2.0.0",
     acl: acl::SLOW,
-    summary: "A container for server configuration commands.",
+    summary: "A container for server configuration commands",
     complexity: "Depends on subcommand.",
     run: Run::Container,
     subcommands: SUBCOMMANDS,

@@ -1,12 +1,17 @@
 //! What COMMAND DOCS and COMMAND INFO say beyond the command table: each command's
 //! syntax (parsed into COMMAND DOCS `arguments`; notation in `syntax`), key flags, tips,
 //! and optionally declared key specs (`keyspec`), history entries and a deprecation
-//! (`doc_flags`, `deprecated_since`, `replaced_by`). The core families' entries are in
-//! this file; the others keep a `FamilyDocs` in their own file, listed in `FAMILY_DOCS`.
+//! (`doc_flags`, `deprecated_since`, `replaced_by`). The collection families keep a
+//! `FamilyDocs` in their own file; the core families' are in the submodules `string`,
+//! `keyspace`, `connection` and `server`; all are listed in `FAMILY_DOCS`.
 //! redis-cli 7 builds its inline hints from the arguments, so a command without a
 //! syntax shows no hint.
 
+mod connection;
+mod keyspace;
 pub mod keyspec;
+mod server;
+mod string;
 pub mod syntax;
 
 pub use keyspec::KeySpec;
@@ -31,6 +36,8 @@ pub struct FamilyDocs {
     /// `(since, change)` entries, oldest first.
     pub history: &'static [(&'static str, &'static [(&'static str, &'static str)])],
     pub deprecated: &'static [(&'static str, Deprecation)],
+    /// `doc_flags` besides `deprecated` (`syscmd`).
+    pub doc_flags: &'static [(&'static str, &'static [&'static str])],
 }
 
 impl FamilyDocs {
@@ -41,171 +48,21 @@ impl FamilyDocs {
         key_specs: &[],
         history: &[],
         deprecated: &[],
+        doc_flags: &[],
     };
 }
 
-/// The families with their own docs tables (the core families are in this file).
+/// Every family's docs tables.
 const FAMILY_DOCS: &[&FamilyDocs] = &[
+    &connection::DOCS,
+    &server::DOCS,
+    &keyspace::DOCS,
+    &string::DOCS,
     &crate::commands::hash::DOCS,
     &crate::commands::set::DOCS,
     &crate::commands::sort::DOCS,
     &crate::commands::list::DOCS,
     &crate::commands::zset::DOCS,
-];
-
-/// The syntax of every command shoal documents, by full name (`config|get`). Commands
-/// missing here are documented without arguments, as Redis allows.
-pub const SYNTAX: &[(&str, &str)] = &[
-    // connection
-    ("ping", "[message]"),
-    ("echo", "message"),
-    ("select", "index:integer"),
-    ("auth", "[username] password"),
-    (
-        "hello",
-        "[@arguments protover:integer [AUTH username password] [SETNAME clientname]]",
-    ),
-    // client
-    ("client|setname", "connection-name"),
-    ("client|setinfo", "(LIB-NAME libname | LIB-VER libver)"),
-    (
-        "client|list",
-        "[TYPE (NORMAL | MASTER | REPLICA | PUBSUB)] [ID client-id:integer...]",
-    ),
-    (
-        "client|kill",
-        "(ip:port | @filters [ID client-id:integer] [TYPE (NORMAL | MASTER | SLAVE | REPLICA | PUBSUB)] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME (YES | NO)])",
-    ),
-    ("client|reply", "(ON | OFF | SKIP)"),
-    ("client|no-evict", "(ON | OFF)"),
-    ("client|pause", "timeout:integer [WRITE | ALL]"),
-    // server
-    ("flushdb", "[ASYNC | SYNC]"),
-    ("flushall", "[ASYNC | SYNC]"),
-    ("bgsave", "[SCHEDULE]"),
-    ("info", "[section...]"),
-    ("shutdown", "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"),
-    ("config|get", "parameter..."),
-    ("config|set", "(parameter value)..."),
-    ("command|info", "[command-name...]"),
-    ("command|docs", "[command-name...]"),
-    (
-        "command|list",
-        "[FILTERBY (MODULE module-name | ACLCAT category | PATTERN pattern)]",
-    ),
-    ("command|getkeys", "command [arg...]"),
-    ("command|getkeysandflags", "command [arg...]"),
-    ("function|flush", "[ASYNC | SYNC]"),
-    ("script|flush", "[ASYNC | SYNC]"),
-    // keyspace
-    ("del", "key..."),
-    ("unlink", "key..."),
-    ("exists", "key..."),
-    ("type", "key"),
-    ("ttl", "key"),
-    ("pttl", "key"),
-    ("expiretime", "key"),
-    ("pexpiretime", "key"),
-    ("persist", "key"),
-    ("expire", "key seconds:integer [NX | XX | GT | LT]"),
-    ("pexpire", "key milliseconds:integer [NX | XX | GT | LT]"),
-    (
-        "expireat",
-        "key unix-time-seconds:unix-time [NX | XX | GT | LT]",
-    ),
-    (
-        "pexpireat",
-        "key unix-time-milliseconds:unix-time [NX | XX | GT | LT]",
-    ),
-    // string
-    ("get", "key"),
-    ("strlen", "key"),
-    ("incr", "key"),
-    ("decr", "key"),
-    ("getdel", "key"),
-    (
-        "set",
-        "key value [@condition NX | XX] [GET] [@expiration EX seconds:integer | PX milliseconds:integer | EXAT unix-time-seconds:unix-time | PXAT unix-time-milliseconds:unix-time | KEEPTTL]",
-    ),
-    ("setnx", "key value"),
-    ("getset", "key value"),
-    ("append", "key value"),
-    ("setex", "key seconds:integer value"),
-    ("psetex", "key milliseconds:integer value"),
-    (
-        "getex",
-        "key [@expiration EX seconds:integer | PX milliseconds:integer | EXAT unix-time-seconds:unix-time | PXAT unix-time-milliseconds:unix-time | PERSIST]",
-    ),
-    ("incrby", "key increment:integer"),
-    ("decrby", "key decrement:integer"),
-    ("incrbyfloat", "key increment:double"),
-    ("getrange", "key start:integer end:integer"),
-    ("substr", "key start:integer end:integer"),
-    ("setrange", "key offset:integer value"),
-    ("mget", "key..."),
-    ("mset", "(@data key value)..."),
-    ("msetnx", "(@data key value)..."),
-];
-
-/// Key access flags of COMMAND INFO's key specs and GETKEYSANDFLAGS, as Redis 7.0
-/// declares them. Commands missing here get `RW update` when they write and
-/// `RO access` otherwise.
-const KEY_FLAGS: &[(&[&str], &[&str])] = &[
-    (&["RM", "delete"], &["del", "unlink"]),
-    (
-        &["RO"],
-        &[
-            "exists",
-            "type",
-            "strlen",
-            "object|encoding",
-            "object|freq",
-            "object|idletime",
-            "object|refcount",
-            "memory|usage",
-        ],
-    ),
-    (
-        &["RO", "access"],
-        &[
-            "ttl",
-            "pttl",
-            "expiretime",
-            "pexpiretime",
-            "get",
-            "getrange",
-            "substr",
-            "mget",
-        ],
-    ),
-    (
-        &["RW", "update"],
-        &[
-            "expire",
-            "pexpire",
-            "expireat",
-            "pexpireat",
-            "persist",
-            "setrange",
-        ],
-    ),
-    (&["RW", "access", "update", "variable_flags"], &["set"]),
-    (&["OW", "insert"], &["setnx", "msetnx"]),
-    (&["OW", "update"], &["setex", "psetex", "mset"]),
-    (
-        &["RW", "access", "update"],
-        &[
-            "getset",
-            "getex",
-            "incr",
-            "decr",
-            "incrby",
-            "decrby",
-            "incrbyfloat",
-        ],
-    ),
-    (&["RW", "access", "delete"], &["getdel"]),
-    (&["RW", "insert"], &["append"]),
 ];
 
 /// The declared key specs of a command, when its family declares them.
@@ -235,11 +92,21 @@ pub fn deprecation_of(full_name: &str) -> Option<&'static Deprecation> {
         .map(|(_, d)| d)
 }
 
-/// The declared key flags of a command (its key spec).
-pub fn key_flags(full_name: &str, is_write: bool) -> &'static [&'static str] {
-    KEY_FLAGS
+/// The `doc_flags` of a command besides `deprecated` (none when not listed).
+pub fn doc_flags_of(full_name: &str) -> &'static [&'static str] {
+    FAMILY_DOCS
         .iter()
-        .chain(FAMILY_DOCS.iter().flat_map(|d| d.key_flags.iter()))
+        .flat_map(|d| d.doc_flags.iter())
+        .find(|(name, _)| *name == full_name)
+        .map_or(&[], |(_, f)| *f)
+}
+
+/// The declared key flags of a command (its key spec); commands not listed get
+/// `RW update` when they write and `RO access` otherwise.
+pub fn key_flags(full_name: &str, is_write: bool) -> &'static [&'static str] {
+    FAMILY_DOCS
+        .iter()
+        .flat_map(|d| d.key_flags.iter())
         .find(|(_, names)| names.contains(&full_name))
         .map(|(flags, _)| *flags)
         .unwrap_or(if is_write {
@@ -256,137 +123,61 @@ pub fn call_key_flags(
     is_write: bool,
     args: crate::protocol::args::Args,
 ) -> &'static [&'static str] {
-    if full_name == "set" {
-        let with_get = args.skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
-        return if with_get {
-            &["RW", "access", "update"]
-        } else {
-            &["OW", "update"]
-        };
-    }
-    key_flags(full_name, is_write)
+    variable_key_flags(full_name, args).unwrap_or_else(|| key_flags(full_name, is_write))
 }
 
-/// Command tips of COMMAND INFO (how a cluster client routes and merges a command, and
-/// which outputs are not deterministic), as Redis 7.0 declares them.
-const TIPS: &[(&str, &[&str])] = &[
-    (
-        "memory|doctor",
-        &[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ],
-    ),
-    (
-        "memory|malloc-stats",
-        &[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ],
-    ),
-    (
-        "memory|purge",
-        &["request_policy:all_shards", "response_policy:all_succeeded"],
-    ),
-    (
-        "memory|stats",
-        &[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ],
-    ),
-    ("object|encoding", &["nondeterministic_output"]),
-    ("object|freq", &["nondeterministic_output"]),
-    ("object|idletime", &["nondeterministic_output"]),
-    ("object|refcount", &["nondeterministic_output"]),
-    (
-        "ping",
-        &["request_policy:all_shards", "response_policy:all_succeeded"],
-    ),
-    ("client|info", &["nondeterministic_output"]),
-    ("client|list", &["nondeterministic_output"]),
-    (
-        "dbsize",
-        &["request_policy:all_shards", "response_policy:agg_sum"],
-    ),
-    (
-        "flushdb",
-        &["request_policy:all_shards", "response_policy:all_succeeded"],
-    ),
-    (
-        "flushall",
-        &["request_policy:all_shards", "response_policy:all_succeeded"],
-    ),
-    ("time", &["nondeterministic_output"]),
-    (
-        "config|set",
-        &["request_policy:all_nodes", "response_policy:all_succeeded"],
-    ),
-    ("command", &["nondeterministic_output_order"]),
-    ("command|info", &["nondeterministic_output_order"]),
-    ("command|docs", &["nondeterministic_output_order"]),
-    ("command|list", &["nondeterministic_output_order"]),
-    (
-        "info",
-        &[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ],
-    ),
-    ("lastsave", &["nondeterministic_output"]),
-    (
-        "function|flush",
-        &["request_policy:all_shards", "response_policy:all_succeeded"],
-    ),
-    (
-        "script|flush",
-        &["request_policy:all_nodes", "response_policy:all_succeeded"],
-    ),
-    (
-        "del",
-        &["request_policy:multi_shard", "response_policy:agg_sum"],
-    ),
-    (
-        "unlink",
-        &["request_policy:multi_shard", "response_policy:agg_sum"],
-    ),
-    (
-        "exists",
-        &["request_policy:multi_shard", "response_policy:agg_sum"],
-    ),
-    ("ttl", &["nondeterministic_output"]),
-    ("pttl", &["nondeterministic_output"]),
-    ("mget", &["request_policy:multi_shard"]),
-    (
-        "mset",
-        &[
-            "request_policy:multi_shard",
-            "response_policy:all_succeeded",
-        ],
-    ),
-    (
-        "msetnx",
-        &["request_policy:multi_shard", "response_policy:agg_min"],
-    ),
-];
+/// The flags of one call of a command whose key spec says `variable_flags`: SET reads
+/// the old value only with GET; BITFIELD writes only with SET or INCRBY (Redis's
+/// `setGetKeys` and `bitfieldGetKeys`).
+pub fn variable_key_flags(
+    full_name: &str,
+    args: crate::protocol::args::Args,
+) -> Option<&'static [&'static str]> {
+    match full_name {
+        "set" if args.skip(3).any(|a| a.eq_ignore_ascii_case(b"GET")) => {
+            Some(&["RW", "access", "update"])
+        }
+        "set" => Some(&["OW", "update"]),
+        "bitfield" if bitfield_writes(args) => Some(&["RW", "access", "update"]),
+        "bitfield" => Some(&["RO", "access"]),
+        _ => None,
+    }
+}
+
+/// Whether a BITFIELD call has a SET or INCRBY with its arguments, stepping over the
+/// arguments of GET and OVERFLOW.
+fn bitfield_writes(args: crate::protocol::args::Args) -> bool {
+    let mut i = 2;
+    while i < args.len() {
+        let rest = args.len() - i - 1;
+        let a = &args[i];
+        if a.eq_ignore_ascii_case(b"GET") && rest >= 2 {
+            i += 2;
+        } else if (a.eq_ignore_ascii_case(b"SET") || a.eq_ignore_ascii_case(b"INCRBY")) && rest >= 3
+        {
+            return true;
+        } else if a.eq_ignore_ascii_case(b"OVERFLOW") && rest >= 1 {
+            i += 1;
+        }
+        i += 1;
+    }
+    false
+}
 
 /// The tips of a command, by full name (none when not listed).
 pub fn tips_of(full_name: &str) -> &'static [&'static str] {
-    TIPS.iter()
-        .chain(FAMILY_DOCS.iter().flat_map(|d| d.tips.iter()))
+    FAMILY_DOCS
+        .iter()
+        .flat_map(|d| d.tips.iter())
         .find(|(name, _)| *name == full_name)
         .map_or(&[], |(_, tips)| *tips)
 }
 
 /// The syntax string of a command, by full name.
 pub fn syntax_of(full_name: &str) -> Option<&'static str> {
-    SYNTAX
+    FAMILY_DOCS
         .iter()
-        .chain(FAMILY_DOCS.iter().flat_map(|d| d.syntax.iter()))
+        .flat_map(|d| d.syntax.iter())
         .find(|(name, _)| *name == full_name)
         .map(|(_, s)| *s)
 }
@@ -396,9 +187,7 @@ mod tests {
     use super::*;
 
     fn all_syntax() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
-        SYNTAX
-            .iter()
-            .chain(FAMILY_DOCS.iter().flat_map(|d| d.syntax.iter()))
+        FAMILY_DOCS.iter().flat_map(|d| d.syntax.iter())
     }
 
     fn all_documented_names() -> Vec<&'static str> {
@@ -409,6 +198,7 @@ mod tests {
             names.extend(d.tips.iter().map(|(n, _)| *n));
             names.extend(d.history.iter().map(|(n, _)| *n));
             names.extend(d.deprecated.iter().map(|(n, _)| *n));
+            names.extend(d.doc_flags.iter().map(|(n, _)| *n));
         }
         names
     }
@@ -455,7 +245,7 @@ mod tests {
         assert_eq!(render(&del), "key [key ...]");
         let mset = parse(syntax_of("mset").unwrap()).unwrap();
         assert_eq!(render(&mset), "key value [key value ...]");
-        assert_eq!(mset[0].name, "data");
+        assert_eq!(mset[0].name, "key_value");
         let hello = parse(syntax_of("hello").unwrap()).unwrap();
         assert_eq!(
             render(&hello),
@@ -463,25 +253,13 @@ mod tests {
         );
         let kill = parse(syntax_of("client|kill").unwrap()).unwrap();
         assert_eq!(kill[0].args[0].name, "ip:port");
-        assert_eq!(kill[0].args[1].name, "filters");
-        assert!(render(&kill).starts_with("ip:port|[ID client-id] [TYPE "));
+        assert_eq!(kill[0].args[1].name, "new-format");
+        assert!(render(&kill).starts_with("ip:port|[ID client-id]|[TYPE "));
         let list = parse(syntax_of("client|list").unwrap()).unwrap();
         assert_eq!(
             render(&list),
             "[TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]"
         );
-    }
-
-    #[test]
-    fn every_key_flagged_or_tipped_command_exists() {
-        for (name, _) in TIPS {
-            assert!(exists(name), "{name}");
-        }
-        for (_, names) in KEY_FLAGS {
-            for name in *names {
-                assert!(exists(name), "{name}");
-            }
-        }
     }
 
     #[test]
@@ -596,6 +374,44 @@ mod tests {
             find("sort_ro", &["sort_ro", "k", "get", "x"]),
             Some(vec![1])
         );
+        assert_eq!(find("rename", &["rename", "a", "b"]), Some(vec![1, 2]));
+        assert_eq!(
+            find("copy", &["copy", "a", "b", "db", "1"]),
+            Some(vec![1, 2])
+        );
+        assert_eq!(
+            find("bitop", &["bitop", "and", "d", "a", "b"]),
+            Some(vec![2, 3, 4])
+        );
+        let flags = |name: &str| key_specs_of(name).unwrap().iter().map(|s| s.flags);
+        assert!(flags("rename").eq([&["RW", "access", "delete"][..], &["OW", "update"]]));
+        assert!(flags("bitop").eq([&["OW", "update"][..], &["RO", "access"]]));
+    }
+
+    #[test]
+    fn variable_key_flags_follow_the_call() {
+        use crate::protocol::args::ArgsBuf;
+        let flags = |line: &[&str]| {
+            let buf = ArgsBuf::from_slices(line.iter().map(|s| s.as_bytes()));
+            variable_key_flags(line[0], buf.as_args())
+        };
+        let read: &[&str] = &["RO", "access"];
+        let write: &[&str] = &["RW", "access", "update"];
+        assert_eq!(flags(&["bitfield", "k", "get", "u8", "0"]), Some(read));
+        assert_eq!(
+            flags(&["bitfield", "k", "set", "u8", "0", "1"]),
+            Some(write)
+        );
+        assert_eq!(
+            flags(&["bitfield", "k", "overflow", "sat", "incrby", "u8", "0", "1"]),
+            Some(write)
+        );
+        // SET as GET's offset argument, and a SET without its arguments, do not write.
+        assert_eq!(flags(&["bitfield", "k", "get", "u8", "set"]), Some(read));
+        assert_eq!(flags(&["bitfield", "k", "set", "u8", "0"]), Some(read));
+        assert_eq!(flags(&["set", "k", "v", "get"]), Some(write));
+        assert_eq!(flags(&["set", "k", "v"]), Some(&["OW", "update"][..]));
+        assert_eq!(flags(&["get", "k"]), None);
     }
 
     #[test]
@@ -605,5 +421,9 @@ mod tests {
         let d = deprecation_of("rpoplpush").unwrap();
         assert_eq!(d.since, "6.2.0");
         assert!(deprecation_of("lmove").is_none());
+        assert_eq!(deprecation_of("getset").unwrap().since, "6.2.0");
+        assert_eq!(history_of("set").len(), 4);
+        assert_eq!(doc_flags_of("debug"), ["syscmd"]);
+        assert!(doc_flags_of("get").is_empty());
     }
 }

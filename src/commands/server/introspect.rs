@@ -234,9 +234,11 @@ pub fn write_docs(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
         docs::assign_key_specs(args, key_spec_count(spec, full_name));
     }
     let deprecation = docs::deprecation_of(full_name);
+    let doc_flags = docs::doc_flags_of(full_name);
     let history = docs::history_of(full_name);
     let fields = 4
-        + 3 * deprecation.is_some() as usize
+        + (deprecation.is_some() || !doc_flags.is_empty()) as usize
+        + 2 * deprecation.is_some() as usize
         + !history.is_empty() as usize
         + arguments.is_some() as usize
         + !spec.subcommands.is_empty() as usize;
@@ -249,10 +251,17 @@ pub fn write_docs(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
     r.bulk(spec.group.as_bytes());
     r.bulk(b"complexity");
     r.bulk(spec.complexity.as_bytes());
-    if let Some(d) = deprecation {
+    if deprecation.is_some() || !doc_flags.is_empty() {
         r.bulk(b"doc_flags");
-        r.set(1);
-        r.simple("deprecated");
+        r.set(deprecation.is_some() as usize + doc_flags.len());
+        if deprecation.is_some() {
+            r.simple("deprecated");
+        }
+        for f in doc_flags {
+            r.simple(f);
+        }
+    }
+    if let Some(d) = deprecation {
         r.bulk(b"deprecated_since");
         r.bulk(d.since.as_bytes());
         r.bulk(b"replaced_by");
@@ -383,7 +392,12 @@ pub fn key_positions(
                 if !s.keys_of(args, &mut found) {
                     return Vec::new();
                 }
-                out.extend(found.iter().map(|&i| (i, s.flags)));
+                let flags = if s.flags.contains(&"variable_flags") {
+                    docs::variable_key_flags(full_name, args).unwrap_or(s.flags)
+                } else {
+                    s.flags
+                };
+                out.extend(found.iter().map(|&i| (i, flags)));
             }
             out
         }
@@ -437,7 +451,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "count",
         arity: 2,
         since: "2.8.13",
-        summary: "Returns a count of commands.",
+        summary: "Get total number of Redis commands",
         run: Run::Conn(count),
         ..SUB
     },
@@ -445,7 +459,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "info",
         arity: -2,
         since: "2.8.13",
-        summary: "Returns information about one, multiple or all commands.",
+        summary: "Get array of specific Redis command details, or all when no argument is given.",
         complexity: "O(N) where N is the number of commands to look up",
         run: Run::Conn(info),
         ..SUB
@@ -454,7 +468,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "docs",
         arity: -2,
         since: "7.0.0",
-        summary: "Returns documentary information about one, multiple or all commands.",
+        summary: "Get array of specific Redis command documentation",
         complexity: "O(N) where N is the number of commands to look up",
         run: Run::Conn(docs_cmd),
         ..SUB
@@ -463,7 +477,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "list",
         arity: -2,
         since: "7.0.0",
-        summary: "Returns a list of command names.",
+        summary: "Get an array of Redis command names",
         complexity: "O(N) where N is the total number of Redis commands",
         run: Run::Conn(list),
         ..SUB
@@ -472,7 +486,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "getkeys",
         arity: -4,
         since: "2.8.13",
-        summary: "Extracts the key names from an arbitrary command.",
+        summary: "Extract keys given a full Redis command",
         complexity: "O(N) where N is the number of arguments to the command",
         run: Run::Conn(getkeys),
         ..SUB
@@ -481,7 +495,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "getkeysandflags",
         arity: -4,
         since: "7.0.0",
-        summary: "Extracts the key names and access flags for an arbitrary command.",
+        summary: "Extract keys and access flags given a full Redis command",
         complexity: "O(N) where N is the number of arguments to the command",
         run: Run::Conn(getkeysandflags),
         ..SUB
@@ -490,7 +504,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         name: "help",
         arity: 2,
         since: "5.0.0",
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         run: Run::Conn(command_help),
         ..SUB
     },
@@ -503,7 +517,7 @@ pub const COMMAND: CommandSpec = CommandSpec {
     acl: acl::SLOW | acl::CONNECTION,
     group: "server",
     since: "2.8.13",
-    summary: "Returns detailed information about all commands.",
+    summary: "Get array of Redis command details",
     complexity: "O(N) where N is the total number of Redis commands",
     run: Run::Conn(command),
     subcommands: SUBCOMMANDS,

@@ -151,7 +151,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::READONLY | flags::FAST,
         acl: acl::KEYSPACE | acl::READ | acl::FAST,
         group: "server",
-        summary: "Returns the number of keys in the database.",
+        summary: "Return the number of keys in the selected database",
         run: Run::Coord(dbsize),
         ..BASE
     },
@@ -161,7 +161,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::WRITE,
         acl: acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS,
         group: "server",
-        summary: "Remove all keys from the current database.",
+        summary: "Remove all keys from the current database",
         complexity: "O(N) where N is the number of keys in the selected database",
         run: Run::Coord(flushdb),
         ..BASE
@@ -172,7 +172,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::WRITE,
         acl: acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS,
         group: "server",
-        summary: "Removes all keys from all databases.",
+        summary: "Remove all keys from all databases",
         complexity: "O(N) where N is the total number of keys in all databases",
         run: Run::Coord(flushall),
         ..BASE
@@ -184,7 +184,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: acl::FAST,
         group: "server",
         since: "2.6.0",
-        summary: "Returns the server time.",
+        summary: "Return the current server time",
         run: Run::Conn(time),
         ..BASE
     },
@@ -196,7 +196,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: flags::LOADING | flags::STALE | flags::SENTINEL,
         acl: acl::SLOW | acl::DANGEROUS,
         group: "server",
-        summary: "Returns information and statistics about the server.",
+        summary: "Get information and statistics about the server",
         complexity: "O(1)",
         run: Run::Coord(info::info),
         ..BASE
@@ -211,7 +211,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             | flags::NO_MULTI
             | flags::SENTINEL
             | flags::ALLOW_BUSY,
-        summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        summary: "Synchronously save the dataset to disk and then shut down the server",
         complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
         run: Run::Coord(shutdown),
         ..SERVER
@@ -220,7 +220,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "debug",
         arity: -2,
         flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-        summary: "A container for debugging commands.",
+        summary: "A container for debugging commands",
         complexity: "Depends on subcommand.",
         run: Run::Coord(debug::debug),
         ..SERVER

@@ -304,7 +304,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: 1,
         flags: flags::LOADING | flags::STALE | flags::FAST,
         acl: acl::ADMIN | acl::FAST | acl::DANGEROUS,
-        summary: "Returns the Unix timestamp of the last successful save to disk.",
+        summary: "Get the UNIX time stamp of the last successful save to disk",
         run: Run::Conn(lastsave),
         ..SERVER
     },
@@ -312,7 +312,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "save",
         arity: 1,
         flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING | flags::NO_MULTI,
-        summary: "Synchronously saves the database(s) to disk.",
+        summary: "Synchronously save the dataset to disk",
         complexity: "O(N) where N is the total number of keys in all databases",
         run: Run::Coord(save),
         ..SERVER
@@ -321,7 +321,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "bgsave",
         arity: -1,
         flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
-        summary: "Asynchronously saves the database(s) to disk.",
+        summary: "Asynchronously save the dataset to disk",
         run: Run::Coord(bgsave),
         ..SERVER
     },
@@ -333,7 +333,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         keys: keys(1, 1, 1),
         group: "generic",
         since: "2.6.0",
-        summary: "Returns a serialized representation of the value stored at a key.",
+        summary: "Return a serialized version of the value stored at the specified key.",
         complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
         run: Run::Shard(dump_cmd),
         ..BASE
@@ -346,7 +346,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         keys: keys(1, 1, 1),
         group: "generic",
         since: "2.6.0",
-        summary: "Creates a key from the serialized representation of a value.",
+        summary: "Create a key using the provided serialized value, previously obtained using DUMP.",
         complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
         run: Run::Shard(restore),
         ..BASE

@@ -48,7 +48,7 @@ const HELP_SUB: CommandSpec = CommandSpec {
     arity: 2,
     flags: flags::LOADING | flags::STALE,
     since: "5.0.0",
-    summary: "Returns helpful text about the different subcommands.",
+    summary: "Show helpful text about the different subcommands",
     ..SUB
 };
 
@@ -59,7 +59,7 @@ pub const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
         flags: flags::WRITE | flags::NOSCRIPT,
         acl: acl::WRITE | acl::SLOW | acl::SCRIPTING,
         since: "7.0.0",
-        summary: "Deletes all libraries and functions.",
+        summary: "Deleting all functions",
         complexity: "O(N) where N is the number of functions deleted",
         run: Run::Conn(function_flush),
         ..SUB
@@ -77,7 +77,7 @@ pub const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
         arity: -2,
         flags: flags::NOSCRIPT,
         since: "2.6.0",
-        summary: "Removes all server-side Lua scripts from the script cache.",
+        summary: "Remove all the scripts from the script cache.",
         complexity: "O(N) with N being the number of scripts in cache",
         run: Run::Conn(script_flush),
         ..SUB
@@ -101,14 +101,14 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "function",
         since: "7.0.0",
-        summary: "A container for function commands.",
+        summary: "A container for function commands",
         subcommands: FUNCTION_SUBCOMMANDS,
         ..CONTAINER
     },
     CommandSpec {
         name: "script",
         since: "2.6.0",
-        summary: "A container for Lua scripts management commands.",
+        summary: "A container for Lua scripts management commands",
         subcommands: SCRIPT_SUBCOMMANDS,
         ..CONTAINER
     },

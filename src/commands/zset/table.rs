@@ -658,5 +658,6 @@ mod docs_data {
                 },
             ),
         ],
+        ..FamilyDocs::NONE
     };
 }

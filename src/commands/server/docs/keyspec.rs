@@ -103,6 +103,11 @@ impl KeySpec {
         }
     }
 
+    /// This spec with Redis's `notes` text.
+    pub const fn noted(self, notes: &'static str) -> KeySpec {
+        KeySpec { notes, ..self }
+    }
+
     /// Whether this spec makes a command's keys movable (Redis derives `movablekeys`
     /// from any spec that is not an index search with a range).
     pub fn is_movable(&self) -> bool {
