@@ -196,6 +196,7 @@ fn set(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         return;
     }
     store(ctx, key, Value::from_bytes(&args[2]), o.expiry);
+    ctx.dirty(1);
     if !o.get {
         r.ok();
     }
@@ -240,6 +241,7 @@ fn psetex(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 fn getset(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     if reply_get(ctx, &args[1], r).is_ok() {
         ctx.set_value(&args[1], Value::from_bytes(&args[2]), 0, false);
+        ctx.dirty(1);
     }
 }
 
@@ -339,6 +341,7 @@ fn incr_by(ctx: &mut ShardCtx, key: &[u8], delta: i64, r: &mut Reply) {
         Some(e) => e.value = Value::Int(next),
         None => ctx.set_value(key, Value::Int(next), 0, false),
     }
+    ctx.dirty(1);
     r.int(next);
 }
 
@@ -527,10 +530,14 @@ fn mset(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     r.ok();
 }
 
+/// Sets every pair; each counts as a change (Redis: MSET adds its pair count).
 fn mset_pairs<'a>(ctx: &mut ShardCtx, mut pairs: impl Iterator<Item = &'a [u8]>) {
+    let mut set = 0;
     while let (Some(k), Some(v)) = (pairs.next(), pairs.next()) {
         ctx.set_value(k, Value::from_bytes(v), 0, false);
+        set += 1;
     }
+    ctx.dirty(set);
 }
 
 fn mset_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
@@ -611,6 +618,8 @@ fn msetnx_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a>
             c.wait().await;
         }
         tx.conclude().await;
+        // The shards counted the pairs they set.
+        ctx.dirty(0);
         ctx.reply().int(1);
     })
 }

@@ -55,8 +55,14 @@ fn flushdb<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
         }
         let db = ctx.db;
         ctx.shards
-            .on_every_shard_locked(LockMode::Exclusive, move |s| s.dbs[db].table.clear())
+            .on_every_shard_locked(LockMode::Exclusive, move |s| {
+                // Redis counts each removed key as a change.
+                let removed = s.dbs[db].len() as u64;
+                s.dbs[db].table.clear();
+                s.add_dirty(removed);
+            })
             .await;
+        ctx.dirty(0);
         ctx.reply().ok();
     })
 }
@@ -68,9 +74,13 @@ fn flushall<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
         }
         ctx.shards
             .on_every_shard_locked(LockMode::Exclusive, |s| {
-                s.dbs.iter_mut().for_each(|d| d.table.clear())
+                let removed: usize = s.dbs.iter().map(|d| d.len()).sum();
+                s.dbs.iter_mut().for_each(|d| d.table.clear());
+                s.add_dirty(removed as u64);
             })
             .await;
+        ctx.dirty(0);
+        persist::save_after_flushall(ctx).await;
         ctx.reply().ok();
     })
 }
