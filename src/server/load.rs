@@ -45,12 +45,14 @@ pub fn begin(settings: &Settings, state: &ServerState) -> bool {
 }
 
 /// Loads the file into the running shards through `endpoint` (a mailbox lane to every
-/// shard thread), then opens the LOADING gate.
+/// shard thread), then opens the LOADING gate. `key_load_delay_us` is Redis's hidden
+/// `key-load-delay` (tests slow a load down with it): microseconds to sleep per key, or
+/// when negative, one microsecond with a chance of one in its magnitude.
 pub fn load(
     settings: &Settings,
     state: &Arc<ServerState>,
     endpoint: &Endpoint<ShardMsg>,
-    shards_count: usize,
+    (shards_count, key_load_delay_us): (usize, i64),
 ) -> Result<(), String> {
     let path = settings.dir.join(&settings.dbfilename);
     let fatal = |e: &dyn std::fmt::Display| {
@@ -63,12 +65,14 @@ pub fn load(
     let started = Instant::now();
     let mut last_log = Instant::now();
     let mut batches: Vec<Batch> = (0..shards_count).map(|_| Vec::new()).collect();
+    let mut delays = 0u64;
     let stats = read::load_with_progress(
         &bytes,
         &settings.encodings,
         settings.databases,
         crate::shard::now_ms(),
         |db, key, value, expire_ms| {
+            debug_delay(key_load_delay_us, &mut delays);
             let shard = crate::util::slot::key_shard(&key, shards_count);
             batches[shard].push((db, key, value, expire_ms));
             if batches[shard].len() >= BATCH_KEYS {
@@ -113,6 +117,22 @@ pub fn load(
     });
     state.gates.set(gate::LOADING, false);
     Ok(())
+}
+
+/// Redis's `debugDelay`: sleeps `us` microseconds, or when negative one microsecond
+/// every `-us` calls (`calls` counts them).
+fn debug_delay(us: i64, calls: &mut u64) {
+    let sleep_us = match us {
+        0 => return,
+        n if n > 0 => n as u64,
+        n => {
+            *calls += 1;
+            (*calls).is_multiple_of(n.unsigned_abs()) as u64
+        }
+    };
+    if sleep_us > 0 {
+        std::thread::sleep(Duration::from_micros(sleep_us));
+    }
 }
 
 /// INFO's view of the load so far (Redis updates the loaded-keys count as it goes).

@@ -95,6 +95,10 @@ fn bind(settings: &crate::config::Settings) -> io::Result<StdListener> {
 /// Binds, starts every thread and returns once all are accepting connections.
 pub fn start(config: Config) -> io::Result<ServerHandle> {
     let settings = config.settings().clone();
+    let key_load_delay_us = config
+        .value("key-load-delay")
+        .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+        .unwrap_or(0i64);
     let shards_count = shards_for(settings.threads);
     let listener = bind(&settings)?;
     let addr = listener.local_addr()?;
@@ -163,6 +167,8 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
             Err(_) => return Err(startup_failure(threads, &ready)),
         }
     }
+    // Serving from here on (while a dataset loads, with -LOADING).
+    tracing::info!("Listening on {addr}");
     let loader = mesh.endpoint(shards_count + 1);
     start_clock(mesh, state.clone(), shards_count)?;
     state
@@ -174,7 +180,7 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
         threads,
     };
     if loading {
-        if let Err(e) = load::load(&settings, &handle.state, &loader, shards_count) {
+        if let Err(e) = load::load(&settings, &handle.state, &loader, (shards_count, key_load_delay_us)) {
             handle.shutdown();
             return Err(io::Error::new(io::ErrorKind::InvalidData, e));
         }
