@@ -177,7 +177,10 @@ fn misconf_steps(con: &mut Connection, good_dir: &str) -> Vec<String> {
     step(con, &["DEL", "a"]);
     step(con, &["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]);
     step(con, &["SET", "a", "1"]);
-    step(con, &["CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"]);
+    step(
+        con,
+        &["CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"],
+    );
     step(con, &["INCR", "a"]);
     step(con, &["CONFIG", "SET", "save", ""]);
     step(con, &["INCR", "a"]);
@@ -206,7 +209,10 @@ fn misconf_after_a_failed_bgsave_until_a_save_succeeds() {
     let mut con = connect(server.addr);
     let got = misconf_steps(&mut con, dir.path().to_str().unwrap());
     assert_eq!(got, expected);
-    assert!(got.iter().any(|r| r.starts_with("-MISCONF Redis is configured")));
+    assert!(
+        got.iter()
+            .any(|r| r.starts_with("-MISCONF Redis is configured"))
+    );
     assert_eq!(got[3], "err");
     assert_eq!(got.last().unwrap(), "ok");
     server.shutdown();
@@ -239,8 +245,14 @@ fn bgsave_schedule_replies_like_redis() {
     // Only the second and third failed.
     let busy = "error: ResponseError: Background save already in progress";
     assert!(!failures.contains("Index 0"), "{failures}");
-    assert!(failures.contains(&format!("(Index 1, {busy})")), "{failures}");
-    assert!(failures.contains(&format!("(Index 2, {busy})")), "{failures}");
+    assert!(
+        failures.contains(&format!("(Index 1, {busy})")),
+        "{failures}"
+    );
+    assert!(
+        failures.contains(&format!("(Index 2, {busy})")),
+        "{failures}"
+    );
     wait_bgsave(&mut con);
     assert_eq!(reply(&mut con, &["BGSAVE", "LATER"]), "-ERR syntax error");
     assert_eq!(persistence(&mut con, "rdb_saves"), "2");
@@ -319,7 +331,9 @@ fn loading_is_answered_while_the_dataset_loads() {
         assert_eq!(reply(&mut con, &["SAVE"]), "OK");
         server.shutdown();
     }
-    let file_bytes = std::fs::metadata(dir.path().join("dump.rdb")).unwrap().len();
+    let file_bytes = std::fs::metadata(dir.path().join("dump.rdb"))
+        .unwrap()
+        .len();
     // One millisecond per key: the load takes three seconds at least, and the server
     // reports listening before it starts.
     let server = ShoalServer::start(2, &["--dir", d, "--key-load-delay", "1000"]);

@@ -10,7 +10,7 @@
 //! the published totals. "Changes since the last save" is that sum minus the sum taken
 //! at the point in the transaction order where the last successful save was cut.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use crate::config::SaveRule;
 

@@ -129,13 +129,13 @@ async fn resolve(
         return None;
     }
     let closed = ctx.server.gates.closed();
-    if closed != 0 {
-        if let Some(refusal) = gate_refusal(spec, closed) {
-            commands::stats::record_rejected(name);
-            pipeline.flush(ctx).await;
-            ctx.reply().error(refusal);
-            return None;
-        }
+    if closed != 0
+        && let Some(refusal) = gate_refusal(spec, closed)
+    {
+        commands::stats::record_rejected(name);
+        pipeline.flush(ctx).await;
+        ctx.reply().error(refusal);
+        return None;
     }
     Some((spec, name))
 }
@@ -218,7 +218,9 @@ async fn route(
             }
             None => {
                 if !refused_for_memory(ctx, spec, pipeline).await {
-                    pipeline.run_coordinator(ctx, spread, (spec, name), args).await
+                    pipeline
+                        .run_coordinator(ctx, spread, (spec, name), args)
+                        .await
                 }
             }
         },
@@ -233,7 +235,9 @@ async fn route(
         }
         Run::Coord(handler) => {
             if !refused_for_memory(ctx, spec, pipeline).await {
-                pipeline.run_coordinator(ctx, handler, (spec, name), args).await
+                pipeline
+                    .run_coordinator(ctx, handler, (spec, name), args)
+                    .await
             }
         }
         Run::Container => unreachable!("resolve() maps containers to subcommands"),

@@ -179,11 +179,10 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
         state,
         threads,
     };
-    if loading {
-        if let Err(e) = load::load(&settings, &handle.state, &loader, (shards_count, key_load_delay_us)) {
-            handle.shutdown();
-            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-        }
+    let limits = (shards_count, key_load_delay_us);
+    if loading && let Err(e) = load::load(&settings, &handle.state, &loader, limits) {
+        handle.shutdown();
+        return Err(io::Error::new(io::ErrorKind::InvalidData, e));
     }
     Ok(handle)
 }
@@ -246,7 +245,11 @@ fn check_save_rules(state: &ServerState) {
         .unwrap_or_else(|e| e.into_inner())
         .take();
     if let Some(task) = task {
-        tracing::info!("{} changes in {} seconds. Saving...", rule.changes, rule.seconds);
+        tracing::info!(
+            "{} changes in {} seconds. Saving...",
+            rule.changes,
+            rule.seconds
+        );
         task.complete(());
     }
 }

@@ -414,7 +414,11 @@ fn persistence_section(out: &mut String, server: &ServerState) {
     field(out, "current_fork_perc", "0.00");
     field(out, "current_save_keys_processed", 0);
     field(out, "current_save_keys_total", 0);
-    field(out, "rdb_changes_since_last_save", server.dirty_since_save());
+    field(
+        out,
+        "rdb_changes_since_last_save",
+        server.dirty_since_save(),
+    );
     field(
         out,
         "rdb_bgsave_in_progress",

@@ -123,7 +123,9 @@ fn shutdown<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
             let config = ctx.server.config.read().unwrap_or_else(|e| e.into_inner());
             config.value("save").is_some_and(|v| !v.is_empty())
         };
-        if save || (save_points && !nosave) {
+        // As Redis: a server still loading its dataset never saves it on the way out.
+        let loading = ctx.server.gates.closed() & crate::persistence::rules::gate::LOADING != 0;
+        if !loading && (save || (save_points && !nosave)) {
             tracing::info!("Saving the final RDB snapshot before exiting.");
             if let Err(e) = persist::save_now(ctx).await {
                 tracing::warn!("Error trying to save the DB, can't exit: {e}");

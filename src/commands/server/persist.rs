@@ -17,17 +17,22 @@ use crate::protocol::reply::Reply;
 use crate::runtime::oneshot::OneShot;
 use crate::shard::ShardCtx;
 use crate::shard::set::ShardSet;
-use std::rc::Rc;
-use std::sync::Arc;
 use crate::shard::tx::LockMode;
 use crate::storage::Entry;
 use crate::util::num::parse_i64;
+use std::rc::Rc;
+use std::sync::Arc;
 
 /// `dir`, `dbfilename`, `rdbcompression` and `rdbchecksum` now.
 fn save_params(server: &ServerState) -> (std::path::PathBuf, String, bool, bool) {
     let config = server.config.read().unwrap_or_else(|e| e.into_inner());
     let s = config.settings();
-    (s.dir.clone(), s.dbfilename.clone(), s.rdbcompression, s.rdbchecksum)
+    (
+        s.dir.clone(),
+        s.dbfilename.clone(),
+        s.rdbcompression,
+        s.rdbchecksum,
+    )
 }
 
 /// A synchronous save ended: on success it is the last save, and (as Redis's `rdbSave`)
