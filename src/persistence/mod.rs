@@ -1,7 +1,8 @@
 //! Redis-compatible RDB persistence: the file format ([`crc64`], [`lzf`], [`write`],
 //! [`read`], and the compact blobs of [`compact`]), SAVE's assembly of one file out of
-//! every shard's keys, loading `dir/dbfilename` at startup, and the per-server save
-//! statistics LASTSAVE and INFO persistence report.
+//! every shard's keys, reading `dir/dbfilename` whole (DEBUG RELOAD; startup streams it,
+//! see `server::load`), the per-server save statistics LASTSAVE and INFO persistence
+//! report, and in [`rules`] the dirty counter, the `save` rules and the command gates.
 //!
 //! A save runs with every shard locked at one point of the transaction order; each
 //! shard serializes its own keys per database into a buffer ([`serialize_shard`]) and

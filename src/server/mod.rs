@@ -1,7 +1,8 @@
 //! Startup and the per-thread main loop: bind the one listening socket, start one pinned
 //! executor per shard, and on each thread run the shard's message loop, the active
-//! expiry ticks from the clock thread, and the accept loop. Connections live in [`conn`]; the single dispatch
-//! gate and pipeline batching in [`dispatch`].
+//! expiry ticks from the clock thread (which also checks the `save` rules), and the
+//! accept loop; then load the dataset while serving ([`load`]). Connections live in
+//! [`conn`]; the single dispatch gate and pipeline batching in [`dispatch`].
 
 pub mod conn;
 pub mod dispatch;

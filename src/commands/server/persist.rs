@@ -5,7 +5,10 @@
 //! point-in-time image even across cross-shard commands; each shard serializes its own
 //! keys and the coordinator writes the file. BGSAVE begins a point-in-time cut of every
 //! table at one point of that order and finishes in a background task
-//! ([`crate::persistence::bgsave`]): no fork, and clients are served meanwhile.
+//! ([`crate::persistence::bgsave`]): no fork, and clients are served meanwhile. The
+//! `save` rules start the same background save from a task on thread 0
+//! ([`save_rules_task`]); each save records where the dirty counter stood at its cut,
+//! and its outcome opens or closes the MISCONF gate (see [`crate::persistence::rules`]).
 
 use super::super::context::ConnCtx;
 use super::super::context::ServerState;
