@@ -274,16 +274,26 @@ fn getex(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         i += 2;
     }
     let key = &args[1];
+    // Only a changed TTL counts as a change.
+    ctx.dirty(0);
     if let Ok(true) = reply_get(ctx, key, r) {
         match expiry {
             Expiry::Persist => {
+                let had_ttl = ctx
+                    .db()
+                    .table
+                    .get(key)
+                    .is_some_and(|e| e.expire_at_ms() != 0);
+                ctx.dirty(had_ttl as u64);
                 ctx.db().table.set_expire(key, 0);
             }
             Expiry::At(at) if at <= ctx.now_ms => {
                 ctx.db().table.remove(key);
+                ctx.dirty(1);
             }
             Expiry::At(at) => {
                 ctx.db().table.set_expire(key, at);
+                ctx.dirty(1);
             }
             Expiry::None | Expiry::KeepTtl => {}
         }
@@ -435,6 +445,7 @@ fn setrange(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     match ctx.lookup_write(key) {
         None => {
             if value.is_empty() {
+                ctx.dirty(0);
                 return r.int(0);
             }
             if needed > limit {
@@ -450,7 +461,9 @@ fn setrange(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
                 return r.error(errors::WRONGTYPE);
             };
             if value.is_empty() {
-                return r.int(len as i64);
+                let len = len as i64;
+                ctx.dirty(0);
+                return r.int(len);
             }
             if needed > limit {
                 return r.error(errors::STRING_TOO_LONG);

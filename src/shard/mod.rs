@@ -317,14 +317,15 @@ fn batch_locks(batch: &Batch) -> LockSet {
 }
 
 /// Whether a write command's reply says it changed something: not an error, not a
-/// null (RESP2 `$-1`/`*-1`, RESP3 `_`), not the integer 0, not empty (blocked).
+/// null (RESP2 `$-1`/`*-1`, RESP3 `_`), not the integer 0 or -1 (LINSERT's pivot not
+/// found), not an empty array or set (SPOP/ZPOPMIN of nothing), not empty (blocked).
 pub fn changed_something(reply: &[u8]) -> bool {
     !(reply.is_empty()
         || reply[0] == b'-'
         || reply[0] == b'_'
         || reply.starts_with(b"$-1\r")
         || reply.starts_with(b"*-1\r")
-        || reply == b":0\r\n")
+        || matches!(reply, b":0\r\n" | b":-1\r\n" | b"*0\r\n" | b"~0\r\n"))
 }
 
 impl<'a> ShardCtx<'a> {
@@ -434,5 +435,36 @@ impl<'a> ShardCtx<'a> {
             return None;
         }
         self.shard.dbs[self.db].table.remove(key)
+    }
+}
+
+#[cfg(test)]
+mod dirty_tests {
+    use super::changed_something;
+
+    #[test]
+    fn replies_that_mean_no_change() {
+        for unchanged in [
+            &b""[..],
+            b"-ERR x\r\n",
+            b"$-1\r\n",
+            b"*-1\r\n",
+            b"_\r\n",
+            b":0\r\n",
+            b":-1\r\n",
+            b"*0\r\n",
+            b"~0\r\n",
+        ] {
+            assert!(!changed_something(unchanged), "{unchanged:?}");
+        }
+        for changed in [
+            &b"+OK\r\n"[..],
+            b":1\r\n",
+            b":10\r\n",
+            b"$1\r\nx\r\n",
+            b"*1\r\n",
+        ] {
+            assert!(changed_something(changed), "{changed:?}");
+        }
     }
 }

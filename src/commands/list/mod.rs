@@ -398,7 +398,9 @@ fn ltrim(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         None => list.trim(len, 0),
         Some((s, e)) => list.trim(s, len - 1 - e),
     }
+    let removed = len - list.len();
     let empty = list.is_empty();
     typed::remove_if_empty(ctx, key, empty);
+    ctx.dirty(removed as u64);
     r.ok();
 }

@@ -184,6 +184,7 @@ fn spop_count(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         let all = ops::union(&[Some(&*set)], max);
         reply_set(r, &all);
         ctx.remove(key);
+        ctx.dirty(size);
         return;
     }
     let remaining = size - count;
@@ -203,6 +204,7 @@ fn spop_count(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         let popped = std::mem::replace(set, kept);
         popped.iter().for_each(|m| reply_member(r, m));
     }
+    ctx.dirty(count);
 }
 
 fn srandmember(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
