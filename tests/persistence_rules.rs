@@ -319,11 +319,22 @@ fn flushall_saves_when_save_rules_are_set() {
     assert_eq!(changes(&mut con), 0);
     assert_eq!(persistence(&mut con, "rdb_saves"), "0");
     assert!(dir.path().join("dump.rdb").exists());
+    // A BGSAVE running meanwhile does not leave its older image behind.
+    let mut pipe = redis::pipe();
+    for i in 0..20_000 {
+        pipe.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+    }
+    pipe.cmd("BGSAVE").ignore().cmd("FLUSHALL").ignore();
+    pipe.query::<()>(&mut con).unwrap();
+    wait_bgsave(&mut con);
     // Without rules, FLUSHALL counts the keys it removed.
     reply(&mut con, &["CONFIG", "SET", "save", ""]);
     reply(&mut con, &["MSET", "a", "1", "b", "2", "c", "3"]);
     reply(&mut con, &["FLUSHALL"]);
     assert_eq!(changes(&mut con), 6);
+    server.shutdown();
+    let server = start_server(2, &["--dir", d, "--save", ""]);
+    assert_eq!(reply(&mut connect(server.addr), &["DBSIZE"]), ":0");
     server.shutdown();
 }
 

@@ -92,8 +92,13 @@ fn claim_bgsave(server: &ServerState, now_secs: u64) -> bool {
     })
 }
 
-/// Writes the whole dataset to `dir/dbfilename` with every shard locked.
+/// Writes the whole dataset to `dir/dbfilename` with every shard locked. A running
+/// BGSAVE is let finish first: it would otherwise rename its older image over this one
+/// when it ends (Redis kills its child instead).
 pub async fn save_now(ctx: &mut ConnCtx) -> std::io::Result<()> {
+    while persistence::stats(&ctx.server.run_id, 0).bgsave_in_progress {
+        crate::runtime::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let (dir, name, compress, checksum) = save_params(&ctx.server);
     let now_ms = crate::shard::now_ms();
     let cut = ctx
