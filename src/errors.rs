@@ -205,6 +205,10 @@ pub const DEBUG_RELOAD_OPTIONS: &str =
     "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
 pub const DEBUG_RELOAD_FAILED: &str = "ERR Error trying to load the RDB dump";
 pub const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
+/// Writes (and PING) after a failed background save, with `stop-writes-on-bgsave-error`.
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+/// Commands not flagged `loading` while the dataset loads at startup.
+pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 pub const DUMP_PAYLOAD_INVALID: &str = "ERR DUMP payload version or checksum are wrong";
 pub const BAD_DATA_FORMAT: &str = "ERR Bad data format";
 pub const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
@@ -269,6 +273,24 @@ mod tests {
     }
 
     #[test]
+    fn persistence_gate_errors_match_redis() {
+        // Byte for byte what redis-server 7.0.15 replies.
+        assert_eq!(
+            render(|r| r.error(MISCONF)),
+            "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable \
+             to persist to disk. Commands that may modify the data set are disabled, because \
+             this instance is configured to report errors during writes if RDB snapshotting \
+             fails (stop-writes-on-bgsave-error option). Please check the Redis logs for \
+             details about the RDB error.\r\n"
+        );
+        assert_eq!(
+            render(|r| r.error(LOADING)),
+            "-LOADING Redis is loading the dataset in memory\r\n"
+        );
+        assert_eq!(render(|r| r.error(SAVE_FAILED)), "-ERR\r\n");
+    }
+
+    #[test]
     fn fixed_errors_are_single_line_with_a_code() {
         for e in [
             SYNTAX,
@@ -283,6 +305,8 @@ mod tests {
             NOPROTO,
             PROTO_INVALID_BULK_LEN,
             DEBUG_NOT_ALLOWED,
+            MISCONF,
+            LOADING,
         ] {
             assert!(!e.contains('\r') && !e.contains('\n'));
             let code = e.split(' ').next().unwrap();

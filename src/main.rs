@@ -68,7 +68,6 @@ fn main() {
         }
     };
     server.state.exit_on_shutdown.store(true, Ordering::SeqCst);
-    tracing::info!("Listening on {}", server.addr);
     tracing::info!("Ready to accept connections tcp");
     server.wait();
 }

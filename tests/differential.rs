@@ -558,7 +558,7 @@ fn corpus_matches_redis() {
         }
         "shoal" => {
             for threads in thread_counts() {
-                let other = ShoalServer::start(threads, &[]);
+                let other = ShoalServer::start(threads, &["--save", ""]);
                 let mismatches = run_corpus(&cases, &reference, &other, &options);
                 if !mismatches.is_empty() {
                     failures.push(report(

@@ -85,7 +85,10 @@ fn setbit(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         return r.error(errors::WRONGTYPE);
     }
     match with_raw(ctx, key, r, |buf| bits::setbit(buf, offset, on)) {
-        Ok(Ok(old)) => r.int(old as i64),
+        Ok(Ok(old)) => {
+            ctx.dirty(1);
+            r.int(old as i64)
+        }
         Ok(Err(_)) => {
             drop_if_empty(ctx, key);
             r.error(bits::BitmapTooLarge::MESSAGE)

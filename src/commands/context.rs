@@ -50,6 +50,13 @@ pub struct ServerState {
     pub startup_used_bytes: AtomicU64,
     /// Rates and peaks INFO reports, kept by its sampler.
     pub instantaneous: crate::commands::server::info::Instantaneous,
+    /// Every shard's published dirty total (writes since startup).
+    pub dirty: Arc<[crate::persistence::rules::DirtyCounter]>,
+    /// LOADING and MISCONF: see [`crate::persistence::rules::gate`].
+    pub gates: crate::persistence::rules::ServerGates,
+    /// The save-rules task (on thread 0) parks on this cell; the clock thread completes
+    /// it when a rule fires.
+    pub save_cron: std::sync::Mutex<Option<Arc<crate::runtime::oneshot::OneShot<()>>>>,
 }
 
 impl ServerState {
@@ -92,6 +99,9 @@ impl ServerState {
                 .unwrap_or_default(),
             startup_used_bytes: AtomicU64::new(crate::alloc::used_bytes()),
             instantaneous: Default::default(),
+            dirty: (0..shards_count).map(|_| Default::default()).collect(),
+            gates: Default::default(),
+            save_cron: Default::default(),
         }
     }
 
@@ -101,6 +111,22 @@ impl ServerState {
             .unwrap_or_else(|e| e.into_inner())
             .settings()
             .clone()
+    }
+
+    /// Writes since the last successful save (INFO's `rdb_changes_since_last_save`).
+    pub fn dirty_since_save(&self) -> u64 {
+        let total = crate::persistence::rules::dirty_total(&self.dirty);
+        let stats = crate::persistence::stats(&self.run_id, self.started_unix_secs);
+        total.saturating_sub(stats.dirty_at_last_save)
+    }
+
+    /// Opens or closes the MISCONF gate from the configuration and the last background
+    /// save's status (after either changes).
+    pub fn refresh_write_gate(&self) {
+        let ok = crate::persistence::stats(&self.run_id, self.started_unix_secs).last_status_ok;
+        let denied = crate::persistence::rules::writes_denied(&self.settings(), ok);
+        self.gates
+            .set(crate::persistence::rules::gate::MISCONF, denied);
     }
 
     pub fn new_client_id(&self) -> u64 {
@@ -157,6 +183,8 @@ pub struct ConnCtx {
     pub server: Arc<ServerState>,
     pub info: Rc<ClientInfo>,
     pub settings: Arc<Settings>,
+    /// A coordinator counted its own changes (see [`ConnCtx::dirty`]).
+    pub dirty_noted: Cell<bool>,
     /// The blocking command this connection waits in; the connection loop waits for it
     /// before processing anything else.
     pub blocked: Option<Blocked>,
@@ -200,6 +228,13 @@ pub fn parse_timeout_ms(arg: &[u8]) -> Result<u64, &'static str> {
 }
 
 impl ConnCtx {
+    /// Counts `n` changes made by this coordinator command (on this thread's shard's
+    /// counter) instead of the default one per successful write.
+    pub fn dirty(&self, n: u64) {
+        self.dirty_noted.set(true);
+        self.shards.local.borrow_mut().add_dirty(n);
+    }
+
     /// Blocks this connection on `keys` of its command `args` until a shard serves it
     /// (through `ops`), `timeout_ms` passes (0: never) or CLIENT UNBLOCK; writes no
     /// reply now. The connection loop waits (see `server::conn`), then replies what the

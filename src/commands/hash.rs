@@ -68,6 +68,8 @@ fn set_pairs(ctx: &mut ShardCtx, args: Args, r: &mut Reply, name: &str) -> Optio
         added += h.set(&args[i], &args[i + 1], &limits) as usize;
         i += 2;
     }
+    // Redis counts every pair set, new or not.
+    ctx.dirty((args.len() as u64 - 2) / 2);
     Some(added)
 }
 
@@ -94,6 +96,7 @@ fn hdel(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let deleted = args.skip(2).filter(|f| h.delete(f)).count();
     let empty = h.is_empty();
     typed::remove_if_empty(ctx, key, empty);
+    ctx.dirty(deleted as u64);
     r.int(deleted as i64);
 }
 
@@ -119,6 +122,7 @@ fn hincrby(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     };
     let mut tmp = [0u8; 20];
     h.set(field, format_i64(&mut tmp, new), &limits);
+    ctx.dirty(1);
     r.int(new);
 }
 

@@ -106,8 +106,10 @@ pub async fn run_parts<R: Send + 'static>(
                     db,
                     now_ms: now_ms(),
                 };
+                sctx.shard.dirty_noted = false;
                 let r = op(&mut sctx, &args);
-                (args, r)
+                let noted = std::mem::take(&mut s.dirty_noted);
+                (args, r, noted)
             })
             .await;
         cells.push(cell);
@@ -115,7 +117,10 @@ pub async fn run_parts<R: Send + 'static>(
     }
     let mut out = Vec::with_capacity(cells.len());
     for (cell, (shard, positions)) in cells.into_iter().zip(homes) {
-        let (args, r) = cell.wait().await;
+        let (args, r, noted) = cell.wait().await;
+        if noted {
+            ctx.dirty_noted.set(true);
+        }
         out.push((
             ShardPart {
                 shard,

@@ -196,6 +196,7 @@ fn set(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         return;
     }
     store(ctx, key, Value::from_bytes(&args[2]), o.expiry);
+    ctx.dirty(1);
     if !o.get {
         r.ok();
     }
@@ -240,6 +241,7 @@ fn psetex(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 fn getset(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     if reply_get(ctx, &args[1], r).is_ok() {
         ctx.set_value(&args[1], Value::from_bytes(&args[2]), 0, false);
+        ctx.dirty(1);
     }
 }
 
@@ -272,16 +274,26 @@ fn getex(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         i += 2;
     }
     let key = &args[1];
+    // Only a changed TTL counts as a change.
+    ctx.dirty(0);
     if let Ok(true) = reply_get(ctx, key, r) {
         match expiry {
             Expiry::Persist => {
+                let had_ttl = ctx
+                    .db()
+                    .table
+                    .get(key)
+                    .is_some_and(|e| e.expire_at_ms() != 0);
+                ctx.dirty(had_ttl as u64);
                 ctx.db().table.set_expire(key, 0);
             }
             Expiry::At(at) if at <= ctx.now_ms => {
                 ctx.db().table.remove(key);
+                ctx.dirty(1);
             }
             Expiry::At(at) => {
                 ctx.db().table.set_expire(key, at);
+                ctx.dirty(1);
             }
             Expiry::None | Expiry::KeepTtl => {}
         }
@@ -339,6 +351,7 @@ fn incr_by(ctx: &mut ShardCtx, key: &[u8], delta: i64, r: &mut Reply) {
         Some(e) => e.value = Value::Int(next),
         None => ctx.set_value(key, Value::Int(next), 0, false),
     }
+    ctx.dirty(1);
     r.int(next);
 }
 
@@ -432,6 +445,7 @@ fn setrange(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     match ctx.lookup_write(key) {
         None => {
             if value.is_empty() {
+                ctx.dirty(0);
                 return r.int(0);
             }
             if needed > limit {
@@ -447,7 +461,9 @@ fn setrange(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
                 return r.error(errors::WRONGTYPE);
             };
             if value.is_empty() {
-                return r.int(len as i64);
+                let len = len as i64;
+                ctx.dirty(0);
+                return r.int(len);
             }
             if needed > limit {
                 return r.error(errors::STRING_TOO_LONG);
@@ -527,10 +543,14 @@ fn mset(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     r.ok();
 }
 
+/// Sets every pair; each counts as a change (Redis: MSET adds its pair count).
 fn mset_pairs<'a>(ctx: &mut ShardCtx, mut pairs: impl Iterator<Item = &'a [u8]>) {
+    let mut set = 0;
     while let (Some(k), Some(v)) = (pairs.next(), pairs.next()) {
         ctx.set_value(k, Value::from_bytes(v), 0, false);
+        set += 1;
     }
+    ctx.dirty(set);
 }
 
 fn mset_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
@@ -611,6 +631,8 @@ fn msetnx_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a>
             c.wait().await;
         }
         tx.conclude().await;
+        // The shards counted the pairs they set.
+        ctx.dirty(0);
         ctx.reply().int(1);
     })
 }

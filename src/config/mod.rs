@@ -76,6 +76,35 @@ pub struct Settings {
     /// maxmemory-policy and the parameters of its sampling and LFU counters.
     pub eviction: Eviction,
     pub defrag: Defrag,
+    /// `save <seconds> <changes>` rules: a background save starts when at least
+    /// `changes` writes happened and more than `seconds` passed since the last save.
+    pub save_rules: Vec<SaveRule>,
+    pub stop_writes_on_bgsave_error: bool,
+    pub rdbcompression: bool,
+    pub rdbchecksum: bool,
+}
+
+/// One `save` rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SaveRule {
+    pub seconds: u64,
+    pub changes: u64,
+}
+
+/// Parses the normalized CONFIG GET text of `save` ("3600 1 300 100").
+pub fn parse_save_rules(text: &str) -> Vec<SaveRule> {
+    let numbers: Vec<u64> = text
+        .split(' ')
+        .filter_map(|n| n.parse::<i64>().ok())
+        .map(|n| n.max(0) as u64)
+        .collect();
+    numbers
+        .chunks_exact(2)
+        .map(|p| SaveRule {
+            seconds: p[0],
+            changes: p[1],
+        })
+        .collect()
 }
 
 /// The eight `maxmemory-policy` values.
@@ -232,6 +261,10 @@ impl Default for Settings {
             encodings: EncodingLimits::default(),
             eviction: Eviction::default(),
             defrag: Defrag::default(),
+            save_rules: parse_save_rules("3600 1 300 100 60 10000"),
+            stop_writes_on_bgsave_error: true,
+            rdbcompression: true,
+            rdbchecksum: true,
         }
     }
 }
@@ -495,6 +528,10 @@ impl Config {
                 zset_max_listpack_value_bytes: n("zset-max-listpack-value"),
                 list_max_listpack_size: self.string("list-max-listpack-size").parse().unwrap_or(-2),
             },
+            save_rules: parse_save_rules(&self.string("save")),
+            stop_writes_on_bgsave_error: self.text("stop-writes-on-bgsave-error") == b"yes",
+            rdbcompression: self.text("rdbcompression") == b"yes",
+            rdbchecksum: self.text("rdbchecksum") == b"yes",
         };
         self.settings = settings;
     }

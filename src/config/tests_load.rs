@@ -302,8 +302,13 @@ fn startup_file_then_arguments() {
     assert_eq!(c.settings().hz, 500);
     assert_eq!(value_of(&c, "save"), "100 1 200 2 300 3");
     assert_eq!(c.config_file(), Some(&PathBuf::from(&file)));
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("'save'"));
+    // `save` is implemented: no warning for it.
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        c.settings().save_rules,
+        crate::config::parse_save_rules("100 1 200 2 300 3")
+    );
+    assert_eq!(c.settings().save_rules[2].changes, 3);
     let (c, _) = load_args(&[&file, "--save", ""], "").unwrap();
     assert_eq!(value_of(&c, "save"), "");
     let (c, _) = load_args(&[&file, "--save"], "").unwrap();

@@ -1,7 +1,8 @@
 //! Redis-compatible RDB persistence: the file format ([`crc64`], [`lzf`], [`write`],
 //! [`read`], and the compact blobs of [`compact`]), SAVE's assembly of one file out of
-//! every shard's keys, loading `dir/dbfilename` at startup, and the per-server save
-//! statistics LASTSAVE and INFO persistence report.
+//! every shard's keys, reading `dir/dbfilename` whole (DEBUG RELOAD; startup streams it,
+//! see `server::load`), the per-server save statistics LASTSAVE and INFO persistence
+//! report, and in [`rules`] the dirty counter, the `save` rules and the command gates.
 //!
 //! A save runs with every shard locked at one point of the transaction order; each
 //! shard serializes its own keys per database into a buffer ([`serialize_shard`]) and
@@ -15,6 +16,7 @@ pub mod crc64;
 pub mod dump;
 pub mod lzf;
 pub mod read;
+pub mod rules;
 pub mod write;
 
 use std::collections::HashMap;
@@ -147,7 +149,7 @@ pub fn serialize_shard(shard: &Shard, compress: bool, now_ms: u64) -> Vec<DbChun
 /// The whole file in memory (tests, DUMP-sized uses): [`emit`] into a vector.
 pub fn assemble(chunks: Vec<Vec<DbChunk>>, used_mem: u64, now_secs: u64) -> Vec<u8> {
     let mut out = Vec::new();
-    emit(&mut out, chunks, used_mem, now_secs).expect("writing to a vector cannot fail");
+    emit(&mut out, chunks, used_mem, now_secs, true).expect("writing to a vector cannot fail");
     out
 }
 
@@ -170,13 +172,16 @@ impl<W: Write> Write for Crc64Writer<W> {
 }
 
 /// Writes an RDB file from the shards' chunks: header and AUX fields, then per database
-/// SELECTDB, RESIZEDB and its chunks, EOF and the CRC-64. Streams: each chunk is dropped
-/// once written, so no second copy of the dataset is ever built.
+/// SELECTDB, RESIZEDB and its chunks, EOF and the CRC-64 (eight zero bytes without
+/// `checksum`, as Redis writes with `rdbchecksum no`, and loaders then skip the check).
+/// Streams: each chunk is dropped once written, so no second copy of the dataset is
+/// ever built.
 pub fn emit(
     out: &mut dyn Write,
     chunks: Vec<Vec<DbChunk>>,
     used_mem: u64,
     now_secs: u64,
+    checksum: bool,
 ) -> std::io::Result<()> {
     let mut w = Crc64Writer { inner: out, crc: 0 };
     let mut head = Vec::new();
@@ -211,7 +216,7 @@ pub fn emit(
         }
     }
     w.write_all(&[opcode::EOF])?;
-    let crc = w.crc;
+    let crc = if checksum { w.crc } else { 0 };
     w.inner.write_all(&crc.to_le_bytes())
 }
 
@@ -222,10 +227,11 @@ pub fn save_chunks(
     chunks: Vec<Vec<DbChunk>>,
     used_mem: u64,
     now_secs: u64,
+    checksum: bool,
 ) -> std::io::Result<()> {
     write_file_with(dir, name, |f| {
         let mut buffered = std::io::BufWriter::with_capacity(1 << 20, f);
-        emit(&mut buffered, chunks, used_mem, now_secs)?;
+        emit(&mut buffered, chunks, used_mem, now_secs, checksum)?;
         buffered.flush()
     })
 }
@@ -274,6 +280,23 @@ pub struct SaveStats {
     pub bgsave_started_unix_secs: u64,
     /// Duration of the last BGSAVE (-1: none yet).
     pub last_bgsave_secs: i64,
+    /// The dirty total (see [`rules`]) the last successful save captured.
+    pub dirty_at_last_save: u64,
+    /// The dirty total when the running BGSAVE was cut.
+    pub dirty_at_bgsave_start: u64,
+    pub last_bgsave_try_unix_secs: u64,
+    /// Set while the dataset loads at startup.
+    pub loading: Option<LoadProgress>,
+}
+
+/// INFO persistence's `loading_*` fields while the dataset loads.
+#[derive(Clone, Debug, Default)]
+pub struct LoadProgress {
+    pub start_unix_secs: u64,
+    pub total_bytes: u64,
+    pub loaded_bytes: u64,
+    /// The `used-mem` AUX field of the file (0 when absent).
+    pub rdb_used_mem: u64,
 }
 
 static STATS: Mutex<Option<HashMap<String, SaveStats>>> = Mutex::new(None);

@@ -310,7 +310,14 @@ pub struct LoadStats {
     pub redis_ver: Option<String>,
     pub keys_loaded: u64,
     pub keys_expired: u64,
+    /// The `used-mem` AUX field (0 when absent).
+    pub used_mem: u64,
+    /// How far the parser got (bytes of the file).
+    pub loaded_bytes: u64,
 }
+
+/// Keys between two progress reports of [`load_with_progress`].
+const PROGRESS_EVERY_KEYS: u64 = 1024;
 
 /// Parses a whole RDB file, handing each live key to `sink(db, key, value, expire_ms)`.
 /// Keys already expired at `now_ms` are skipped (and counted), as a Redis master does.
@@ -319,7 +326,20 @@ pub fn load(
     limits: &EncodingLimits,
     databases: usize,
     now_ms: u64,
+    sink: impl FnMut(usize, Vec<u8>, Value, u64),
+) -> Result<LoadStats, String> {
+    load_with_progress(bytes, limits, databases, now_ms, sink, |_| {})
+}
+
+/// [`load`], calling `progress` every [`PROGRESS_EVERY_KEYS`] keys (startup loading
+/// reports how far it got).
+pub fn load_with_progress(
+    bytes: &[u8],
+    limits: &EncodingLimits,
+    databases: usize,
+    now_ms: u64,
     mut sink: impl FnMut(usize, Vec<u8>, Value, u64),
+    mut progress: impl FnMut(&LoadStats),
 ) -> Result<LoadStats, String> {
     let mut r = Reader::new(bytes);
     let magic = r.take(9).map_err(|_| "Short read or OOM loading DB")?;
@@ -378,6 +398,11 @@ pub fn load(
                 let (k, v) = (r.string()?, r.string()?);
                 if k == b"redis-ver" {
                     stats.redis_ver = Some(String::from_utf8_lossy(&v).into_owned());
+                } else if k == b"used-mem" {
+                    stats.used_mem = std::str::from_utf8(&v)
+                        .ok()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
                 }
                 continue;
             }
@@ -400,7 +425,12 @@ pub fn load(
                 sink(db, key, v, expire);
             }
         }
+        if (stats.keys_loaded + stats.keys_expired).is_multiple_of(PROGRESS_EVERY_KEYS) {
+            stats.loaded_bytes = r.at as u64;
+            progress(&stats);
+        }
     }
+    stats.loaded_bytes = r.at as u64;
     if version >= 5 {
         let end = r.at;
         let stored = u64::from_le_bytes(r.array().map_err(|_| TRUNCATED)?);

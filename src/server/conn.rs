@@ -89,6 +89,7 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
         server: server.clone(),
         info: info.clone(),
         settings,
+        dirty_noted: Default::default(),
         blocked: None,
         deny_blocking: false,
         retry_deadline: None,

@@ -129,7 +129,30 @@ async fn resolve(
         ctx.reply().error(errors::NOAUTH);
         return None;
     }
+    let closed = ctx.server.gates.closed();
+    if closed != 0
+        && let Some(refusal) = gate_refusal(spec, closed)
+    {
+        commands::stats::record_rejected(name);
+        pipeline.flush(ctx).await;
+        ctx.reply().error(refusal);
+        return None;
+    }
     Some((spec, name))
+}
+
+/// The persistence gates, in Redis's order: after a failed background save
+/// (`stop-writes-on-bgsave-error`) writes and PING are refused; while the dataset
+/// loads, every command not flagged `loading`.
+fn gate_refusal(spec: &CommandSpec, closed: u8) -> Option<&'static str> {
+    use crate::persistence::rules::gate;
+    if closed & gate::MISCONF != 0 && (spec.is_write() || spec.name == "ping") {
+        return Some(errors::MISCONF);
+    }
+    if closed & gate::LOADING != 0 && spec.flags & flags::LOADING == 0 {
+        return Some(errors::LOADING);
+    }
+    None
 }
 
 /// maxmemory's gate for commands that may grow memory and run on several shards or
@@ -196,7 +219,9 @@ async fn route(
             }
             None => {
                 if !refused_for_memory(ctx, spec, pipeline).await {
-                    pipeline.run_coordinator(ctx, spread, name, args).await
+                    pipeline
+                        .run_coordinator(ctx, spread, (spec, name), args)
+                        .await
                 }
             }
         },
@@ -213,7 +238,9 @@ async fn route(
         }
         Run::Coord(handler) => {
             if !refused_for_memory(ctx, spec, pipeline).await {
-                pipeline.run_coordinator(ctx, handler, name, args).await
+                pipeline
+                    .run_coordinator(ctx, handler, (spec, name), args)
+                    .await
             }
         }
         Run::Container => unreachable!("resolve() maps containers to subcommands"),
@@ -271,6 +298,7 @@ impl Pipeline {
                     commands::stats::record_rejected(name);
                     return;
                 }
+                local.dirty_noted = false;
                 let mut sctx = crate::shard::ShardCtx {
                     shard: &mut local,
                     db: ctx.db,
@@ -281,6 +309,9 @@ impl Pipeline {
                 commands::stats::record_ticks(name, clock::ticks().wrapping_sub(start));
                 if ctx.out.get(mark) == Some(&b'-') {
                     commands::stats::record_failed(name);
+                }
+                if spec.is_write() {
+                    local.settle_dirty(&ctx.out[mark..]);
                 }
                 local.stats.commands_processed += 1;
                 // Clients blocked on keys this command filled are served before the
@@ -315,7 +346,7 @@ impl Pipeline {
         &mut self,
         ctx: &mut ConnCtx,
         handler: commands::CoordHandler,
-        name: &'static str,
+        (spec, name): (&'static CommandSpec, &'static str),
         args: Args<'_>,
     ) {
         self.flush(ctx).await;
@@ -327,9 +358,16 @@ impl Pipeline {
         let mark = ctx.out.len();
         // Wall time, hops included (a blocking command's wait happens after it returns).
         let start = clock::ticks();
+        ctx.dirty_noted.set(false);
         handler(ctx, &scratch).await;
         commands::stats::record_ticks(name, clock::ticks().wrapping_sub(start));
         note_failed(ctx, mark, name);
+        if spec.is_write()
+            && !ctx.dirty_noted.take()
+            && crate::shard::changed_something(&ctx.out[mark..])
+        {
+            ctx.shards.local.borrow_mut().add_dirty(1);
+        }
         self.scratch = scratch;
     }
 

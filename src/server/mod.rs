@@ -1,10 +1,12 @@
 //! Startup and the per-thread main loop: bind the one listening socket, start one pinned
 //! executor per shard, and on each thread run the shard's message loop, the active
-//! expiry ticks from the clock thread, and the accept loop. Connections live in [`conn`]; the single dispatch
-//! gate and pipeline batching in [`dispatch`].
+//! expiry ticks from the clock thread (which also checks the `save` rules), and the
+//! accept loop; then load the dataset while serving ([`load`]). Connections live in
+//! [`conn`]; the single dispatch gate and pipeline batching in [`dispatch`].
 
 pub mod conn;
 pub mod dispatch;
+pub mod load;
 
 use std::cell::RefCell;
 use std::io;
@@ -94,27 +96,25 @@ fn bind(settings: &crate::config::Settings) -> io::Result<StdListener> {
 /// Binds, starts every thread and returns once all are accepting connections.
 pub fn start(config: Config) -> io::Result<ServerHandle> {
     let settings = config.settings().clone();
+    let key_load_delay_us = config
+        .value("key-load-delay")
+        .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+        .unwrap_or(0i64);
     let shards_count = shards_for(settings.threads);
-    // The dataset is loaded before the listener exists: no client sees a partial load,
-    // and a corrupt or truncated file stops startup with the reason.
-    let (loaded, load_stats) = crate::persistence::load_startup(&settings, shards_count)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    let loaded: Vec<Mutex<_>> = loaded.into_iter().map(Mutex::new).collect();
-    let loaded = Arc::new(loaded);
     let listener = bind(&settings)?;
     let addr = listener.local_addr()?;
     let cores = runtime::available_cores();
     runtime::clock::init();
     let state = Arc::new(ServerState::new(config, shards_count));
-    crate::persistence::update_stats(&state.run_id, state.started_unix_secs, |s| {
-        s.last_load_keys_loaded = load_stats.keys_loaded;
-        s.last_load_keys_expired = load_stats.keys_expired;
-    });
+    // As Redis: the listener serves while the dataset loads, answering -LOADING.
+    let loading = load::begin(&settings, &state);
+    state.refresh_write_gate();
     state
         .tcp_port
         .store(addr.port() as usize, Ordering::Relaxed);
-    // One endpoint per shard thread, plus one for the clock thread (see `start_clock`).
-    let mesh: Arc<Mesh<ShardMsg>> = Mesh::new(shards_count + 1, MAILBOX_MESSAGES_MAX);
+    // One endpoint per shard thread, plus one for the clock thread (see `start_clock`)
+    // and one for the startup load (see `load`).
+    let mesh: Arc<Mesh<ShardMsg>> = Mesh::new(shards_count + 2, MAILBOX_MESSAGES_MAX);
     let settings = Arc::new(settings);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<(usize, io::Result<()>)>();
     let listener = Arc::new(Mutex::new(listener));
@@ -125,7 +125,6 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
     for index in 0..shards_count {
         let core = (settings.pin_threads && !cores.is_empty()).then(|| cores[index % cores.len()]);
         let evictable_keys = evictable_keys.clone();
-        let loaded = loaded.clone();
         let (mesh, state, settings, listener, ready) = (
             mesh.clone(),
             state.clone(),
@@ -136,12 +135,7 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
         let handle = runtime::start_thread(index, core, move || async move {
             let mut shard = Shard::new(index, shards_count, settings);
             shard.evictable_keys = evictable_keys;
-            let mine =
-                std::mem::take(&mut *loaded[index].lock().unwrap_or_else(|e| e.into_inner()));
-            for (db, key, value, expire_ms) in mine {
-                let entry = crate::storage::Entry::new(&key, value).with_expire(expire_ms);
-                shard.dbs[db].table.insert(entry);
-            }
+            shard.dirty_counts = state.dirty.clone();
             let shard = Rc::new(RefCell::new(shard));
             let set = Rc::new(ShardSet::new(
                 shard,
@@ -175,15 +169,24 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
             Err(_) => return Err(startup_failure(threads, &ready)),
         }
     }
+    // Serving from here on (while a dataset loads, with -LOADING).
+    tracing::info!("Listening on {addr}");
+    let loader = mesh.endpoint(shards_count + 1);
     start_clock(mesh, state.clone(), shards_count)?;
     state
         .startup_used_bytes
         .store(crate::alloc::used_bytes(), Ordering::Relaxed);
-    Ok(ServerHandle {
+    let handle = ServerHandle {
         addr,
         state,
         threads,
-    })
+    };
+    let limits = (shards_count, key_load_delay_us);
+    if loading && let Err(e) = load::load(&settings, &handle.state, &loader, limits) {
+        handle.shutdown();
+        return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+    }
+    Ok(handle)
 }
 
 /// The clock thread sends every shard a `Tick` `hz` times a second, which runs its
@@ -208,9 +211,49 @@ fn start_clock(
                     // behind other work: dropping this one loses nothing.
                     let _ = endpoint.try_send(shard, ShardMsg::Tick);
                 }
+                check_save_rules(&state);
             }
         })?;
     Ok(())
+}
+
+/// Redis's `serverCron` save check, once per clock tick: when a `save` rule is due and
+/// no background save runs, wakes the save-rules task on thread 0 (see
+/// [`crate::commands::server::persist::save_rules_task`]).
+fn check_save_rules(state: &ServerState) {
+    use crate::persistence::rules;
+    let settings = state.settings();
+    if settings.save_rules.is_empty() || state.gates.closed() & rules::gate::LOADING != 0 {
+        return;
+    }
+    let stats = crate::persistence::stats(&state.run_id, state.started_unix_secs);
+    if stats.bgsave_in_progress {
+        return;
+    }
+    let dirty = rules::dirty_total(&state.dirty).saturating_sub(stats.dirty_at_last_save);
+    let clock = rules::SaveClock {
+        now_secs: crate::shard::now_ms() / 1000,
+        dirty,
+        last_save_secs: stats.last_save_unix_secs,
+        last_bgsave_try_secs: stats.last_bgsave_try_unix_secs,
+        last_bgsave_ok: stats.last_status_ok,
+    };
+    let Some(rule) = rules::due_rule(&settings.save_rules, clock) else {
+        return;
+    };
+    let task = state
+        .save_cron
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(task) = task {
+        tracing::info!(
+            "{} changes in {} seconds. Saving...",
+            rule.changes,
+            rule.seconds
+        );
+        task.complete(());
+    }
 }
 
 /// An executor died before reporting ready: its join error says why (io_uring refused,
@@ -231,6 +274,10 @@ fn startup_failure(threads: Vec<runtime::ThreadHandle>, ready: &[bool]) -> io::E
 async fn thread_main(set: Rc<ShardSet>, state: Arc<ServerState>, listener: runtime::TcpListener) {
     let inbox = set.clone();
     runtime::spawn_local(async move { inbox.serve_inbox().await });
+    if set.index() == 0 {
+        let task = crate::commands::server::persist::save_rules_task(set.clone(), state.clone());
+        runtime::spawn_local(task);
+    }
     loop {
         let accepted = listener.accept().await;
         if state.shutdown.load(Ordering::SeqCst) {

@@ -74,6 +74,13 @@ pub struct Shard {
     pub evictable_keys: Arc<[AtomicU64]>,
     /// Clients blocked on keys of this shard (BLPOP and friends).
     pub blocking: blocking::Blocking,
+    /// Writes this shard applied since startup (its share of Redis's `server.dirty`),
+    /// published in `dirty_counts[index]` for the save rules and INFO.
+    pub dirty: u64,
+    /// A handler counted its own changes (see [`ShardCtx::dirty`]), so the default of
+    /// one change per successful write command does not apply.
+    pub dirty_noted: bool,
+    pub dirty_counts: Arc<[crate::persistence::rules::DirtyCounter]>,
     expire_db: usize,
     rng_state: u64,
 }
@@ -114,8 +121,28 @@ impl Shard {
             eviction_pool: evict::EvictionPool::default(),
             evictable_keys: (0..shards_count).map(|_| AtomicU64::new(0)).collect(),
             blocking: blocking::Blocking::default(),
+            dirty: 0,
+            dirty_noted: false,
+            dirty_counts: (0..shards_count).map(|_| Default::default()).collect(),
             expire_db: 0,
             rng_state: SEED.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) | 1,
+        }
+    }
+
+    /// Counts `n` changes (Redis's `server.dirty += n`).
+    pub fn add_dirty(&mut self, n: u64) {
+        self.dirty += n;
+        if let Some(c) = self.dirty_counts.get(self.index) {
+            c.0.store(self.dirty, Ordering::Relaxed);
+        }
+    }
+
+    /// Settles the count of a write command that just ran: one change unless its
+    /// handler counted its own, or it failed or changed nothing (an error, a null or a
+    /// zero reply, e.g. SET NX on an existing key or DEL of missing keys).
+    pub fn settle_dirty(&mut self, reply: &[u8]) {
+        if !std::mem::take(&mut self.dirty_noted) && changed_something(reply) {
+            self.add_dirty(1);
         }
     }
 
@@ -219,10 +246,12 @@ impl Shard {
             ..
         } = batch;
         let a = args.slice(cmd.first_arg as usize, (cmd.first_arg + cmd.argc) as usize);
+        let mark = out.len();
         let mut reply = Reply::new(out, *resp);
         if cmd.denyoom && !self.room_for_write(now) {
             reply.error(crate::errors::OOM);
         } else {
+            self.dirty_noted = false;
             let mut ctx = ShardCtx {
                 shard: self,
                 db: *db,
@@ -231,6 +260,9 @@ impl Shard {
             let start = crate::runtime::clock::ticks();
             (cmd.run)(&mut ctx, a, &mut reply);
             batch.cmds[index].ticks = crate::runtime::clock::ticks().wrapping_sub(start);
+            if cmd.write {
+                self.settle_dirty(&out[mark..]);
+            }
         }
         reply_ends.push(out.len() as u32);
         batch.next += 1;
@@ -286,7 +318,26 @@ fn batch_locks(batch: &Batch) -> LockSet {
     locks
 }
 
+/// Whether a write command's reply says it changed something: not an error, not a
+/// null (RESP2 `$-1`/`*-1`, RESP3 `_`), not the integer 0 or -1 (LINSERT's pivot not
+/// found), not an empty array or set (SPOP/ZPOPMIN of nothing), not empty (blocked).
+pub fn changed_something(reply: &[u8]) -> bool {
+    !(reply.is_empty()
+        || reply[0] == b'-'
+        || reply[0] == b'_'
+        || reply.starts_with(b"$-1\r")
+        || reply.starts_with(b"*-1\r")
+        || matches!(reply, b":0\r\n" | b":-1\r\n" | b"*0\r\n" | b"~0\r\n"))
+}
+
 impl<'a> ShardCtx<'a> {
+    /// Counts `n` changes for this command instead of the default one per successful
+    /// write (Redis's `server.dirty += n`; 0 when it changed nothing).
+    pub fn dirty(&mut self, n: u64) {
+        self.shard.dirty_noted = true;
+        self.shard.add_dirty(n);
+    }
+
     pub fn db(&mut self) -> &mut Db {
         &mut self.shard.dbs[self.db]
     }
@@ -386,5 +437,36 @@ impl<'a> ShardCtx<'a> {
             return None;
         }
         self.shard.dbs[self.db].table.remove(key)
+    }
+}
+
+#[cfg(test)]
+mod dirty_tests {
+    use super::changed_something;
+
+    #[test]
+    fn replies_that_mean_no_change() {
+        for unchanged in [
+            &b""[..],
+            b"-ERR x\r\n",
+            b"$-1\r\n",
+            b"*-1\r\n",
+            b"_\r\n",
+            b":0\r\n",
+            b":-1\r\n",
+            b"*0\r\n",
+            b"~0\r\n",
+        ] {
+            assert!(!changed_something(unchanged), "{unchanged:?}");
+        }
+        for changed in [
+            &b"+OK\r\n"[..],
+            b":1\r\n",
+            b":10\r\n",
+            b"$1\r\nx\r\n",
+            b"*1\r\n",
+        ] {
+            assert!(changed_something(changed), "{changed:?}");
+        }
     }
 }

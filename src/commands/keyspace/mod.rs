@@ -54,8 +54,11 @@ pub(crate) fn parse_db_index(arg: &[u8], databases: usize) -> Result<usize, &'st
 
 // ---- DEL, EXISTS, TOUCH, TYPE -----------------------------------------------------------
 
+/// Removes the keys; each removed key counts as a change.
 fn del_keys<'a>(ctx: &mut ShardCtx, keys: impl Iterator<Item = &'a [u8]>) -> i64 {
-    keys.map(|k| ctx.remove(k).is_some() as i64).sum()
+    let removed: i64 = keys.map(|k| ctx.remove(k).is_some() as i64).sum();
+    ctx.dirty(removed as u64);
+    removed
 }
 
 /// EXISTS reads without touching (Redis: `LOOKUP_NOTOUCH`) but counts hits and misses.

@@ -86,6 +86,7 @@ fn push_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, end: End, only_ex
         list.push(end, e);
     }
     let len = list.len();
+    ctx.dirty(args.len() as u64 - 2);
     ctx.signal_ready(key);
     r.int(len as i64);
 }
@@ -127,18 +128,23 @@ fn pop_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, end: End) {
         Ok(None) => return r.null(),
         Ok(Some(l)) => l,
     };
-    match count {
-        None => pop_into(list, end, r),
+    let popped = match count {
+        None => {
+            pop_into(list, end, r);
+            1
+        }
         Some(n) => {
             let n = n.min(list.len());
             r.array(n);
             for _ in 0..n {
                 pop_into(list, end, r);
             }
+            n
         }
-    }
+    };
     let empty = list.is_empty();
     typed::remove_if_empty(ctx, key, empty);
+    ctx.dirty(popped as u64);
 }
 
 fn lpop(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
@@ -392,7 +398,9 @@ fn ltrim(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         None => list.trim(len, 0),
         Some((s, e)) => list.trim(s, len - 1 - e),
     }
+    let removed = len - list.len();
     let empty = list.is_empty();
     typed::remove_if_empty(ctx, key, empty);
+    ctx.dirty(removed as u64);
     r.ok();
 }

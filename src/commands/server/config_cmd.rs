@@ -48,6 +48,8 @@ fn set<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
             Err(e) => ctx.reply().error(&e),
             Ok(()) => {
                 let settings = Arc::new(ctx.server.settings());
+                // `save` and `stop-writes-on-bgsave-error` open or close MISCONF.
+                ctx.server.refresh_write_gate();
                 // This connection sees the change at once, even later in the same read.
                 ctx.settings = settings.clone();
                 ctx.shards

@@ -401,12 +401,13 @@ fn memory_section(out: &mut String, ctx: &ConnCtx) {
     field(out, "lazyfreed_objects", 0);
 }
 
-/// Persistence: the save statistics of [`crate::persistence`]; saves are synchronous
-/// (no fork, no copy-on-write) and there is no AOF.
+/// Persistence: the save statistics of [`crate::persistence`], Redis's fields in its
+/// order; saves do not fork (no copy-on-write figures) and there is no AOF. While the
+/// dataset loads, the `loading_*` fields follow.
 fn persistence_section(out: &mut String, server: &ServerState) {
     let stats = crate::persistence::stats(&server.run_id, server.started_unix_secs);
+    field(out, "loading", stats.loading.is_some() as u8);
     for name in [
-        "loading",
         "async_loading",
         "current_cow_peak",
         "current_cow_size",
@@ -415,13 +416,13 @@ fn persistence_section(out: &mut String, server: &ServerState) {
         field(out, name, 0);
     }
     field(out, "current_fork_perc", "0.00");
-    for name in [
-        "current_save_keys_processed",
-        "current_save_keys_total",
+    field(out, "current_save_keys_processed", 0);
+    field(out, "current_save_keys_total", 0);
+    field(
+        out,
         "rdb_changes_since_last_save",
-    ] {
-        field(out, name, 0);
-    }
+        server.dirty_since_save(),
+    );
     field(
         out,
         "rdb_bgsave_in_progress",
@@ -469,6 +470,35 @@ fn persistence_section(out: &mut String, server: &ServerState) {
     field(out, "aof_last_cow_size", 0);
     field(out, "module_fork_in_progress", 0);
     field(out, "module_fork_last_cow_size", 0);
+    if let Some(load) = &stats.loading {
+        loading_fields(out, load);
+    }
+}
+
+/// Redis's loading progress fields (its ETA: elapsed time scaled by the bytes left).
+fn loading_fields(out: &mut String, load: &crate::persistence::LoadProgress) {
+    let (perc, remaining_bytes) = if load.total_bytes > 0 {
+        (
+            load.loaded_bytes as f64 / load.total_bytes as f64 * 100.0,
+            load.total_bytes.saturating_sub(load.loaded_bytes),
+        )
+    } else if load.loaded_bytes > 0 {
+        (100.0, 0)
+    } else {
+        (0.0, 1)
+    };
+    let elapsed_secs = (crate::shard::now_ms() / 1000).saturating_sub(load.start_unix_secs);
+    let eta_secs = if elapsed_secs == 0 {
+        1
+    } else {
+        elapsed_secs * remaining_bytes / (load.loaded_bytes + 1)
+    };
+    field(out, "loading_start_time", load.start_unix_secs);
+    field(out, "loading_total_bytes", load.total_bytes);
+    field(out, "loading_rdb_used_mem", load.rdb_used_mem);
+    field(out, "loading_loaded_bytes", load.loaded_bytes);
+    field(out, "loading_loaded_perc", format!("{perc:.2}"));
+    field(out, "loading_eta_seconds", eta_secs);
 }
 
 fn kbps(bytes_per_sec: u64) -> String {

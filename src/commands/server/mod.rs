@@ -55,8 +55,14 @@ fn flushdb<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
         }
         let db = ctx.db;
         ctx.shards
-            .on_every_shard_locked(LockMode::Exclusive, move |s| s.dbs[db].table.clear())
+            .on_every_shard_locked(LockMode::Exclusive, move |s| {
+                // Redis counts each removed key as a change.
+                let removed = s.dbs[db].len() as u64;
+                s.dbs[db].table.clear();
+                s.add_dirty(removed);
+            })
             .await;
+        ctx.dirty(0);
         ctx.reply().ok();
     })
 }
@@ -68,9 +74,13 @@ fn flushall<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
         }
         ctx.shards
             .on_every_shard_locked(LockMode::Exclusive, |s| {
-                s.dbs.iter_mut().for_each(|d| d.table.clear())
+                let removed: usize = s.dbs.iter().map(|d| d.len()).sum();
+                s.dbs.iter_mut().for_each(|d| d.table.clear());
+                s.add_dirty(removed as u64);
             })
             .await;
+        ctx.dirty(0);
+        persist::save_after_flushall(ctx).await;
         ctx.reply().ok();
     })
 }
@@ -113,7 +123,9 @@ fn shutdown<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
             let config = ctx.server.config.read().unwrap_or_else(|e| e.into_inner());
             config.value("save").is_some_and(|v| !v.is_empty())
         };
-        if save || (save_points && !nosave) {
+        // As Redis: a server still loading its dataset never saves it on the way out.
+        let loading = ctx.server.gates.closed() & crate::persistence::rules::gate::LOADING != 0;
+        if !loading && (save || (save_points && !nosave)) {
             tracing::info!("Saving the final RDB snapshot before exiting.");
             if let Err(e) = persist::save_now(ctx).await {
                 tracing::warn!("Error trying to save the DB, can't exit: {e}");

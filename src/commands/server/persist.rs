@@ -5,7 +5,10 @@
 //! point-in-time image even across cross-shard commands; each shard serializes its own
 //! keys and the coordinator writes the file. BGSAVE begins a point-in-time cut of every
 //! table at one point of that order and finishes in a background task
-//! ([`crate::persistence::bgsave`]): no fork, and clients are served meanwhile.
+//! ([`crate::persistence::bgsave`]): no fork, and clients are served meanwhile. The
+//! `save` rules start the same background save from a task on thread 0
+//! ([`save_rules_task`]); each save records where the dirty counter stood at its cut,
+//! and its outcome opens or closes the MISCONF gate (see [`crate::persistence::rules`]).
 
 use super::super::context::ConnCtx;
 use super::super::context::ServerState;
@@ -16,35 +19,66 @@ use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
 use crate::runtime::oneshot::OneShot;
 use crate::shard::ShardCtx;
+use crate::shard::set::ShardSet;
 use crate::shard::tx::LockMode;
 use crate::storage::Entry;
 use crate::util::num::parse_i64;
+use std::rc::Rc;
+use std::sync::Arc;
 
-/// `dir`, `dbfilename` and `rdbcompression` now.
-fn save_params(ctx: &ConnCtx) -> (std::path::PathBuf, String, bool) {
-    let config = ctx.server.config.read().unwrap_or_else(|e| e.into_inner());
+/// `dir`, `dbfilename`, `rdbcompression` and `rdbchecksum` now.
+fn save_params(server: &ServerState) -> (std::path::PathBuf, String, bool, bool) {
+    let config = server.config.read().unwrap_or_else(|e| e.into_inner());
     let s = config.settings();
-    let compress = config
-        .value("rdbcompression")
-        .is_none_or(|v| v.eq_ignore_ascii_case(b"yes"));
-    (s.dir.clone(), s.dbfilename.clone(), compress)
+    (
+        s.dir.clone(),
+        s.dbfilename.clone(),
+        s.rdbcompression,
+        s.rdbchecksum,
+    )
 }
 
-fn record_result(server: &ServerState, result: &std::io::Result<()>, now_secs: u64) {
-    persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
-        s.last_status_ok = result.is_ok();
-        if result.is_ok() {
-            s.last_save_unix_secs = now_secs;
-            s.saves += 1;
-        }
-    });
+/// A synchronous save ended: on success it is the last save, and (as Redis's `rdbSave`)
+/// it marks the background save status ok; a failure changes no status.
+fn record_save(server: &ServerState, result: &std::io::Result<()>, dirty_at_cut: u64) {
+    if result.is_ok() {
+        persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
+            s.last_status_ok = true;
+            s.last_save_unix_secs = crate::shard::now_ms() / 1000;
+            s.dirty_at_last_save = s.dirty_at_last_save.max(dirty_at_cut);
+        });
+        server.refresh_write_gate();
+    }
     match result {
         Ok(()) => tracing::info!("DB saved on disk"),
         Err(e) => tracing::warn!("Failed saving the DB: {e}"),
     }
 }
 
-/// Claims the right to save; false when a BGSAVE is running.
+/// A background save ended (Redis's `backgroundSaveDoneHandler`): its status, and on
+/// success the changes made since it was cut remain dirty.
+fn record_bgsave(server: &ServerState, result: &std::io::Result<()>, elapsed_secs: i64) {
+    persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
+        s.last_status_ok = result.is_ok();
+        if result.is_ok() {
+            s.last_save_unix_secs = crate::shard::now_ms() / 1000;
+            s.dirty_at_last_save = s.dirty_at_last_save.max(s.dirty_at_bgsave_start);
+        }
+        s.bgsave_in_progress = false;
+        s.last_bgsave_secs = elapsed_secs;
+    });
+    server.refresh_write_gate();
+    match result {
+        Ok(()) => tracing::info!("Background saving terminated with success"),
+        Err(e) => {
+            tracing::warn!("Failed saving the DB: {e}");
+            tracing::warn!("Background saving error");
+        }
+    }
+}
+
+/// Claims the right to save; false when a BGSAVE is running. Counts the attempt in
+/// `rdb_saves`, as Redis does when it forks.
 fn claim_bgsave(server: &ServerState, now_secs: u64) -> bool {
     persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
         if s.bgsave_in_progress {
@@ -52,28 +86,38 @@ fn claim_bgsave(server: &ServerState, now_secs: u64) -> bool {
         }
         s.bgsave_in_progress = true;
         s.bgsave_started_unix_secs = now_secs;
+        s.last_bgsave_try_unix_secs = now_secs;
+        s.saves += 1;
         true
     })
 }
 
-/// Writes the whole dataset to `dir/dbfilename` with every shard locked.
+/// Writes the whole dataset to `dir/dbfilename` with every shard locked. A running
+/// BGSAVE is let finish first: it would otherwise rename its older image over this one
+/// when it ends (Redis kills its child instead).
 pub async fn save_now(ctx: &mut ConnCtx) -> std::io::Result<()> {
-    let (dir, name, compress) = save_params(ctx);
+    while persistence::stats(&ctx.server.run_id, 0).bgsave_in_progress {
+        crate::runtime::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let (dir, name, compress, checksum) = save_params(&ctx.server);
     let now_ms = crate::shard::now_ms();
-    let chunks = ctx
+    let cut = ctx
         .shards
         .on_every_shard_locked(LockMode::Shared, move |s| {
-            persistence::serialize_shard(s, compress, now_ms)
+            (persistence::serialize_shard(s, compress, now_ms), s.dirty)
         })
         .await;
+    let dirty_at_cut = cut.iter().map(|(_, d)| d).sum();
+    let chunks = cut.into_iter().map(|(c, _)| c).collect();
     let result = persistence::save_chunks(
         &dir,
         &name,
         chunks,
         crate::alloc::used_bytes(),
         now_ms / 1000,
+        checksum,
     );
-    record_result(&ctx.server, &result, now_ms / 1000);
+    record_save(&ctx.server, &result, dirty_at_cut);
     result
 }
 
@@ -82,6 +126,9 @@ fn save<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {
         if persistence::stats(&ctx.server.run_id, 0).bgsave_in_progress {
             return ctx.reply().error(errors::BGSAVE_IN_PROGRESS);
         }
+        persistence::update_stats(&ctx.server.run_id, ctx.server.started_unix_secs, |s| {
+            s.saves += 1
+        });
         match save_now(ctx).await {
             Ok(()) => ctx.reply().ok(),
             Err(_) => ctx.reply().error(errors::SAVE_FAILED),
@@ -89,55 +136,95 @@ fn save<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {
     })
 }
 
+/// BGSAVE [SCHEDULE]. Redis schedules only while another kind of child (an AOF
+/// rewrite) runs, which shoal never has: with a BGSAVE running, SCHEDULE gets the same
+/// error as Redis gives it.
 fn bgsave<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
     Box::pin(async move {
         let a = args.as_args();
         if a.len() > 2 || (a.len() == 2 && !a[1].eq_ignore_ascii_case(b"SCHEDULE")) {
             return ctx.reply().error(errors::SYNTAX);
         }
-        let now_ms = crate::shard::now_ms();
-        if !claim_bgsave(&ctx.server, now_ms / 1000) {
+        if !start_bgsave(&ctx.shards, &ctx.server).await {
             return ctx.reply().error(errors::BGSAVE_IN_PROGRESS);
         }
-        let (dir, name, compress) = save_params(ctx);
-        ctx.shards
-            .on_every_shard_locked(LockMode::Shared, move |s| {
-                bgsave::begin(s, compress, now_ms)
-            })
-            .await;
-        tracing::info!("Background saving started");
         ctx.reply().simple("Background saving started");
-        let (shards, server) = (ctx.shards.clone(), ctx.server.clone());
-        crate::runtime::spawn_local(async move {
-            let started = std::time::Instant::now();
-            while !shards.run_on_all(bgsave::step).await.iter().all(|d| *d) {}
-            let chunks = shards.run_on_all(bgsave::finish).await;
-            let used_mem = crate::alloc::used_bytes();
-            // The file is written (and its checksum computed) on a helper thread: the
-            // executor keeps serving.
-            let cell = OneShot::new();
-            let done = cell.clone();
-            let spawned = std::thread::Builder::new()
-                .name("shoal-bgsave".into())
-                .spawn(move || {
-                    let result =
-                        persistence::save_chunks(&dir, &name, chunks, used_mem, now_ms / 1000);
-                    done.complete(result)
-                });
-            let result = match spawned {
-                Ok(_) => cell.wait().await,
-                Err(e) => Err(e),
-            };
-            record_result(&server, &result, now_ms / 1000);
-            persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
-                s.bgsave_in_progress = false;
-                s.last_bgsave_secs = started.elapsed().as_secs() as i64;
-            });
-            if result.is_ok() {
-                tracing::info!("Background saving terminated with success");
-            }
-        });
     })
+}
+
+/// Starts a background save (BGSAVE and the `save` rules); false when one is running.
+/// Returns once every table is cut; the save finishes in a background task.
+pub async fn start_bgsave(shards: &Rc<ShardSet>, server: &Arc<ServerState>) -> bool {
+    let now_ms = crate::shard::now_ms();
+    if !claim_bgsave(server, now_ms / 1000) {
+        return false;
+    }
+    let (dir, name, compress, checksum) = save_params(server);
+    let dirty: u64 = shards
+        .on_every_shard_locked(LockMode::Shared, move |s| {
+            bgsave::begin(s, compress, now_ms);
+            s.dirty
+        })
+        .await
+        .iter()
+        .sum();
+    persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
+        s.dirty_at_bgsave_start = dirty
+    });
+    tracing::info!("Background saving started");
+    let (shards, server) = (shards.clone(), server.clone());
+    crate::runtime::spawn_local(async move {
+        let started = std::time::Instant::now();
+        while !shards.run_on_all(bgsave::step).await.iter().all(|d| *d) {}
+        let chunks = shards.run_on_all(bgsave::finish).await;
+        let used_mem = crate::alloc::used_bytes();
+        // The file is written (and its checksum computed) on a helper thread: the
+        // executor keeps serving.
+        let cell = OneShot::new();
+        let done = cell.clone();
+        let spawned = std::thread::Builder::new()
+            .name("shoal-bgsave".into())
+            .spawn(move || {
+                let result = persistence::save_chunks(
+                    &dir,
+                    &name,
+                    chunks,
+                    used_mem,
+                    now_ms / 1000,
+                    checksum,
+                );
+                done.complete(result)
+            });
+        let result = match spawned {
+            Ok(_) => cell.wait().await,
+            Err(e) => Err(e),
+        };
+        record_bgsave(&server, &result, started.elapsed().as_secs() as i64);
+    });
+    true
+}
+
+/// The save rules' task, on thread 0: parks until the clock thread finds a rule due
+/// (see [`crate::persistence::rules`]), then starts a background save.
+pub async fn save_rules_task(shards: Rc<ShardSet>, server: Arc<ServerState>) {
+    loop {
+        let cell = OneShot::new();
+        *server.save_cron.lock().unwrap_or_else(|e| e.into_inner()) = Some(cell.clone());
+        cell.wait().await;
+        if server.shutdown.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        start_bgsave(&shards, &server).await;
+    }
+}
+
+/// FLUSHALL with save rules set saves the now empty dataset at once, as Redis does
+/// (not counted in `rdb_saves`; the flush's changes are then saved).
+pub async fn save_after_flushall(ctx: &mut ConnCtx) {
+    if ctx.server.settings().save_rules.is_empty() {
+        return;
+    }
+    let _ = save_now(ctx).await;
 }
 
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves (unless NOSAVE), then loads the file

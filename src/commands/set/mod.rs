@@ -81,6 +81,7 @@ fn sadd(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         return;
     };
     let added = args.skip(2).filter(|m| set.add(m, max)).count();
+    ctx.dirty(added as u64);
     r.int(added as i64);
 }
 
@@ -101,6 +102,7 @@ fn srem(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     }
     let empty = set.is_empty();
     typed::remove_if_empty(ctx, key, empty);
+    ctx.dirty(removed as u64);
     r.int(removed);
 }
 
@@ -182,6 +184,7 @@ fn spop_count(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         let all = ops::union(&[Some(&*set)], max);
         reply_set(r, &all);
         ctx.remove(key);
+        ctx.dirty(size);
         return;
     }
     let remaining = size - count;
@@ -201,6 +204,7 @@ fn spop_count(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         let popped = std::mem::replace(set, kept);
         popped.iter().for_each(|m| reply_member(r, m));
     }
+    ctx.dirty(count);
 }
 
 fn srandmember(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {

@@ -86,14 +86,15 @@ fn zpop(ctx: &mut ShardCtx, args: Args, r: &mut Reply, max: bool) {
     };
     let key = &args[1];
     // Type first, then a zero count, as Redis.
-    match write(ctx, key, r) {
+    let len = match write(ctx, key, r) {
         Err(_) => return,
         Ok(None) => return r.array(0),
-        Ok(Some(_)) => {}
-    }
+        Ok(Some(z)) => z.len(),
+    };
     if count == Some(0) {
         return r.array(0);
     }
+    ctx.dirty(count.unwrap_or(1).min(len) as u64);
     let shape = if r.is_resp3() && count.is_some() {
         PopShape::Nested
     } else {

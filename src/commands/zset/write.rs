@@ -123,6 +123,7 @@ fn zadd_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, incr_only: bool) 
         ctx.signal_ready(key);
     }
     drop_if_empty(ctx, key);
+    ctx.dirty((added + updated) as u64);
     if f.incr {
         match last {
             Some(s) => reply_score(r, s),
@@ -203,5 +204,6 @@ pub(super) fn zrem(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     }
     let empty = z.is_empty();
     super::typed::remove_if_empty(ctx, key, empty);
+    ctx.dirty(removed as u64);
     r.int(removed);
 }
