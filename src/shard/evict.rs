@@ -1,6 +1,6 @@
 //! maxmemory on one shard: the per-key access data the policies read, and eviction.
 //!
-//! Access data lives in `Entry::access_clock_secs` (24 bits used, as Redis's `lru`
+//! Access data lives in `Entry::access_clock` (24 bits used, as Redis's `lru`
 //! field): under an LRU or other policy it is the LRU clock in seconds; under an LFU
 //! policy it is a 16-bit minute stamp and an 8-bit logarithmic access counter.
 //!
@@ -126,12 +126,12 @@ impl EvictionPool {
 fn score(e: &Entry, policy: EvictionPolicy, now_ms: u64, eviction: &Eviction) -> u64 {
     match policy {
         EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu => {
-            255 - lfu_decayed(e.access_clock_secs, now_ms, eviction.lfu_decay_minutes) as u64
+            255 - lfu_decayed(e.access_clock(), now_ms, eviction.lfu_decay_minutes) as u64
         }
         EvictionPolicy::VolatileTtl => u64::MAX - e.expire_at_ms(),
         _ => {
             let now = super::lru_clock_secs(now_ms);
-            let then = e.access_clock_secs;
+            let then = e.access_clock();
             if now >= then {
                 (now - then) as u64
             } else {
@@ -247,7 +247,7 @@ impl Shard {
                     } else {
                         score(e, policy, now_ms, &eviction)
                     };
-                    pool.offer(s, db, &e.key);
+                    pool.offer(s, db, e.key());
                 });
             }
             while let Some(c) = self.eviction_pool.take_best() {

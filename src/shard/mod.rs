@@ -322,7 +322,7 @@ impl<'a> ShardCtx<'a> {
         };
         let now = self.now_ms;
         let e = self.shard.dbs[self.db].table.get_mut(key)?;
-        e.access_clock_secs = evict::touched(e.access_clock_secs, now, &eviction, random);
+        e.set_access_clock(evict::touched(e.access_clock(), now, &eviction, random));
         Some(e)
     }
 
@@ -363,9 +363,9 @@ impl<'a> ShardCtx<'a> {
         } else {
             expire_at_ms
         };
-        let mut entry = Entry::new(key, value).with_expire(deadline);
-        entry.access_clock_secs = evict::new_access_data(now, self.shard.settings.eviction.policy);
-        db.table.insert(entry);
+        let access = evict::new_access_data(now, self.shard.settings.eviction.policy);
+        db.table
+            .insert(Entry::with_parts(key, value, deadline, access));
     }
 
     /// Tells clients blocked on `key` (BLPOP, BZPOPMIN, ...) that it may now hold data;

@@ -18,6 +18,8 @@
 //! untouched ones with [`Table::write_out_next`]. So each entry present at the cut is
 //! handed out exactly once, whatever happens to the table meanwhile.
 
+use super::entry::Entry;
+#[cfg(test)]
 use super::value::Value;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
@@ -32,52 +34,10 @@ const DEPTH_MAX: u8 = 32;
 /// One past the last position: the "scan finished" marker.
 pub const POSITION_END: u64 = 1 << 32;
 
-/// A key and what it holds.
-pub struct Entry {
-    pub key: Box<[u8]>,
-    pub value: Value,
-    /// Absolute deadline in unix milliseconds; 0 when the key has no TTL. Changed only
-    /// through [`Table`] so the volatile counters stay right.
-    expire_at_ms: u64,
-    /// LRU clock (seconds) of the last access, for OBJECT IDLETIME.
-    pub access_clock_secs: u32,
-}
-
-impl Entry {
-    /// Approximate bytes this key costs: its entry, the key's allocation and what the
-    /// value owns (MEMORY USAGE; the table's buckets are overhead).
-    pub fn usage_bytes(&self) -> usize {
-        std::mem::size_of::<Entry>() + self.key.len() + self.value.heap_bytes()
-    }
-
-    pub fn new(key: &[u8], value: Value) -> Entry {
-        Entry {
-            key: key.into(),
-            value,
-            expire_at_ms: 0,
-            access_clock_secs: 0,
-        }
-    }
-
-    pub fn expire_at_ms(&self) -> u64 {
-        self.expire_at_ms
-    }
-
-    pub fn with_expire(mut self, expire_at_ms: u64) -> Entry {
-        self.expire_at_ms = expire_at_ms;
-        self
-    }
-
-    pub fn is_expired(&self, now_ms: u64) -> bool {
-        self.expire_at_ms != 0 && self.expire_at_ms <= now_ms
-    }
-}
-
 struct Segment {
     depth: u8,
-    /// Entries are boxed: a bucket costs a pointer, not a whole entry, so the empty
-    /// buckets of a table at 44-87% load stay cheap.
-    map: HashTable<Box<Entry>>,
+    /// A bucket holds the entry's thin pointer (8 bytes), so empty buckets stay cheap.
+    map: HashTable<Entry>,
     /// Entries with a deadline, so the active expiry cycle can skip segments without.
     volatile: u32,
     /// The epoch of the last cut this segment's contents were handed out for.
@@ -152,7 +112,7 @@ impl Table {
             let seg = &mut self.segments[self.cut_next];
             self.cut_next += 1;
             if seg.version < self.epoch {
-                out(&mut seg.map.iter().map(|e| &**e));
+                out(&mut seg.map.iter());
                 seg.version = self.epoch;
                 return true;
             }
@@ -180,7 +140,7 @@ impl Table {
         let seg = &mut self.segments[seg_index];
         if seg.version < self.epoch {
             if let Some(hook) = self.before_change.as_mut() {
-                hook(&mut seg.map.iter().map(|e| &**e));
+                hook(&mut seg.map.iter());
             }
             seg.version = self.epoch;
         }
@@ -205,7 +165,7 @@ impl Table {
     /// Bytes of the table's own structure (segments' buckets and control bytes, the
     /// directory), not counting the entries themselves.
     pub fn overhead_bytes(&self) -> usize {
-        let slot_bytes = std::mem::size_of::<Box<Entry>>() + 1;
+        let slot_bytes = std::mem::size_of::<Entry>() + 1;
         self.segments
             .iter()
             .map(|s| s.map.capacity() * slot_bytes + std::mem::size_of::<Segment>())
@@ -233,8 +193,7 @@ impl Table {
         let hash = self.hash(key);
         self.segments[self.segment_of(hash)]
             .map
-            .find(hash, |e| &*e.key == key)
-            .map(|e| &**e)
+            .find(hash, |e| e.key() == key)
     }
 
     /// Mutable access counts as a change for a running cut (the caller may update).
@@ -242,13 +201,10 @@ impl Table {
         let hash = self.hash(key);
         let seg = self.segment_of(hash);
         if self.segments[seg].version < self.epoch {
-            self.segments[seg].map.find(hash, |e| &*e.key == key)?;
+            self.segments[seg].map.find(hash, |e| e.key() == key)?;
             self.preserve(seg);
         }
-        self.segments[seg]
-            .map
-            .find_mut(hash, |e| &*e.key == key)
-            .map(|e| &mut **e)
+        self.segments[seg].map.find_mut(hash, |e| e.key() == key)
     }
 
     pub fn contains(&self, key: &[u8]) -> bool {
@@ -257,13 +213,13 @@ impl Table {
 
     /// Inserts or replaces; returns the previous entry.
     pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
-        let hash = self.hash(&entry.key);
+        let hash = self.hash(entry.key());
         let mut seg_index = self.segment_of(hash);
         let seg = &self.segments[seg_index];
         // A new key for a full segment: split first, so no segment outgrows its buckets.
         if seg.map.len() >= SEGMENT_ENTRIES_MAX
             && seg.depth < DEPTH_MAX
-            && seg.map.find(hash, |e| e.key == entry.key).is_none()
+            && seg.map.find(hash, |e| e.key() == entry.key()).is_none()
         {
             self.split(seg_index);
             seg_index = self.segment_of(hash);
@@ -271,17 +227,17 @@ impl Table {
         self.preserve(seg_index);
         let hasher = &self.hasher;
         let seg = &mut self.segments[seg_index];
-        let new_volatile = (entry.expire_at_ms != 0) as u32;
-        let old = match seg.map.find_mut(hash, |e| e.key == entry.key) {
-            Some(slot) => Some(std::mem::replace(&mut **slot, entry)),
+        let new_volatile = (entry.expire_at_ms() != 0) as u32;
+        let old = match seg.map.find_mut(hash, |e| e.key() == entry.key()) {
+            Some(slot) => Some(std::mem::replace(slot, entry)),
             None => {
                 seg.map
-                    .insert_unique(hash, Box::new(entry), |e| hasher.hash_one(&*e.key));
+                    .insert_unique(hash, entry, |e| hasher.hash_one(e.key()));
                 self.len += 1;
                 None
             }
         };
-        let old_volatile = old.as_ref().is_some_and(|e| e.expire_at_ms != 0) as u32;
+        let old_volatile = old.as_ref().is_some_and(|e| e.expire_at_ms() != 0) as u32;
         seg.volatile = seg.volatile + new_volatile - old_volatile;
         self.volatile = self.volatile + new_volatile as usize - old_volatile as usize;
         old
@@ -292,21 +248,21 @@ impl Table {
         let seg_index = self.segment_of(hash);
         self.segments[seg_index]
             .map
-            .find(hash, |e| &*e.key == key)?;
+            .find(hash, |e| e.key() == key)?;
         self.preserve(seg_index);
         let seg = &mut self.segments[seg_index];
         let entry = seg
             .map
-            .find_entry(hash, |e| &*e.key == key)
+            .find_entry(hash, |e| e.key() == key)
             .ok()?
             .remove()
             .0;
         self.len -= 1;
-        if entry.expire_at_ms != 0 {
+        if entry.expire_at_ms() != 0 {
             seg.volatile -= 1;
             self.volatile -= 1;
         }
-        Some(*entry)
+        Some(entry)
     }
 
     /// Sets (or clears, with 0) a key's deadline; false when the key is absent.
@@ -315,19 +271,19 @@ impl Table {
         let seg_index = self.segment_of(hash);
         if self.segments[seg_index]
             .map
-            .find(hash, |e| &*e.key == key)
+            .find(hash, |e| e.key() == key)
             .is_none()
         {
             return false;
         }
         self.preserve(seg_index);
         let seg = &mut self.segments[seg_index];
-        let Some(entry) = seg.map.find_mut(hash, |e| &*e.key == key) else {
+        let Some(entry) = seg.map.find_mut(hash, |e| e.key() == key) else {
             return false;
         };
-        let was = (entry.expire_at_ms != 0) as u32;
+        let was = (entry.expire_at_ms() != 0) as u32;
         let now = (expire_at_ms != 0) as u32;
-        entry.expire_at_ms = expire_at_ms;
+        entry.set_expire_at_ms(expire_at_ms);
         seg.volatile = seg.volatile + now - was;
         self.volatile = self.volatile + now as usize - was as usize;
         true
@@ -349,9 +305,7 @@ impl Table {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.segments
-            .iter()
-            .flat_map(|s| s.map.iter().map(|e| &**e))
+        self.segments.iter().flat_map(|s| s.map.iter())
     }
 
     /// Splits a segment in two by the next bit of the position, doubling the directory
@@ -382,15 +336,15 @@ impl Table {
             version,
         };
         for entry in old.into_iter() {
-            let hash = self.hasher.hash_one(&*entry.key);
+            let hash = self.hasher.hash_one(entry.key());
             let side = if position(hash) & bit != 0 {
                 &mut high
             } else {
                 &mut low
             };
-            side.volatile += (entry.expire_at_ms != 0) as u32;
+            side.volatile += (entry.expire_at_ms() != 0) as u32;
             side.map
-                .insert_unique(hash, entry, |e| self.hasher.hash_one(&*e.key));
+                .insert_unique(hash, entry, |e| self.hasher.hash_one(e.key()));
         }
         self.segments[seg_index] = low;
         self.segments.push(high);
@@ -442,7 +396,7 @@ impl Table {
                 .cycle()
                 .skip(skip)
                 .take(seg.map.len())
-                .filter(|e| !volatile_only || e.expire_at_ms != 0);
+                .filter(|e| !volatile_only || e.expire_at_ms() != 0);
             for e in chosen {
                 visit(e);
                 visited += 1;
@@ -538,7 +492,7 @@ impl Table {
                 continue;
             }
             let nth = (rand() % seg.map.len() as u64) as usize;
-            return seg.map.iter().nth(nth).map(|e| &**e);
+            return seg.map.iter().nth(nth);
         }
         self.iter().next()
     }
@@ -562,6 +516,7 @@ mod cut_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::value::ValueRef;
     use std::collections::{BTreeMap, BTreeSet};
 
     fn key(i: u64) -> Vec<u8> {
@@ -582,7 +537,7 @@ mod tests {
         assert_eq!(t.len(), 10_000);
         assert!(t.segments_count() > 10_000 / SEGMENT_ENTRIES_MAX);
         for i in 0..10_000 {
-            assert!(matches!(t.get(&key(i)).unwrap().value, Value::Int(v) if v == i as i64));
+            assert!(matches!(t.get(&key(i)).unwrap().value(), ValueRef::Int(v) if v == i as i64));
         }
         for i in (0..10_000).step_by(2) {
             assert!(t.remove(&key(i)).is_some());
@@ -634,7 +589,10 @@ mod tests {
             let e = t
                 .get(k)
                 .unwrap_or_else(|| panic!("seed {seed}: missing key"));
-            assert!(matches!(e.value, Value::Int(x) if x == *v), "seed {seed}");
+            assert!(
+                matches!(e.value(), ValueRef::Int(x) if x == *v),
+                "seed {seed}"
+            );
             assert_eq!(e.expire_at_ms(), *ttl, "seed {seed}");
         }
     }
@@ -650,7 +608,7 @@ mod tests {
         let mut next_new = 1_000_000;
         loop {
             cursor = t.scan(cursor, 10, |e| {
-                seen.insert(e.key.to_vec());
+                seen.insert(e.key().to_vec());
             });
             // Grow the table a lot between calls: splits must not lose positions.
             for _ in 0..300 {
