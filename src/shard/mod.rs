@@ -321,9 +321,9 @@ impl<'a> ShardCtx<'a> {
             0
         };
         let now = self.now_ms;
-        let e = self.shard.dbs[self.db].table.get_mut(key)?;
-        e.set_access_clock(evict::touched(e.access_clock(), now, &eviction, random));
-        Some(e)
+        self.shard.dbs[self.db]
+            .table
+            .touch(key, |old| evict::touched(old, now, &eviction, random))
     }
 
     /// The access data of a key written now.
@@ -365,7 +365,7 @@ impl<'a> ShardCtx<'a> {
         };
         let access = evict::new_access_data(now, self.shard.settings.eviction.policy);
         db.table
-            .insert(Entry::with_parts(key, value, deadline, access));
+            .insert_with_access(Entry::with_parts(key, value, deadline), access);
     }
 
     /// Tells clients blocked on `key` (BLPOP, BZPOPMIN, ...) that it may now hold data;

@@ -49,11 +49,10 @@ fn key_of(len: usize) -> Vec<u8> {
 
 const KEY_LENS: [usize; 7] = [0, 1, 16, 254, 255, 256, 70_000];
 
-fn check(e: &Entry, key: &[u8], want: &Seen, expire_at_ms: u64, access: u32) {
+fn check(e: &Entry, key: &[u8], want: &Seen, expire_at_ms: u64) {
     assert_eq!(e.key(), key);
     assert_eq!(&seen(e.value()), want);
     assert_eq!(e.expire_at_ms(), expire_at_ms);
-    assert_eq!(e.access_clock(), access);
 }
 
 #[test]
@@ -61,16 +60,18 @@ fn short_strings_fit_one_small_block() {
     let key = [b'k'; 16];
     let value = Value::from_bytes(&[b'v'; 32]);
     let plain = Entry::new(&key, value.clone());
-    assert_eq!(plain.block_bytes(), 56);
-    assert_eq!(plain.usage_bytes(), 56);
-    let volatile = Entry::with_parts(&key, value, 123, 0);
-    assert_eq!(volatile.block_bytes(), 64);
-    assert_eq!(Entry::new(&key, Value::Int(5)).block_bytes(), 32);
+    assert_eq!(plain.block_bytes(), 48);
+    assert_eq!(plain.usage_bytes(), 48);
+    let volatile = Entry::with_parts(&key, value, 123);
+    assert_eq!(volatile.block_bytes(), 56);
+    assert_eq!(Entry::new(&key, Value::Int(5)).block_bytes(), 24);
+    // An empty key with an empty string still allocates a (1-byte) block.
+    assert_eq!(Entry::new(b"", Value::from_bytes(b"")).block_bytes(), 1);
     assert_eq!(Entry::new(&key, Value::Int(5)).value().encoding(), "int");
     assert_eq!(plain.value().encoding(), "embstr");
     // A heap value sits 8-aligned after the key.
     let raw = Entry::new(b"abc", Value::Raw(vec![1, 2]));
-    assert_eq!(raw.block_bytes(), 16 + size_of::<Value>());
+    assert_eq!(raw.block_bytes(), 8 + size_of::<Value>());
     assert_eq!(raw.usage_bytes(), raw.block_bytes() + 2);
 }
 
@@ -81,8 +82,8 @@ fn every_kind_at_every_key_length_round_trips() {
         for value in sample_values() {
             for expire in [0u64, 1, u64::MAX] {
                 let want = seen(value.as_ref());
-                let e = Entry::with_parts(&key, value.clone(), expire, 0xABCD_EF01);
-                check(&e, &key, &want, expire, 0xABCD_EF01);
+                let e = Entry::with_parts(&key, value.clone(), expire);
+                check(&e, &key, &want, expire);
                 let back = e.into_value();
                 assert_eq!(seen(back.as_ref()), want);
             }
@@ -91,18 +92,18 @@ fn every_kind_at_every_key_length_round_trips() {
 }
 
 #[test]
-fn kind_changes_keep_key_deadline_and_access() {
+fn kind_changes_keep_key_and_deadline() {
     for &key_len in &KEY_LENS {
         let key = key_of(key_len);
         for from in sample_values() {
             for to in sample_values() {
-                let mut e = Entry::with_parts(&key, from.clone(), 99, 7);
+                let mut e = Entry::with_parts(&key, from.clone(), 99);
                 e.set_value(to.clone());
-                check(&e, &key, &seen(to.as_ref()), 99, 7);
+                check(&e, &key, &seen(to.as_ref()), 99);
                 e.set_expire_at_ms(0);
-                check(&e, &key, &seen(to.as_ref()), 0, 7);
+                check(&e, &key, &seen(to.as_ref()), 0);
                 e.set_expire_at_ms(5);
-                check(&e, &key, &seen(to.as_ref()), 5, 7);
+                check(&e, &key, &seen(to.as_ref()), 5);
             }
         }
     }
@@ -111,7 +112,7 @@ fn kind_changes_keep_key_deadline_and_access() {
 #[test]
 fn make_raw_converts_strings_only() {
     for value in sample_values() {
-        let mut e = Entry::with_parts(b"k", value.clone(), 42, 1);
+        let mut e = Entry::with_parts(b"k", value.clone(), 42);
         let before = seen(value.as_ref());
         match e.make_raw() {
             Some(buf) => {
@@ -120,11 +121,11 @@ fn make_raw_converts_strings_only() {
                 buf.extend_from_slice(b"++");
                 let mut want = before.1[0].clone();
                 want.extend_from_slice(b"++");
-                check(&e, b"k", &("raw", vec![want]), 42, 1);
+                check(&e, b"k", &("raw", vec![want]), 42);
             }
             None => {
                 assert!(!value.is_string());
-                check(&e, b"k", &before, 42, 1);
+                check(&e, b"k", &before, 42);
             }
         }
     }
@@ -143,7 +144,7 @@ fn value_mut_reaches_heap_kinds_only() {
 }
 
 /// One op on an entry and on its model.
-fn random_step(rng: &mut Rng, e: &mut Entry, model: &mut (Seen, u64, u32)) {
+fn random_step(rng: &mut Rng, e: &mut Entry, model: &mut (Seen, u64)) {
     match rng.below(6) {
         0 | 1 => {
             let values = sample_values();
@@ -157,9 +158,9 @@ fn random_step(rng: &mut Rng, e: &mut Entry, model: &mut (Seen, u64, u32)) {
             model.1 = at;
         }
         3 => {
-            let a = rng.next() as u32;
-            e.set_access_clock(a);
-            model.2 = a;
+            let v = Value::from_bytes(&vec![b'w'; rng.below(60) as usize]);
+            model.0 = seen(v.as_ref());
+            e.set_value(v);
         }
         4 => {
             if let Some(buf) = e.make_raw() {
@@ -185,7 +186,7 @@ fn randomized_against_model() {
     for round in 0..200 {
         let key = key_of(KEY_LENS[rng.below(KEY_LENS.len() as u64) as usize]);
         let mut e = Entry::new(&key, Value::Int(1));
-        let mut model: (Seen, u64, u32) = (seen(ValueRef::Int(1)), 0, 0);
+        let mut model: (Seen, u64) = (seen(ValueRef::Int(1)), 0);
         for step in 0..50 {
             random_step(&mut rng, &mut e, &mut model);
             assert_eq!(
@@ -201,11 +202,6 @@ fn randomized_against_model() {
             assert_eq!(
                 e.expire_at_ms(),
                 model.1,
-                "seed {seed} round {round} step {step}"
-            );
-            assert_eq!(
-                e.access_clock(),
-                model.2,
                 "seed {seed} round {round} step {step}"
             );
         }

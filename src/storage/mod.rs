@@ -6,6 +6,7 @@ pub mod dense;
 pub mod entry;
 pub mod hash;
 pub mod list;
+pub mod segment;
 pub mod set;
 pub mod table;
 pub mod value;

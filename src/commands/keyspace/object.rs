@@ -71,10 +71,10 @@ fn refcount(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 fn idletime(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let lfu = ctx.shard.settings.eviction.policy.is_lfu();
     let now = lru_clock_secs(ctx.now_ms);
-    match peek(ctx, &args[2]) {
-        None => r.null(),
-        Some(_) if lfu => r.error(errors::LFU_SELECTED),
-        Some(e) => r.int(idle_secs(now, e.access_clock()) as i64),
+    match peek(ctx, &args[2]).is_some() {
+        false => r.null(),
+        true if lfu => r.error(errors::LFU_SELECTED),
+        true => r.int(idle_secs(now, access_of(ctx, &args[2])) as i64),
     }
 }
 
@@ -82,11 +82,19 @@ fn idletime(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 fn freq(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let eviction = ctx.shard.settings.eviction;
     let now = ctx.now_ms;
-    match peek(ctx, &args[2]) {
-        None => r.null(),
-        Some(_) if !eviction.policy.is_lfu() => r.error(errors::LFU_NOT_SELECTED),
-        Some(e) => r.int(lfu_decayed(e.access_clock(), now, eviction.lfu_decay_minutes) as i64),
+    match peek(ctx, &args[2]).is_some() {
+        false => r.null(),
+        true if !eviction.policy.is_lfu() => r.error(errors::LFU_NOT_SELECTED),
+        true => {
+            let access = access_of(ctx, &args[2]);
+            r.int(lfu_decayed(access, now, eviction.lfu_decay_minutes) as i64)
+        }
     }
+}
+
+/// A live key's access data (kept in its table slot).
+fn access_of(ctx: &mut ShardCtx, key: &[u8]) -> u32 {
+    ctx.db().table.access_of(key).unwrap_or(0)
 }
 
 /// OBJECT HELP, line for line as Redis 7.0 prints it.

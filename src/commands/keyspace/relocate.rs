@@ -32,8 +32,8 @@ struct Moving {
 /// Stores `moving` at `key`, replacing whatever was there, keeping the deadline.
 fn land(ctx: &mut ShardCtx, key: &[u8], moving: Moving) {
     let access = ctx.new_access_data();
-    let entry = Entry::with_parts(key, moving.value, moving.expire_at_ms, access);
-    ctx.db().table.insert(entry);
+    let entry = Entry::with_parts(key, moving.value, moving.expire_at_ms);
+    ctx.db().table.insert_with_access(entry, access);
     // A list (or sorted set) landing here may serve clients blocked on the key, once
     // the transaction moving it concludes.
     ctx.signal_ready(key);

@@ -171,7 +171,9 @@ fn push_single_line(buf: &mut Vec<u8>, text: &[u8]) {
 /// without touching the access clock, as Redis's DEBUG OBJECT does.
 fn describe_object(shard: &mut Shard, db: usize, key: &[u8]) -> Option<String> {
     let now = now_ms();
-    let entry = shard.dbs.get(db)?.table.get(key)?;
+    let table = &shard.dbs.get(db)?.table;
+    let entry = table.get(key)?;
+    let access = table.access_of(key)?;
     if entry.is_expired(now) {
         return None;
     }
@@ -180,13 +182,13 @@ fn describe_object(shard: &mut Shard, db: usize, key: &[u8]) -> Option<String> {
         _ => 1,
     };
     let clock = lru_clock_secs(now);
-    let idle_secs = lru_idle_secs(clock, entry.access_clock());
+    let idle_secs = lru_idle_secs(clock, access);
     Some(format!(
         "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{idle_secs}",
         entry as *const _,
         entry.value().encoding(),
         serialized_len(entry.value()),
-        entry.access_clock(),
+        access,
     ))
 }
 

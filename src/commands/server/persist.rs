@@ -287,8 +287,8 @@ fn restore(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         }
         access = abs as u32;
     }
-    let entry = Entry::with_parts(key, value, ttl as u64, access);
-    ctx.db().table.insert(entry);
+    let entry = Entry::with_parts(key, value, ttl as u64);
+    ctx.db().table.insert_with_access(entry, access);
     if is_list_or_zset {
         ctx.signal_ready(key);
     }
