@@ -1,27 +1,29 @@
-//! The slots of one segment of the keyspace table: open addressing with linear probing
-//! over a capacity that grows in fine steps (not powers of two), so a segment stays
-//! 70-90% full at any key count and a slot costs 12 bytes: the entry's tagged pointer
-//! and a u32 holding a 1-byte control (fingerprint) and the key's 24-bit access data
-//! (LRU clock or LFU stamp and counter; see `shard::evict`).
+//! The slots of one segment of the keyspace table: open addressing over groups of 8
+//! slots, with a capacity that grows in fine steps (not powers of two), so a segment
+//! stays 70-90% full at any key count and a slot costs 12 bytes: the entry's tagged
+//! pointer, a 1-byte control (fingerprint) and the key's 24-bit access data (LRU clock
+//! or LFU stamp and counter; see `shard::evict`).
 //!
-//! Slots come in groups of 8 (`meta` then `slots`, 96 bytes, no padding), in one
-//! allocation whose size is fitted to mimalloc's size classes so no byte the allocator
-//! hands out goes unused. The home slot is `fastrange(low 32 bits of the hash)`, the
-//! control byte carries the top 7 bits, so a probe touches an entry only when the
-//! fingerprint matches. Deletion leaves a tombstone unless the next slot is empty;
-//! a resize (rebuild, microseconds for a segment of at most ~1000 entries) clears them.
-//! No `unsafe` here: entries are handed out as `&Entry` / `&mut Entry` to the slot.
+//! A group is 96 bytes without padding (8 control bytes, 8 three-byte access fields, 8
+//! pointers); the groups are one allocation sized to fill a mimalloc size class, so no
+//! byte the allocator hands out goes unused. The home group is `fastrange(low 32 bits
+//! of the hash)` and probing goes group by group; the control byte carries the top 7
+//! bits, matched 8 at a time as one u64 (SWAR, no `unsafe`), so a probe touches an entry
+//! only when the fingerprint matches, and stops at the first group with an empty slot.
+//! Deletion leaves a tombstone only when its group has no empty slot (so no probe
+//! stopped there); a resize (a rebuild, microseconds for a segment of at most ~1000
+//! entries) clears them.
 
 use super::entry::Entry;
 
 const GROUP_SLOTS: usize = 8;
-/// Control byte of a never-used slot: a probe stops here.
+/// Control byte of a never-used slot: a probe stops at a group holding one.
 const EMPTY: u8 = 0;
-/// Control byte of a slot whose entry was removed: a probe goes on.
+/// Control byte of a slot whose entry was removed from a group with no empty slot.
 const TOMBSTONE: u8 = 1;
 /// A live slot's control byte has the top bit set.
 const FULL_BIT: u8 = 0x80;
-const ACCESS_SHIFT: u32 = 8;
+const ACCESS_BYTES: usize = 3;
 /// Access data keeps 24 bits (Redis's `lru` field is 24 bits too).
 pub const ACCESS_MASK: u32 = 0xFF_FFFF;
 /// Live plus tombstone slots stay at most LOAD_MAX_TENTHS/10 of the capacity.
@@ -30,13 +32,59 @@ const LOAD_MAX_TENTHS: usize = 9;
 /// size class it lands in (steps of 14-25%) gives the rest, so growth is amortized.
 const HEADROOM_DIV: usize = 32;
 
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
 #[derive(Default)]
 struct Group {
-    meta: [u32; GROUP_SLOTS],
+    control: [u8; GROUP_SLOTS],
+    access: [[u8; ACCESS_BYTES]; GROUP_SLOTS],
     slots: [Option<Entry>; GROUP_SLOTS],
 }
 
-/// A slot index within a segment.
+const _: () = assert!(std::mem::size_of::<Group>() == 96);
+
+impl Group {
+    fn control_word(&self) -> u64 {
+        u64::from_le_bytes(self.control)
+    }
+
+    /// Slots whose control byte equals `byte`: the top bit of each such byte is set.
+    fn matching(&self, byte: u8) -> u64 {
+        let x = self.control_word() ^ (LOW_BITS * byte as u64);
+        // Exact zero-byte test (no false positives): a byte is zero iff adding 0x7F to
+        // its low 7 bits leaves the top bit clear and its own top bit is clear.
+        !(((x & !HIGH_BITS) + !HIGH_BITS) | x | !HIGH_BITS)
+    }
+
+    fn has_empty(&self) -> bool {
+        let x = self.control_word();
+        // Any zero byte (exact as a yes/no answer).
+        x.wrapping_sub(LOW_BITS) & !x & HIGH_BITS != 0
+    }
+
+    /// Slots that are empty or tombstones (free for an insert), top bit per byte.
+    fn free_slots(&self) -> u64 {
+        !self.control_word() & HIGH_BITS
+    }
+
+    fn access(&self, slot: usize) -> u32 {
+        let [a, b, c] = self.access[slot];
+        u32::from_le_bytes([a, b, c, 0])
+    }
+
+    fn set_access(&mut self, slot: usize, access: u32) {
+        let [a, b, c, _] = (access & ACCESS_MASK).to_le_bytes();
+        self.access[slot] = [a, b, c];
+    }
+}
+
+/// The slot of the lowest byte flagged in a top-bit-per-byte mask.
+fn first_slot(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
+}
+
+/// A slot index within a segment: group * 8 + slot in the group.
 pub type SlotIndex = usize;
 
 #[derive(Default)]
@@ -102,20 +150,12 @@ impl SegMap {
         self.groups.len() * std::mem::size_of::<Group>()
     }
 
-    fn meta(&self, i: SlotIndex) -> u32 {
-        self.groups[i / GROUP_SLOTS].meta[i % GROUP_SLOTS]
+    fn home_group(&self, hash: u64) -> usize {
+        ((hash as u32 as u64 * self.groups.len() as u64) >> 32) as usize
     }
 
-    fn set_meta(&mut self, i: SlotIndex, meta: u32) {
-        self.groups[i / GROUP_SLOTS].meta[i % GROUP_SLOTS] = meta;
-    }
-
-    fn home(&self, hash: u64) -> SlotIndex {
-        ((hash as u32 as u64 * self.capacity() as u64) >> 32) as usize
-    }
-
-    fn next(&self, i: SlotIndex) -> SlotIndex {
-        if i + 1 == self.capacity() { 0 } else { i + 1 }
+    fn next_group(&self, g: usize) -> usize {
+        if g + 1 == self.groups.len() { 0 } else { g + 1 }
     }
 
     pub fn find(&self, hash: u64, key: &[u8]) -> Option<SlotIndex> {
@@ -123,16 +163,21 @@ impl SegMap {
             return None;
         }
         let control = control_of(hash);
-        let mut i = self.home(hash);
+        let mut g = self.home_group(hash);
         loop {
-            let c = self.meta(i) as u8;
-            if c == EMPTY {
+            let group = &self.groups[g];
+            let mut candidates = group.matching(control);
+            while candidates != 0 {
+                let slot = first_slot(candidates);
+                candidates &= candidates - 1;
+                if group.slots[slot].as_ref().is_some_and(|e| e.key() == key) {
+                    return Some(g * GROUP_SLOTS + slot);
+                }
+            }
+            if group.has_empty() {
                 return None;
             }
-            if c == control && self.entry(i).key() == key {
-                return Some(i);
-            }
-            i = self.next(i);
+            g = self.next_group(g);
         }
     }
 
@@ -150,12 +195,11 @@ impl SegMap {
     }
 
     pub fn access(&self, i: SlotIndex) -> u32 {
-        self.meta(i) >> ACCESS_SHIFT
+        self.groups[i / GROUP_SLOTS].access(i % GROUP_SLOTS)
     }
 
     pub fn set_access(&mut self, i: SlotIndex, access: u32) {
-        let control = self.meta(i) & 0xFF;
-        self.set_meta(i, control | ((access & ACCESS_MASK) << ACCESS_SHIFT));
+        self.groups[i / GROUP_SLOTS].set_access(i % GROUP_SLOTS, access);
     }
 
     /// Replaces the entry at a live slot, returning the old one.
@@ -175,45 +219,36 @@ impl SegMap {
         if (self.len + self.tombstones + 1) * 10 > self.capacity() * LOAD_MAX_TENTHS {
             self.resize(self.len + 1, rehash);
         }
-        let mut i = self.home(hash);
-        while self.meta(i) as u8 & FULL_BIT != 0 {
-            i = self.next(i);
+        let mut g = self.home_group(hash);
+        while self.groups[g].free_slots() == 0 {
+            g = self.next_group(g);
         }
-        if self.meta(i) as u8 == TOMBSTONE {
+        let group = &mut self.groups[g];
+        let slot = first_slot(group.free_slots());
+        if group.control[slot] == TOMBSTONE {
             self.tombstones -= 1;
         }
-        self.set_meta(
-            i,
-            control_of(hash) as u32 | ((access & ACCESS_MASK) << ACCESS_SHIFT),
-        );
-        self.groups[i / GROUP_SLOTS].slots[i % GROUP_SLOTS] = Some(entry);
+        group.control[slot] = control_of(hash);
+        group.set_access(slot, access);
+        group.slots[slot] = Some(entry);
         self.len += 1;
-        i
+        g * GROUP_SLOTS + slot
     }
 
     /// Removes the entry at a live slot.
     pub fn remove_at(&mut self, i: SlotIndex) -> Entry {
-        let entry = self.groups[i / GROUP_SLOTS].slots[i % GROUP_SLOTS]
-            .take()
-            .expect("live slot");
-        self.len -= 1;
-        // A slot followed by an empty one ends every probe through it, so it can be
-        // empty too, and so can the tombstones just before it.
-        if self.meta(self.next(i)) as u8 == EMPTY {
-            let mut j = i;
-            self.set_meta(j, EMPTY as u32);
-            loop {
-                j = if j == 0 { self.capacity() - 1 } else { j - 1 };
-                if self.meta(j) as u8 != TOMBSTONE {
-                    break;
-                }
-                self.set_meta(j, EMPTY as u32);
-                self.tombstones -= 1;
-            }
+        let group = &mut self.groups[i / GROUP_SLOTS];
+        let slot = i % GROUP_SLOTS;
+        let entry = group.slots[slot].take().expect("live slot");
+        // A group with an empty slot already stops every probe reaching it, so the
+        // slot can be empty again; otherwise probes must go on past it.
+        if group.has_empty() {
+            group.control[slot] = EMPTY;
         } else {
-            self.set_meta(i, TOMBSTONE as u32);
+            group.control[slot] = TOMBSTONE;
             self.tombstones += 1;
         }
+        self.len -= 1;
         entry
     }
 
@@ -229,11 +264,11 @@ impl SegMap {
     /// Every entry with its access data, emptying the map.
     pub fn into_entries(self) -> impl Iterator<Item = (Entry, u32)> {
         self.groups.into_iter().flat_map(|g| {
-            let Group { meta, slots } = g;
-            slots
+            let access: [u32; GROUP_SLOTS] = std::array::from_fn(|i| g.access(i));
+            g.slots
                 .into_iter()
-                .zip(meta)
-                .filter_map(|(s, m)| s.map(|e| (e, m >> ACCESS_SHIFT)))
+                .zip(access)
+                .filter_map(|(s, a)| s.map(|e| (e, a)))
         })
     }
 
@@ -246,18 +281,18 @@ impl SegMap {
         self.groups.iter().flat_map(|g| {
             g.slots
                 .iter()
-                .zip(g.meta)
-                .filter_map(|(s, m)| s.as_ref().map(|e| (e, m >> ACCESS_SHIFT)))
+                .enumerate()
+                .filter_map(move |(i, s)| s.as_ref().map(|e| (e, g.access(i))))
         })
     }
 
     /// Removes the entries `keep` refuses (each is seen once).
     pub fn retain(&mut self, mut keep: impl FnMut(&Entry) -> bool) {
         for i in 0..self.capacity() {
-            let live = self.groups[i / GROUP_SLOTS].slots[i % GROUP_SLOTS]
+            let refused = self.groups[i / GROUP_SLOTS].slots[i % GROUP_SLOTS]
                 .as_ref()
                 .is_some_and(|e| !keep(e));
-            if live {
+            if refused {
                 self.remove_at(i);
             }
         }
@@ -271,6 +306,26 @@ mod tests {
     use crate::util::test_rng::{Rng, seed_or_clock};
     use std::collections::BTreeMap;
     use std::hash::BuildHasher;
+
+    #[test]
+    fn control_bytes_match_exactly() {
+        let mut g = Group::default();
+        g.control = [0x80, 0x81, 0, 1, 0x80, 0xFF, 0x7F, 0x01];
+        let slots =
+            |mask: u64| -> Vec<usize> { (0..8).filter(|i| mask >> (i * 8 + 7) & 1 == 1).collect() };
+        assert_eq!(slots(g.matching(0x80)), [0, 4]);
+        assert_eq!(slots(g.matching(0x81)), [1]);
+        assert_eq!(slots(g.matching(EMPTY)), [2]);
+        assert_eq!(slots(g.matching(TOMBSTONE)), [3, 7]);
+        assert_eq!(slots(g.matching(0xFF)), [5]);
+        assert_eq!(slots(g.free_slots()), [2, 3, 6, 7]);
+        assert!(g.has_empty());
+        g.control[2] = 0x90;
+        assert!(!g.has_empty());
+        assert_eq!(first_slot(g.matching(TOMBSTONE)), 3);
+        g.set_access(3, 0xABCDEF);
+        assert_eq!(g.access(3), 0xABCDEF);
+    }
 
     #[test]
     fn allocator_classes_match_mimalloc() {
