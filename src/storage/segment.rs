@@ -309,8 +309,10 @@ mod tests {
 
     #[test]
     fn control_bytes_match_exactly() {
-        let mut g = Group::default();
-        g.control = [0x80, 0x81, 0, 1, 0x80, 0xFF, 0x7F, 0x01];
+        let mut g = Group {
+            control: [0x80, 0x81, 0, 1, 0x80, 0xFF, 0x7F, 0x01],
+            ..Group::default()
+        };
         let slots =
             |mask: u64| -> Vec<usize> { (0..8).filter(|i| mask >> (i * 8 + 7) & 1 == 1).collect() };
         assert_eq!(slots(g.matching(0x80)), [0, 4]);
