@@ -4,15 +4,19 @@
 //! (keys hash uniformly) a table is 44-87% full depending on the key count: at 1M keys
 //! shoal's segments were at ~47% and buckets cost ~19 bytes per key. `SegMap` grows in
 //! steps of 14-25% fitted to mimalloc's size classes and stays 70-90% full (12-byte slots:
-//! pointer, fingerprint, access data), ~15 bytes per key. The price is linear probing
+//! pointer, fingerprint, access data), ~15 bytes per key (access data included, which
+//! the entry itself used to carry). The price is linear probing
 //! with scalar fingerprint checks instead of SIMD groups; this bench measures it on the
 //! hot paths, one segment of 900 entries (the size segments run at):
 //! - `get_hit`: look up present keys (GET);
 //! - `get_miss`: look up absent keys (SET of a new key, GET of a missing one);
 //! - `insert_remove`: insert a new key then remove it (churn).
 //!
-//! Run: `cargo bench --bench segment`. Measured here (median of criterion, 900 lookups):
-//! see benches/README.md.
+//! Run: `cargo bench --bench segment`. Measured here (median of criterion, 900 lookups,
+//! 100 insert+remove pairs; a noisy 2-core machine): get_hit SegMap 5.6 us, hashbrown
+//! 4.4 us; get_miss 8.8 us vs 1.8 us (linear group probing at up to 90% load walks a few
+//! groups); insert_remove 2.7 us vs 3.7 us. A few nanoseconds per lookup against a
+//! request's microseconds, for ~4 bytes per key less at every key count.
 
 use std::hash::BuildHasher;
 use std::hint::black_box;
