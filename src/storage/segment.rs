@@ -252,6 +252,17 @@ impl SegMap {
         entry
     }
 
+    /// After removals: rebuilds when tombstones fill a quarter of the slots (they
+    /// lengthen every probe) or when the map is under a third full (giving the memory
+    /// back after mass deletion or expiry).
+    pub fn tidy(&mut self, rehash: &dyn Fn(&[u8]) -> u64) {
+        let capacity = self.capacity();
+        let shrink = capacity > 4 * GROUP_SLOTS && self.len * 3 < capacity;
+        if self.tombstones * 4 > capacity || shrink {
+            self.resize(self.len, rehash);
+        }
+    }
+
     /// Rebuilds with room for `entries` (dropping tombstones).
     fn resize(&mut self, entries: usize, rehash: &dyn Fn(&[u8]) -> u64) {
         let old = std::mem::replace(self, SegMap::with_capacity(entries.max(self.len)));
@@ -384,14 +395,22 @@ mod tests {
             assert_eq!(map.access(i), *access, "seed {seed}");
         }
         assert_eq!(map.iter().count(), model.len());
-        map.retain(|e| e.key().len() % 2 == 0);
-        assert!(map.iter().all(|e| e.key().len() % 2 == 0));
-        for k in model.keys() {
-            assert_eq!(
-                map.find(rehash(k), k).is_some(),
-                k.len() % 2 == 0,
-                "seed {seed}"
-            );
+        let capacity = map.capacity();
+        // Keep about a tenth: the map is then under a third full and gives memory back.
+        let kept = |k: &[u8]| k.len().is_multiple_of(2) && k.last() == Some(&b'7');
+        map.retain(|e| kept(e.key()));
+        map.tidy(&rehash);
+        assert!(
+            map.capacity() < capacity,
+            "seed {seed}: tidy gave nothing back"
+        );
+        assert_eq!(map.tombstones, 0);
+        model.retain(|k, _| kept(k));
+        assert_eq!(map.len(), model.len(), "seed {seed}");
+        assert!(!model.is_empty());
+        for (k, access) in &model {
+            let i = map.find(rehash(k), k).expect("present after tidy");
+            assert_eq!(map.access(i), *access, "seed {seed}");
         }
     }
 

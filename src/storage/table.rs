@@ -271,8 +271,10 @@ impl Table {
         let seg_index = self.segment_of(hash);
         let i = self.segments[seg_index].map.find(hash, key)?;
         self.preserve(seg_index);
+        let hasher = &self.hasher;
         let seg = &mut self.segments[seg_index];
         let entry = seg.map.remove_at(i);
+        seg.map.tidy(&|k| hasher.hash_one(k));
         self.len -= 1;
         if entry.expire_at_ms() != 0 {
             seg.volatile -= 1;
@@ -463,6 +465,7 @@ impl Table {
             if any_expired {
                 self.preserve(seg_index);
             }
+            let hasher = &self.hasher;
             let seg = &mut self.segments[seg_index];
             if seg.volatile > 0 {
                 examined += seg.map.len();
@@ -479,6 +482,9 @@ impl Table {
                 });
                 seg.volatile -= gone;
                 removed += before - seg.map.len();
+                if gone > 0 {
+                    seg.map.tidy(&|k| hasher.hash_one(k));
+                }
             }
             segments_seen += 1;
             pos = segment_end(pos, seg.depth);
