@@ -83,13 +83,34 @@ fn usable(ptr: *mut u8) -> i64 {
     unsafe { libmimalloc_sys::mi_usable_size(ptr.cast()) as i64 }
 }
 
-// SAFETY: every method forwards to MiMalloc, which upholds GlobalAlloc's contract; the
-// counting around it touches only atomics and a const thread-local without destructor,
-// so it neither allocates nor unwinds.
+/// Alignment every mimalloc block of at least this size has (its `MI_MAX_ALIGN_SIZE`,
+/// as C's malloc guarantees for `max_align_t`).
+const MALLOC_ALIGN: usize = 16;
+
+/// Whether plain `mi_malloc` satisfies `align` for `size` (the rule std's own System
+/// allocator uses). The `mimalloc` crate always calls `mi_malloc_aligned`, and mimalloc
+/// 3 serves an aligned request whose size class is not a power of two from a block
+/// `align - 1` bytes larger once the current page of its class is full: every 48-byte
+/// allocation then costs 64 bytes, 96 costs 112, and so on.
+fn plain_malloc_fits(align: usize, size: usize) -> bool {
+    align <= MALLOC_ALIGN && align <= size
+}
+
+// SAFETY: every method forwards to mimalloc (plain malloc/zalloc/realloc when the
+// requested alignment is one mimalloc guarantees anyway for that size, else MiMalloc's
+// aligned calls), which upholds GlobalAlloc's contract; the counting around it touches
+// only atomics and a const thread-local without destructor, so it neither allocates
+// nor unwinds.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `alloc`'s contract (non-zero size); forwarded as is.
-        let ptr = unsafe { MiMalloc.alloc(layout) };
+        let ptr = if plain_malloc_fits(layout.align(), layout.size()) {
+            // SAFETY: mi_malloc returns a block of at least `size` bytes aligned to
+            // `min(size class, 16)`, which covers `align` here.
+            unsafe { libmimalloc_sys::mi_malloc(layout.size()).cast::<u8>() }
+        } else {
+            // SAFETY: the caller upholds `alloc`'s contract (non-zero size); forwarded.
+            unsafe { MiMalloc.alloc(layout) }
+        };
         if !ptr.is_null() {
             slot().fetch_add(usable(ptr), Ordering::Relaxed);
         }
@@ -97,8 +118,13 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as `alloc`.
-        let ptr = unsafe { MiMalloc.alloc_zeroed(layout) };
+        let ptr = if plain_malloc_fits(layout.align(), layout.size()) {
+            // SAFETY: as in `alloc`; mi_zalloc also zeroes the block.
+            unsafe { libmimalloc_sys::mi_zalloc(layout.size()).cast::<u8>() }
+        } else {
+            // SAFETY: as `alloc`.
+            unsafe { MiMalloc.alloc_zeroed(layout) }
+        };
         if !ptr.is_null() {
             slot().fetch_add(usable(ptr), Ordering::Relaxed);
         }
@@ -113,8 +139,14 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let old = usable(ptr);
-        // SAFETY: the caller upholds `realloc`'s contract; forwarded as is.
-        let new = unsafe { MiMalloc.realloc(ptr, layout, new_size) };
+        let new = if plain_malloc_fits(layout.align(), new_size) {
+            // SAFETY: `ptr` is a live mimalloc block (either path allocates from the same
+            // heap); the new block is aligned as in `alloc`.
+            unsafe { libmimalloc_sys::mi_realloc(ptr.cast(), new_size).cast::<u8>() }
+        } else {
+            // SAFETY: the caller upholds `realloc`'s contract; forwarded as is.
+            unsafe { MiMalloc.realloc(ptr, layout, new_size) }
+        };
         if !new.is_null() {
             slot().fetch_add(usable(new) - old, Ordering::Relaxed);
         }
@@ -279,5 +311,26 @@ mod tests {
             during >= before + (4 << 20) - (1 << 20) && after + (3 << 20) < during
         });
         assert!(seen, "a live 4 MiB block never showed in used_bytes()");
+    }
+
+    /// Many 48-byte, 8-aligned blocks (several mimalloc pages' worth): each costs 48
+    /// bytes, not the 64 of an over-allocated aligned request.
+    #[test]
+    fn small_blocks_use_their_exact_size_class() {
+        let layout = Layout::from_size_align(48, 8).unwrap();
+        let blocks: Vec<*mut u8> = (0..10_000)
+            .map(|_| {
+                // SAFETY: a non-zero-size layout.
+                unsafe { std::alloc::alloc(layout) }
+            })
+            .collect();
+        for &p in &blocks {
+            assert_eq!(p as usize % 16, 0);
+            assert_eq!(usable(p), 48);
+        }
+        for p in blocks {
+            // SAFETY: allocated above with this layout.
+            unsafe { std::alloc::dealloc(p, layout) }
+        }
     }
 }

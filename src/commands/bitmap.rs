@@ -26,7 +26,7 @@ fn read_bytes(ctx: &mut ShardCtx, key: &[u8], r: &mut Reply) -> Result<Option<Ve
         None => Ok(None),
         Some(e) => {
             let mut tmp = [0u8; 20];
-            match e.value.string_bytes(&mut tmp) {
+            match e.value().string_bytes(&mut tmp) {
                 Some(b) => Ok(Some(b.to_vec())),
                 None => {
                     r.error(errors::WRONGTYPE);
@@ -48,7 +48,7 @@ fn with_raw<R>(
         ctx.set_value(key, Value::Raw(Vec::new()), 0, false);
     }
     let entry = ctx.lookup_write(key).expect("just ensured");
-    match entry.value.make_raw() {
+    match entry.make_raw() {
         Some(buf) => Ok(f(buf)),
         None => {
             r.error(errors::WRONGTYPE);
@@ -61,7 +61,7 @@ fn with_raw<R>(
 fn drop_if_empty(ctx: &mut ShardCtx, key: &[u8]) {
     if ctx
         .lookup_write(key)
-        .is_some_and(|e| e.value.string_len() == Some(0))
+        .is_some_and(|e| e.value().string_len() == Some(0))
     {
         ctx.remove(key);
     }
@@ -81,7 +81,10 @@ fn setbit(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         return r.error(errors::BIT_VALUE);
     };
     let key = &args[1];
-    if ctx.lookup_write(key).is_some_and(|e| !e.value.is_string()) {
+    if ctx
+        .lookup_write(key)
+        .is_some_and(|e| !e.value().is_string())
+    {
         return r.error(errors::WRONGTYPE);
     }
     match with_raw(ctx, key, r, |buf| bits::setbit(buf, offset, on)) {
@@ -275,7 +278,10 @@ fn bitfield_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, read_only_cmd
         }
         return;
     }
-    if ctx.lookup_write(key).is_some_and(|e| !e.value.is_string()) {
+    if ctx
+        .lookup_write(key)
+        .is_some_and(|e| !e.value().is_string())
+    {
         return r.error(errors::WRONGTYPE);
     }
     let mut out: Vec<Option<i64>> = Vec::with_capacity(steps.len());

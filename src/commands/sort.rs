@@ -21,7 +21,7 @@ use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
 use crate::shard::ShardCtx;
 use crate::shard::tx::{LockMode, LockSet};
-use crate::storage::Value;
+use crate::storage::{Value, ValueRef};
 use crate::util::num::{parse_f64_lenient, parse_i64};
 
 // ---- options ------------------------------------------------------------------------------
@@ -113,11 +113,11 @@ enum SourceError {
 
 /// The elements of `value` in its own order: a list head to tail, a sorted set by
 /// rank, a set in iteration order.
-fn source_elements(value: &Value) -> Result<(Kind, Vec<Vec<u8>>), SourceError> {
+fn source_elements(value: ValueRef<'_>) -> Result<(Kind, Vec<Vec<u8>>), SourceError> {
     match value {
-        Value::Set(s) => Ok((Kind::Set, s.iter().map(|m| m.to_vec()).collect())),
-        Value::List(l) => Ok((Kind::List, l.iter().map(<[u8]>::to_vec).collect())),
-        Value::ZSet(z) => {
+        ValueRef::Set(s) => Ok((Kind::Set, s.iter().map(|m| m.to_vec()).collect())),
+        ValueRef::List(l) => Ok((Kind::List, l.iter().map(<[u8]>::to_vec).collect())),
+        ValueRef::ZSet(z) => {
             let mut members = Vec::with_capacity(z.len());
             z.walk(0, z.len(), false, |m, _| {
                 members.push(m.to_vec());
@@ -139,9 +139,9 @@ fn list_value(items: Vec<Vec<u8>>, fill: i64) -> Value {
 }
 
 /// The value of `field` in a hash value (`pattern->field`); None for other types.
-fn hash_field(value: &Value, field: &[u8]) -> Option<Vec<u8>> {
+fn hash_field(value: ValueRef<'_>, field: &[u8]) -> Option<Vec<u8>> {
     match value {
-        Value::Hash(h) => h.get(field).map(<[u8]>::to_vec),
+        ValueRef::Hash(h) => h.get(field).map(<[u8]>::to_vec),
         _ => None,
     }
 }
@@ -150,7 +150,7 @@ fn hash_field(value: &Value, field: &[u8]) -> Option<Vec<u8>> {
 fn read_source(ctx: &mut ShardCtx, key: &[u8]) -> Result<(Kind, Vec<Vec<u8>>), SourceError> {
     match ctx.lookup_read(key) {
         None => Ok((Kind::List, Vec::new())),
-        Some(e) => source_elements(&e.value),
+        Some(e) => source_elements(e.value()),
     }
 }
 
@@ -185,10 +185,10 @@ fn pattern_key(pattern: &[u8], element: &[u8]) -> Result<Option<LookupKey>, ()> 
 fn lookup_value(ctx: &mut ShardCtx, key: &[u8], field: Option<&[u8]>) -> Option<Vec<u8>> {
     let e = ctx.lookup_read(key)?;
     match field {
-        Some(f) => hash_field(&e.value, f),
+        Some(f) => hash_field(e.value(), f),
         None => {
             let mut tmp = [0u8; 20];
-            e.value.string_bytes(&mut tmp).map(|b| b.to_vec())
+            e.value().string_bytes(&mut tmp).map(|b| b.to_vec())
         }
     }
 }

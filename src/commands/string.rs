@@ -9,7 +9,7 @@ use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
 use crate::shard::ShardCtx;
 use crate::shard::tx::LockMode;
-use crate::storage::Value;
+use crate::storage::{Value, ValueRef};
 use crate::util::num::parse_i64;
 
 // ---- value API ------------------------------------------------------------------------
@@ -20,10 +20,10 @@ fn read_string<'c>(
     ctx: &'c mut ShardCtx,
     key: &[u8],
     r: &mut Reply,
-) -> Result<Option<&'c mut Value>, ()> {
+) -> Result<Option<ValueRef<'c>>, ()> {
     match ctx.lookup_read(key) {
         None => Ok(None),
-        Some(e) if e.value.is_string() => Ok(Some(&mut e.value)),
+        Some(e) if e.value().is_string() => Ok(Some(e.value())),
         Some(_) => {
             r.error(errors::WRONGTYPE);
             Err(())
@@ -32,7 +32,7 @@ fn read_string<'c>(
 }
 
 /// Replies with a string value as a bulk string.
-fn reply_value(r: &mut Reply, v: &Value) {
+fn reply_value(r: &mut Reply, v: ValueRef<'_>) {
     let mut tmp = [0u8; 20];
     match v.string_bytes(&mut tmp) {
         Some(b) => r.bulk(b),
@@ -316,13 +316,13 @@ fn append(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
             r.int(tail.len() as i64);
         }
         Some(e) => {
-            let Some(len) = e.value.string_len() else {
+            let Some(len) = e.value().string_len() else {
                 return r.error(errors::WRONGTYPE);
             };
             if (len + tail.len()) as u64 > limit {
                 return r.error(errors::STRING_TOO_LONG);
             }
-            let buf = e.value.make_raw().expect("checked it is a string");
+            let buf = e.make_raw().expect("checked it is a string");
             buf.extend_from_slice(tail);
             r.int(buf.len() as i64);
         }
@@ -332,8 +332,8 @@ fn append(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 fn incr_by(ctx: &mut ShardCtx, key: &[u8], delta: i64, r: &mut Reply) {
     let current = match ctx.lookup_write(key) {
         None => 0,
-        Some(e) => match &e.value {
-            Value::Int(n) => *n,
+        Some(e) => match e.value() {
+            ValueRef::Int(n) => n,
             v if v.is_string() => {
                 let mut tmp = [0u8; 20];
                 match v.string_bytes(&mut tmp).and_then(parse_i64) {
@@ -348,7 +348,7 @@ fn incr_by(ctx: &mut ShardCtx, key: &[u8], delta: i64, r: &mut Reply) {
         return r.error(errors::OVERFLOW);
     };
     match ctx.lookup_write(key) {
-        Some(e) => e.value = Value::Int(next),
+        Some(e) => e.set_value(Value::Int(next)),
         None => ctx.set_value(key, Value::Int(next), 0, false),
     }
     ctx.dirty(1);
@@ -383,7 +383,7 @@ fn incrbyfloat(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let mut tmp = [0u8; 20];
     let current: Vec<u8> = match ctx.lookup_write(key) {
         None => b"0".to_vec(),
-        Some(e) => match e.value.string_bytes(&mut tmp) {
+        Some(e) => match e.value().string_bytes(&mut tmp) {
             Some(b) => b.to_vec(),
             None => return r.error(errors::WRONGTYPE),
         },
@@ -392,7 +392,7 @@ fn incrbyfloat(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         Err(e) => r.error(e.incrbyfloat_message()),
         Ok(text) => {
             match ctx.lookup_write(key) {
-                Some(e) => e.value = Value::from_text(&text),
+                Some(e) => e.set_value(Value::from_text(&text)),
                 None => ctx.set_value(key, Value::from_text(&text), 0, false),
             }
             r.bulk(&text);
@@ -457,7 +457,7 @@ fn setrange(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
             r.int(needed as i64);
         }
         Some(e) => {
-            let Some(len) = e.value.string_len() else {
+            let Some(len) = e.value().string_len() else {
                 return r.error(errors::WRONGTYPE);
             };
             if value.is_empty() {
@@ -468,7 +468,7 @@ fn setrange(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
             if needed > limit {
                 return r.error(errors::STRING_TOO_LONG);
             }
-            let buf = e.value.make_raw().expect("checked it is a string");
+            let buf = e.make_raw().expect("checked it is a string");
             if buf.len() < needed as usize {
                 buf.resize(needed as usize, 0);
             }
@@ -489,7 +489,7 @@ fn mget(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 
 fn mget_one(ctx: &mut ShardCtx, key: &[u8], r: &mut Reply) {
     match ctx.lookup_read(key) {
-        Some(e) if e.value.is_string() => reply_value(r, &e.value),
+        Some(e) if e.value().is_string() => reply_value(r, e.value()),
         _ => r.null(),
     }
 }

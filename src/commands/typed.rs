@@ -42,7 +42,7 @@ fn typed<'c, T>(
 ) -> Result<Option<&'c mut T>, Replied> {
     match found {
         None => Ok(None),
-        Some(e) => match pick(&mut e.value) {
+        Some(e) => match e.value_mut().and_then(pick) {
             Some(v) => Ok(Some(v)),
             None => {
                 r.error(errors::WRONGTYPE);

@@ -3,14 +3,14 @@
 
 use super::{RDB_VERSION, crc64, read, write};
 use crate::config::EncodingLimits;
-use crate::storage::Value;
+use crate::storage::{Value, ValueRef};
 
 /// Newest payload version accepted (Redis 7.2's 11 too: its set listpack loads here).
 const PAYLOAD_VERSION_MAX: u16 = 11;
 /// Version and checksum.
 const FOOTER_BYTES: usize = 10;
 
-pub fn payload(value: &Value, compress: bool) -> Vec<u8> {
+pub fn payload(value: ValueRef<'_>, compress: bool) -> Vec<u8> {
     let mut out = Vec::new();
     write::put_value(&mut out, value, compress);
     out.extend_from_slice(&RDB_VERSION.to_le_bytes());

@@ -110,8 +110,8 @@ impl DbChunks {
         let before = chunk.bytes.len();
         write::put_entry(
             &mut chunk.bytes,
-            &e.key,
-            &e.value,
+            e.key(),
+            e.value(),
             e.expire_at_ms(),
             compress,
         );

@@ -155,7 +155,7 @@ fn reads_ziplist_types_and_zipmap() {
 fn payload_round_trip_and_errors() {
     let mut h = crate::storage::hash::HashValue::new();
     h.set(b"f", b"v", &limits());
-    let p = payload(&Value::Hash(h), true);
+    let p = payload(Value::Hash(h).as_ref(), true);
     assert_eq!(contents(&parse(&p, &limits()).unwrap()), ["f=v"]);
     let mut bad = p.clone();
     bad[2] ^= 1;
@@ -245,8 +245,20 @@ fn truncations_of_a_file_are_errors_never_panics() {
     let mut hv = crate::storage::hash::HashValue::new();
     hv.set(b"field", &[b'v'; 100], &limits());
     let mut body = Vec::new();
-    write::put_entry(&mut body, b"h", &Value::Hash(hv), 4_102_444_800_000, true);
-    write::put_entry(&mut body, b"s", &Value::from_bytes(b"12345"), 0, true);
+    write::put_entry(
+        &mut body,
+        b"h",
+        Value::Hash(hv).as_ref(),
+        4_102_444_800_000,
+        true,
+    );
+    write::put_entry(
+        &mut body,
+        b"s",
+        Value::from_bytes(b"12345").as_ref(),
+        0,
+        true,
+    );
     let chunk = super::DbChunk {
         db: 1,
         keys: 2,

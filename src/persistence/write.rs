@@ -4,7 +4,7 @@
 //! thresholds, so the plain forms load into the same encodings.
 
 use super::{lzf, opcode, rdb_type};
-use crate::storage::Value;
+use crate::storage::ValueRef;
 use crate::util::num::parse_i64;
 
 /// Strings at most this long are tried as integers (Redis's `rdbTryIntegerEncoding`).
@@ -64,13 +64,13 @@ pub fn put_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
 }
 
 /// Writes the type byte and the value; nothing for an empty collection (returns false).
-pub fn put_value(out: &mut Vec<u8>, value: &Value, compress: bool) -> bool {
+pub fn put_value(out: &mut Vec<u8>, value: ValueRef<'_>, compress: bool) -> bool {
     let mut tmp = [0u8; 20];
     match value {
-        Value::Int(_) | Value::Embstr(_) | Value::Raw(_) => {
+        ValueRef::Int(_) | ValueRef::Embstr(_) | ValueRef::Raw(_) => {
             out.push(rdb_type::STRING);
-            if let Value::Int(n) = value
-                && put_int_string(out, *n)
+            if let ValueRef::Int(n) = value
+                && put_int_string(out, n)
             {
                 return true;
             }
@@ -80,21 +80,21 @@ pub fn put_value(out: &mut Vec<u8>, value: &Value, compress: bool) -> bool {
                 compress,
             );
         }
-        Value::List(l) if !l.is_empty() => {
+        ValueRef::List(l) if !l.is_empty() => {
             out.push(rdb_type::LIST);
             put_len(out, l.len() as u64);
             for e in l.iter() {
                 put_string(out, e, compress);
             }
         }
-        Value::Set(s) if !s.is_empty() => {
+        ValueRef::Set(s) if !s.is_empty() => {
             out.push(rdb_type::SET);
             put_len(out, s.len() as u64);
             for m in s.iter() {
                 put_string(out, m.bytes(&mut tmp), compress);
             }
         }
-        Value::ZSet(z) if !z.is_empty() => {
+        ValueRef::ZSet(z) if !z.is_empty() => {
             out.push(rdb_type::ZSET_2);
             put_len(out, z.len() as u64);
             z.walk(0, z.len(), false, |m, score| {
@@ -103,7 +103,7 @@ pub fn put_value(out: &mut Vec<u8>, value: &Value, compress: bool) -> bool {
                 true
             });
         }
-        Value::Hash(h) if !h.is_empty() => {
+        ValueRef::Hash(h) if !h.is_empty() => {
             out.push(rdb_type::HASH);
             put_len(out, h.len() as u64);
             for (f, v) in h.iter() {
@@ -117,7 +117,13 @@ pub fn put_value(out: &mut Vec<u8>, value: &Value, compress: bool) -> bool {
 }
 
 /// One key with its deadline (unix ms, 0: none): `EXPIRETIME_MS`, the value, the key.
-pub fn put_entry(out: &mut Vec<u8>, key: &[u8], value: &Value, expire_ms: u64, compress: bool) {
+pub fn put_entry(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    value: ValueRef<'_>,
+    expire_ms: u64,
+    compress: bool,
+) {
     let start = out.len();
     if expire_ms != 0 {
         out.push(opcode::EXPIRETIME_MS);

@@ -347,7 +347,7 @@ mod tests {
     fn ready(ctx: &mut ShardCtx, key: &[u8], _args: Args) -> Readiness {
         match ctx.lookup_write(key) {
             None => Readiness::NotReady,
-            Some(e) if e.value.is_string() => Readiness::Ready,
+            Some(e) if e.value().is_string() => Readiness::Ready,
             Some(_) => Readiness::WrongType,
         }
     }

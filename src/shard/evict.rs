@@ -1,6 +1,6 @@
 //! maxmemory on one shard: the per-key access data the policies read, and eviction.
 //!
-//! Access data lives in `Entry::access_clock_secs` (24 bits used, as Redis's `lru`
+//! Access data lives in the key's table slot (`Table::touch`, `Table::access_of`) (24 bits used, as Redis's `lru`
 //! field): under an LRU or other policy it is the LRU clock in seconds; under an LFU
 //! policy it is a 16-bit minute stamp and an 8-bit logarithmic access counter.
 //!
@@ -123,15 +123,16 @@ impl EvictionPool {
 }
 
 /// How strongly a policy wants `e` gone (higher first).
-fn score(e: &Entry, policy: EvictionPolicy, now_ms: u64, eviction: &Eviction) -> u64 {
+/// `access` is the key's access data (kept in its table slot).
+fn score(e: &Entry, access: u32, policy: EvictionPolicy, now_ms: u64, eviction: &Eviction) -> u64 {
     match policy {
         EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu => {
-            255 - lfu_decayed(e.access_clock_secs, now_ms, eviction.lfu_decay_minutes) as u64
+            255 - lfu_decayed(access, now_ms, eviction.lfu_decay_minutes) as u64
         }
         EvictionPolicy::VolatileTtl => u64::MAX - e.expire_at_ms(),
         _ => {
             let now = super::lru_clock_secs(now_ms);
-            let then = e.access_clock_secs;
+            let then = access;
             if now >= then {
                 (now - then) as u64
             } else {
@@ -241,13 +242,13 @@ impl Shard {
                     eviction.samples.max(1) as usize
                 };
                 let pool = &mut self.eviction_pool;
-                table.sample(r, samples, volatile, |e| {
+                table.sample(r, samples, volatile, |e, access| {
                     let s = if random_policy {
                         r >> 1
                     } else {
-                        score(e, policy, now_ms, &eviction)
+                        score(e, access, policy, now_ms, &eviction)
                     };
-                    pool.offer(s, db, &e.key);
+                    pool.offer(s, db, e.key());
                 });
             }
             while let Some(c) = self.eviction_pool.take_best() {

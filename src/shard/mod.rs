@@ -374,9 +374,9 @@ impl<'a> ShardCtx<'a> {
             0
         };
         let now = self.now_ms;
-        let e = self.shard.dbs[self.db].table.get_mut(key)?;
-        e.access_clock_secs = evict::touched(e.access_clock_secs, now, &eviction, random);
-        Some(e)
+        self.shard.dbs[self.db]
+            .table
+            .touch(key, |old| evict::touched(old, now, &eviction, random))
     }
 
     /// The access data of a key written now.
@@ -416,9 +416,9 @@ impl<'a> ShardCtx<'a> {
         } else {
             expire_at_ms
         };
-        let mut entry = Entry::new(key, value).with_expire(deadline);
-        entry.access_clock_secs = evict::new_access_data(now, self.shard.settings.eviction.policy);
-        db.table.insert(entry);
+        let access = evict::new_access_data(now, self.shard.settings.eviction.policy);
+        db.table
+            .insert_with_access(Entry::with_parts(key, value, deadline), access);
     }
 
     /// Tells clients blocked on `key` (BLPOP, BZPOPMIN, ...) that it may now hold data;

@@ -3,15 +3,18 @@
 //! keys to entries. [`Db`] is one logical database (SELECT index) of one shard.
 
 pub mod dense;
+pub mod entry;
 pub mod hash;
 pub mod list;
+pub mod segment;
 pub mod set;
 pub mod table;
 pub mod value;
 pub mod zset;
 
-pub use table::{Entry, ScanCursor, Table};
-pub use value::Value;
+pub use entry::Entry;
+pub use table::{ScanCursor, Table};
+pub use value::{Value, ValueRef};
 
 /// One database of one shard: the table plus the counters INFO keyspace reports.
 #[derive(Default)]

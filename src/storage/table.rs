@@ -1,10 +1,13 @@
 //! The keyspace table of one database of one shard: extendible hashing over segments.
 //!
 //! A directory of `2^global_depth` slots points at segments; each segment is a small
-//! `hashbrown::HashTable` covering a contiguous range of the 32-bit *position* space
-//! (bits 56..25 of the key's hash, disjoint from the bits hashbrown uses inside a
-//! segment). A full segment ([`SEGMENT_ENTRIES_MAX`]) splits in two on its own,
-//! so the table never rehashes everything at once and growth has no pause.
+//! open-addressing map ([`super::segment::SegMap`], slots grown in fine steps so it
+//! stays 70-90% full) covering a contiguous range of the 32-bit *position* space
+//! (bits 56..25 of the key's hash, disjoint from the bits a segment uses: the low 32
+//! for the home slot, the top 7 for the fingerprint). A full segment
+//! ([`SEGMENT_ENTRIES_MAX`]) splits in two on its own, so the table never rehashes
+//! everything at once and growth has no pause. Each slot also keeps its key's access
+//! data (LRU/LFU, 24 bits): [`Table::touch`], [`Table::access_of`].
 //!
 //! SCAN walks positions in increasing order, one segment at a time; a split only
 //! divides a range, so a cursor (a position) stays valid and every key present for the
@@ -18,66 +21,23 @@
 //! untouched ones with [`Table::write_out_next`]. So each entry present at the cut is
 //! handed out exactly once, whatever happens to the table meanwhile.
 
+use super::entry::Entry;
+use super::segment::SegMap;
+#[cfg(test)]
 use super::value::Value;
-use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
-/// Entries a segment holds before it splits: exactly the capacity of a 1024-bucket
-/// hashbrown table (7/8 load), so a segment splits instead of doubling its buckets.
-/// Splitting at any other count leaves segments in tables twice too large (a split at
-/// 512 kept them 25-50% full). Bounds the work of one split and the granularity of SCAN.
-pub const SEGMENT_ENTRIES_MAX: usize = 896;
+/// Entries a segment holds before it splits. Segments grow their slots in fine steps,
+/// so this only bounds the work of one split or rebuild and the granularity of SCAN.
+pub const SEGMENT_ENTRIES_MAX: usize = 1024;
 /// Position space is 32 bits, so depth never exceeds 32.
 const DEPTH_MAX: u8 = 32;
 /// One past the last position: the "scan finished" marker.
 pub const POSITION_END: u64 = 1 << 32;
 
-/// A key and what it holds.
-pub struct Entry {
-    pub key: Box<[u8]>,
-    pub value: Value,
-    /// Absolute deadline in unix milliseconds; 0 when the key has no TTL. Changed only
-    /// through [`Table`] so the volatile counters stay right.
-    expire_at_ms: u64,
-    /// LRU clock (seconds) of the last access, for OBJECT IDLETIME.
-    pub access_clock_secs: u32,
-}
-
-impl Entry {
-    /// Approximate bytes this key costs: its entry, the key's allocation and what the
-    /// value owns (MEMORY USAGE; the table's buckets are overhead).
-    pub fn usage_bytes(&self) -> usize {
-        std::mem::size_of::<Entry>() + self.key.len() + self.value.heap_bytes()
-    }
-
-    pub fn new(key: &[u8], value: Value) -> Entry {
-        Entry {
-            key: key.into(),
-            value,
-            expire_at_ms: 0,
-            access_clock_secs: 0,
-        }
-    }
-
-    pub fn expire_at_ms(&self) -> u64 {
-        self.expire_at_ms
-    }
-
-    pub fn with_expire(mut self, expire_at_ms: u64) -> Entry {
-        self.expire_at_ms = expire_at_ms;
-        self
-    }
-
-    pub fn is_expired(&self, now_ms: u64) -> bool {
-        self.expire_at_ms != 0 && self.expire_at_ms <= now_ms
-    }
-}
-
 struct Segment {
     depth: u8,
-    /// Entries are boxed: a bucket costs a pointer, not a whole entry, so the empty
-    /// buckets of a table at 44-87% load stay cheap.
-    map: HashTable<Box<Entry>>,
+    map: SegMap,
     /// Entries with a deadline, so the active expiry cycle can skip segments without.
     volatile: u32,
     /// The epoch of the last cut this segment's contents were handed out for.
@@ -119,7 +79,7 @@ impl Table {
             directory: vec![0],
             segments: vec![Segment {
                 depth: 0,
-                map: HashTable::new(),
+                map: SegMap::default(),
                 volatile: 0,
                 version: 0,
             }],
@@ -152,7 +112,7 @@ impl Table {
             let seg = &mut self.segments[self.cut_next];
             self.cut_next += 1;
             if seg.version < self.epoch {
-                out(&mut seg.map.iter().map(|e| &**e));
+                out(&mut seg.map.iter());
                 seg.version = self.epoch;
                 return true;
             }
@@ -180,7 +140,7 @@ impl Table {
         let seg = &mut self.segments[seg_index];
         if seg.version < self.epoch {
             if let Some(hook) = self.before_change.as_mut() {
-                hook(&mut seg.map.iter().map(|e| &**e));
+                hook(&mut seg.map.iter());
             }
             seg.version = self.epoch;
         }
@@ -202,14 +162,14 @@ impl Table {
         self.segments.len()
     }
 
-    /// Bytes of the table's own structure (segments' buckets and control bytes, the
-    /// directory), not counting the entries themselves.
+    /// Bytes of the table's own structure (segments' slots, the directory), not
+    /// counting the entries themselves.
     pub fn overhead_bytes(&self) -> usize {
-        let slot_bytes = std::mem::size_of::<Box<Entry>>() + 1;
         self.segments
             .iter()
-            .map(|s| s.map.capacity() * slot_bytes + std::mem::size_of::<Segment>())
+            .map(|s| s.map.slot_bytes() + std::mem::size_of::<Segment>())
             .sum::<usize>()
+            + self.segments.capacity() * std::mem::size_of::<Segment>()
             + self.directory.capacity() * std::mem::size_of::<u32>()
     }
 
@@ -231,57 +191,76 @@ impl Table {
 
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
         let hash = self.hash(key);
-        self.segments[self.segment_of(hash)]
-            .map
-            .find(hash, |e| &*e.key == key)
-            .map(|e| &**e)
+        let map = &self.segments[self.segment_of(hash)].map;
+        map.find(hash, key).map(|i| map.entry(i))
     }
 
     /// Mutable access counts as a change for a running cut (the caller may update).
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let hash = self.hash(key);
         let seg = self.segment_of(hash);
-        if self.segments[seg].version < self.epoch {
-            self.segments[seg].map.find(hash, |e| &*e.key == key)?;
-            self.preserve(seg);
-        }
-        self.segments[seg]
-            .map
-            .find_mut(hash, |e| &*e.key == key)
-            .map(|e| &mut **e)
+        let i = self.segments[seg].map.find(hash, key)?;
+        self.preserve(seg);
+        Some(self.segments[seg].map.entry_mut(i))
+    }
+
+    /// Records an access: the key's access data becomes `touched(old)`. Returns the
+    /// entry for changes (as [`Table::get_mut`]).
+    pub fn touch(&mut self, key: &[u8], touched: impl FnOnce(u32) -> u32) -> Option<&mut Entry> {
+        let hash = self.hash(key);
+        let seg = self.segment_of(hash);
+        let i = self.segments[seg].map.find(hash, key)?;
+        self.preserve(seg);
+        let map = &mut self.segments[seg].map;
+        map.set_access(i, touched(map.access(i)));
+        Some(map.entry_mut(i))
+    }
+
+    /// The key's access data (LRU clock or LFU stamp and counter).
+    pub fn access_of(&self, key: &[u8]) -> Option<u32> {
+        let hash = self.hash(key);
+        let map = &self.segments[self.segment_of(hash)].map;
+        map.find(hash, key).map(|i| map.access(i))
     }
 
     pub fn contains(&self, key: &[u8]) -> bool {
         self.get(key).is_some()
     }
 
-    /// Inserts or replaces; returns the previous entry.
+    /// Inserts or replaces with access data 0; returns the previous entry.
     pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
-        let hash = self.hash(&entry.key);
+        self.insert_with_access(entry, 0)
+    }
+
+    /// Inserts or replaces, setting the key's access data; returns the previous entry.
+    pub fn insert_with_access(&mut self, entry: Entry, access: u32) -> Option<Entry> {
+        let hash = self.hash(entry.key());
         let mut seg_index = self.segment_of(hash);
+        let mut found = self.segments[seg_index].map.find(hash, entry.key());
+        // A new key for a full segment: split first, so segments stay bounded.
         let seg = &self.segments[seg_index];
-        // A new key for a full segment: split first, so no segment outgrows its buckets.
-        if seg.map.len() >= SEGMENT_ENTRIES_MAX
-            && seg.depth < DEPTH_MAX
-            && seg.map.find(hash, |e| e.key == entry.key).is_none()
-        {
+        if found.is_none() && seg.map.len() >= SEGMENT_ENTRIES_MAX && seg.depth < DEPTH_MAX {
             self.split(seg_index);
             seg_index = self.segment_of(hash);
+            found = None;
         }
         self.preserve(seg_index);
         let hasher = &self.hasher;
         let seg = &mut self.segments[seg_index];
-        let new_volatile = (entry.expire_at_ms != 0) as u32;
-        let old = match seg.map.find_mut(hash, |e| e.key == entry.key) {
-            Some(slot) => Some(std::mem::replace(&mut **slot, entry)),
+        let new_volatile = (entry.expire_at_ms() != 0) as u32;
+        let old = match found {
+            Some(i) => {
+                seg.map.set_access(i, access);
+                Some(seg.map.replace(i, entry))
+            }
             None => {
                 seg.map
-                    .insert_unique(hash, Box::new(entry), |e| hasher.hash_one(&*e.key));
+                    .insert_new(hash, entry, access, &|k| hasher.hash_one(k));
                 self.len += 1;
                 None
             }
         };
-        let old_volatile = old.as_ref().is_some_and(|e| e.expire_at_ms != 0) as u32;
+        let old_volatile = old.as_ref().is_some_and(|e| e.expire_at_ms() != 0) as u32;
         seg.volatile = seg.volatile + new_volatile - old_volatile;
         self.volatile = self.volatile + new_volatile as usize - old_volatile as usize;
         old
@@ -290,44 +269,33 @@ impl Table {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let hash = self.hash(key);
         let seg_index = self.segment_of(hash);
-        self.segments[seg_index]
-            .map
-            .find(hash, |e| &*e.key == key)?;
+        let i = self.segments[seg_index].map.find(hash, key)?;
         self.preserve(seg_index);
+        let hasher = &self.hasher;
         let seg = &mut self.segments[seg_index];
-        let entry = seg
-            .map
-            .find_entry(hash, |e| &*e.key == key)
-            .ok()?
-            .remove()
-            .0;
+        let entry = seg.map.remove_at(i);
+        seg.map.tidy(&|k| hasher.hash_one(k));
         self.len -= 1;
-        if entry.expire_at_ms != 0 {
+        if entry.expire_at_ms() != 0 {
             seg.volatile -= 1;
             self.volatile -= 1;
         }
-        Some(*entry)
+        Some(entry)
     }
 
     /// Sets (or clears, with 0) a key's deadline; false when the key is absent.
     pub fn set_expire(&mut self, key: &[u8], expire_at_ms: u64) -> bool {
         let hash = self.hash(key);
         let seg_index = self.segment_of(hash);
-        if self.segments[seg_index]
-            .map
-            .find(hash, |e| &*e.key == key)
-            .is_none()
-        {
-            return false;
-        }
-        self.preserve(seg_index);
-        let seg = &mut self.segments[seg_index];
-        let Some(entry) = seg.map.find_mut(hash, |e| &*e.key == key) else {
+        let Some(i) = self.segments[seg_index].map.find(hash, key) else {
             return false;
         };
-        let was = (entry.expire_at_ms != 0) as u32;
+        self.preserve(seg_index);
+        let seg = &mut self.segments[seg_index];
+        let entry = seg.map.entry_mut(i);
+        let was = (entry.expire_at_ms() != 0) as u32;
         let now = (expire_at_ms != 0) as u32;
-        entry.expire_at_ms = expire_at_ms;
+        entry.set_expire_at_ms(expire_at_ms);
         seg.volatile = seg.volatile + now - was;
         self.volatile = self.volatile + now as usize - was as usize;
         true
@@ -349,9 +317,7 @@ impl Table {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.segments
-            .iter()
-            .flat_map(|s| s.map.iter().map(|e| &**e))
+        self.segments.iter().flat_map(|s| s.map.iter())
     }
 
     /// Splits a segment in two by the next bit of the position, doubling the directory
@@ -367,30 +333,31 @@ impl Table {
         let version = self.segments[seg_index].version;
         let new_index = self.segments.len() as u32;
         let bit = 1u32 << (31 - depth as u32);
-        let old = std::mem::replace(&mut self.segments[seg_index].map, HashTable::new());
-        let half = SEGMENT_ENTRIES_MAX / 2;
+        let old = std::mem::take(&mut self.segments[seg_index].map);
+        let half = old.len() / 2;
         let mut low = Segment {
             depth: depth + 1,
-            map: HashTable::with_capacity(half),
+            map: SegMap::with_capacity(half),
             volatile: 0,
             version,
         };
         let mut high = Segment {
             depth: depth + 1,
-            map: HashTable::with_capacity(half),
+            map: SegMap::with_capacity(half),
             volatile: 0,
             version,
         };
-        for entry in old.into_iter() {
-            let hash = self.hasher.hash_one(&*entry.key);
+        let hasher = &self.hasher;
+        let rehash = |k: &[u8]| hasher.hash_one(k);
+        for (entry, access) in old.into_entries() {
+            let hash = rehash(entry.key());
             let side = if position(hash) & bit != 0 {
                 &mut high
             } else {
                 &mut low
             };
-            side.volatile += (entry.expire_at_ms != 0) as u32;
-            side.map
-                .insert_unique(hash, entry, |e| self.hasher.hash_one(&*e.key));
+            side.volatile += (entry.expire_at_ms() != 0) as u32;
+            side.map.insert_new(hash, entry, access, &rehash);
         }
         self.segments[seg_index] = low;
         self.segments.push(high);
@@ -416,7 +383,7 @@ impl Table {
         random: u64,
         count: usize,
         volatile_only: bool,
-        mut visit: impl FnMut(&Entry),
+        mut visit: impl FnMut(&Entry, u32),
     ) {
         let segments_count = self.segments.len();
         let first = (random % segments_count as u64) as usize;
@@ -438,13 +405,13 @@ impl Table {
             };
             let chosen = seg
                 .map
-                .iter()
+                .iter_with_access()
                 .cycle()
                 .skip(skip)
                 .take(seg.map.len())
-                .filter(|e| !volatile_only || e.expire_at_ms != 0);
-            for e in chosen {
-                visit(e);
+                .filter(|(e, _)| !volatile_only || e.expire_at_ms() != 0);
+            for (e, access) in chosen {
+                visit(e, access);
                 visited += 1;
                 if visited >= count {
                     return;
@@ -498,6 +465,7 @@ impl Table {
             if any_expired {
                 self.preserve(seg_index);
             }
+            let hasher = &self.hasher;
             let seg = &mut self.segments[seg_index];
             if seg.volatile > 0 {
                 examined += seg.map.len();
@@ -514,6 +482,9 @@ impl Table {
                 });
                 seg.volatile -= gone;
                 removed += before - seg.map.len();
+                if gone > 0 {
+                    seg.map.tidy(&|k| hasher.hash_one(k));
+                }
             }
             segments_seen += 1;
             pos = segment_end(pos, seg.depth);
@@ -538,14 +509,15 @@ impl Table {
                 continue;
             }
             let nth = (rand() % seg.map.len() as u64) as usize;
-            return seg.map.iter().nth(nth).map(|e| &**e);
+            return seg.map.iter().nth(nth);
         }
         self.iter().next()
     }
 }
 
-/// The 32-bit position of a hash: bits 56..25, clear of the bits hashbrown uses (the
-/// low bits pick a bucket, the top 7 bits are its tag).
+/// The 32-bit position of a hash: bits 56..25, clear of the bits a segment uses (the
+/// low 32 bits pick the home slot while the depth stays under 25, the top 7 are the
+/// fingerprint).
 fn position(hash: u64) -> u32 {
     ((hash << 7) >> 32) as u32
 }
@@ -562,6 +534,7 @@ mod cut_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::value::ValueRef;
     use std::collections::{BTreeMap, BTreeSet};
 
     fn key(i: u64) -> Vec<u8> {
@@ -582,7 +555,7 @@ mod tests {
         assert_eq!(t.len(), 10_000);
         assert!(t.segments_count() > 10_000 / SEGMENT_ENTRIES_MAX);
         for i in 0..10_000 {
-            assert!(matches!(t.get(&key(i)).unwrap().value, Value::Int(v) if v == i as i64));
+            assert!(matches!(t.get(&key(i)).unwrap().value(), ValueRef::Int(v) if v == i as i64));
         }
         for i in (0..10_000).step_by(2) {
             assert!(t.remove(&key(i)).is_some());
@@ -634,7 +607,10 @@ mod tests {
             let e = t
                 .get(k)
                 .unwrap_or_else(|| panic!("seed {seed}: missing key"));
-            assert!(matches!(e.value, Value::Int(x) if x == *v), "seed {seed}");
+            assert!(
+                matches!(e.value(), ValueRef::Int(x) if x == *v),
+                "seed {seed}"
+            );
             assert_eq!(e.expire_at_ms(), *ttl, "seed {seed}");
         }
     }
@@ -650,7 +626,7 @@ mod tests {
         let mut next_new = 1_000_000;
         loop {
             cursor = t.scan(cursor, 10, |e| {
-                seen.insert(e.key.to_vec());
+                seen.insert(e.key().to_vec());
             });
             // Grow the table a lot between calls: splits must not lose positions.
             for _ in 0..300 {

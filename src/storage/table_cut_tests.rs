@@ -10,8 +10,8 @@ fn key(i: u64) -> Vec<u8> {
 }
 
 fn int_of(e: &Entry) -> i64 {
-    match e.value {
-        Value::Int(v) => v,
+    match e.value() {
+        crate::storage::ValueRef::Int(v) => v,
         _ => panic!("test values are integers"),
     }
 }
@@ -25,7 +25,7 @@ fn collector(written: &Written) -> BeforeChange {
     Box::new(move |entries: &mut dyn Iterator<Item = &Entry>| {
         let mut w = written.borrow_mut();
         for e in entries {
-            w.push((e.key.to_vec(), int_of(e)));
+            w.push((e.key().to_vec(), int_of(e)));
         }
     })
 }
@@ -54,7 +54,7 @@ fn hook_runs_once_per_segment_and_bumps_versions() {
     assert!(t.segment_versions().all(|v| v == 0));
     // Many changes to the same key: its segment is handed out once.
     for n in 0..100 {
-        t.get_mut(&key(7)).unwrap().value = Value::Int(n);
+        t.get_mut(&key(7)).unwrap().set_value(Value::Int(n));
     }
     assert_eq!(*calls.borrow(), 1);
     // Reading changes nothing; a miss in an untouched segment hands out nothing either.
@@ -84,7 +84,7 @@ fn a_cut_sees_exactly_the_table_at_the_cut() {
             t.insert(e.with_expire(if i % 5 == 0 { 1_000 } else { 0 }));
         }
         let at_cut: BTreeMap<Vec<u8>, i64> =
-            t.iter().map(|e| (e.key.to_vec(), int_of(e))).collect();
+            t.iter().map(|e| (e.key().to_vec(), int_of(e))).collect();
         let written: Written = Rc::default();
         t.begin_cut(collector(&written));
         let mut walker_done = false;
@@ -98,7 +98,7 @@ fn a_cut_sees_exactly_the_table_at_the_cut() {
                 }
                 2 => {
                     if let Some(e) = t.get_mut(&k) {
-                        e.value = Value::Int(-2);
+                        e.set_value(Value::Int(-2));
                     }
                 }
                 3 => {
@@ -116,7 +116,7 @@ fn a_cut_sees_exactly_the_table_at_the_cut() {
                     walker_done = !t.write_out_next(&mut |entries| {
                         let mut w = w.borrow_mut();
                         for e in entries {
-                            w.push((e.key.to_vec(), int_of(e)));
+                            w.push((e.key().to_vec(), int_of(e)));
                         }
                     });
                 }
@@ -145,7 +145,8 @@ fn a_second_cut_starts_over() {
         assert_eq!(t.begin_cut(collector(&written)), round);
         let w = written.clone();
         while t.write_out_next(&mut |entries| {
-            w.borrow_mut().extend(entries.map(|e| (e.key.to_vec(), 0)))
+            w.borrow_mut()
+                .extend(entries.map(|e| (e.key().to_vec(), 0)))
         }) {}
         t.end_cut();
         assert_eq!(written.borrow().len(), 1500, "round {round}");

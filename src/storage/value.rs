@@ -82,46 +82,39 @@ impl Value {
         }
     }
 
-    pub fn value_type(&self) -> ValueType {
+    /// A borrowed view of the value (what an entry hands out).
+    pub fn as_ref(&self) -> ValueRef<'_> {
         match self {
-            Value::Int(_) | Value::Embstr(_) | Value::Raw(_) => ValueType::String,
-            Value::Hash(_) => ValueType::Hash,
-            Value::List(_) => ValueType::List,
-            Value::Set(_) => ValueType::Set,
-            Value::ZSet(_) => ValueType::ZSet,
+            Value::Int(n) => ValueRef::Int(*n),
+            Value::Embstr(b) => ValueRef::Embstr(b),
+            Value::Raw(v) => ValueRef::Raw(v),
+            Value::Hash(h) => ValueRef::Hash(h),
+            Value::List(l) => ValueRef::List(l),
+            Value::Set(s) => ValueRef::Set(s),
+            Value::ZSet(z) => ValueRef::ZSet(z),
         }
+    }
+
+    pub fn value_type(&self) -> ValueType {
+        self.as_ref().value_type()
     }
 
     pub fn encoding(&self) -> &'static str {
-        match self {
-            Value::Int(_) => "int",
-            Value::Embstr(_) => "embstr",
-            Value::Raw(_) => "raw",
-            Value::Hash(h) => h.encoding(),
-            Value::List(l) => l.encoding(),
-            Value::Set(v) => v.encoding(),
-            Value::ZSet(z) => z.encoding(),
-        }
+        self.as_ref().encoding()
     }
 
     pub fn is_string(&self) -> bool {
-        self.value_type() == ValueType::String
+        self.as_ref().is_string()
     }
 
     /// The bytes of a string value; integers are formatted into `tmp`.
     pub fn string_bytes<'a>(&'a self, tmp: &'a mut [u8; 20]) -> Option<&'a [u8]> {
-        match self {
-            Value::Int(n) => Some(crate::protocol::reply::format_i64(tmp, *n)),
-            Value::Embstr(b) => Some(b),
-            Value::Raw(v) => Some(v),
-            _ => None,
-        }
+        self.as_ref().string_bytes(tmp)
     }
 
     /// Length in bytes of a string value (STRLEN).
     pub fn string_len(&self) -> Option<usize> {
-        let mut tmp = [0u8; 20];
-        self.string_bytes(&mut tmp).map(|b| b.len())
+        self.as_ref().string_len()
     }
 
     /// Converts a string value to `raw` and returns its buffer, for in-place edits
@@ -145,14 +138,92 @@ impl Value {
 
     /// Approximate heap bytes owned by the value (for MEMORY USAGE and DEBUG OBJECT).
     pub fn heap_bytes(&self) -> usize {
+        self.as_ref().heap_bytes()
+    }
+}
+
+/// A borrowed value, as an entry hands it out: integers and embstrs are decoded from
+/// the entry's block, the other kinds borrow the stored [`Value`]'s parts.
+#[derive(Clone, Copy)]
+pub enum ValueRef<'a> {
+    Int(i64),
+    Embstr(&'a [u8]),
+    Raw(&'a Vec<u8>),
+    Hash(&'a HashValue),
+    List(&'a ListValue),
+    Set(&'a SetValue),
+    ZSet(&'a ZSetValue),
+}
+
+impl<'a> ValueRef<'a> {
+    pub fn value_type(self) -> ValueType {
         match self {
-            Value::Int(_) => 0,
-            Value::Embstr(b) => b.len(),
-            Value::Raw(v) => v.capacity(),
-            Value::Hash(h) => h.heap_bytes(),
-            Value::List(l) => l.heap_bytes(),
-            Value::Set(v) => v.heap_bytes(),
-            Value::ZSet(z) => z.heap_bytes(),
+            ValueRef::Int(_) | ValueRef::Embstr(_) | ValueRef::Raw(_) => ValueType::String,
+            ValueRef::Hash(_) => ValueType::Hash,
+            ValueRef::List(_) => ValueType::List,
+            ValueRef::Set(_) => ValueType::Set,
+            ValueRef::ZSet(_) => ValueType::ZSet,
+        }
+    }
+
+    pub fn encoding(self) -> &'static str {
+        match self {
+            ValueRef::Int(_) => "int",
+            ValueRef::Embstr(_) => "embstr",
+            ValueRef::Raw(_) => "raw",
+            ValueRef::Hash(h) => h.encoding(),
+            ValueRef::List(l) => l.encoding(),
+            ValueRef::Set(v) => v.encoding(),
+            ValueRef::ZSet(z) => z.encoding(),
+        }
+    }
+
+    pub fn is_string(self) -> bool {
+        self.value_type() == ValueType::String
+    }
+
+    /// The bytes of a string value; integers are formatted into `tmp`.
+    pub fn string_bytes<'t>(self, tmp: &'t mut [u8; 20]) -> Option<&'t [u8]>
+    where
+        'a: 't,
+    {
+        match self {
+            ValueRef::Int(n) => Some(crate::protocol::reply::format_i64(tmp, n)),
+            ValueRef::Embstr(b) => Some(b),
+            ValueRef::Raw(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Length in bytes of a string value (STRLEN).
+    pub fn string_len(self) -> Option<usize> {
+        let mut tmp = [0u8; 20];
+        self.string_bytes(&mut tmp).map(|b| b.len())
+    }
+
+    /// Approximate heap bytes owned by the value (for MEMORY USAGE and DEBUG OBJECT).
+    pub fn heap_bytes(self) -> usize {
+        match self {
+            ValueRef::Int(_) => 0,
+            ValueRef::Embstr(b) => b.len(),
+            ValueRef::Raw(v) => v.capacity(),
+            ValueRef::Hash(h) => h.heap_bytes(),
+            ValueRef::List(l) => l.heap_bytes(),
+            ValueRef::Set(v) => v.heap_bytes(),
+            ValueRef::ZSet(z) => z.heap_bytes(),
+        }
+    }
+
+    /// An owned deep copy, keeping the encoding (COPY, DUMP of an entry).
+    pub fn to_value(self) -> Value {
+        match self {
+            ValueRef::Int(n) => Value::Int(n),
+            ValueRef::Embstr(b) => Value::Embstr(b.into()),
+            ValueRef::Raw(v) => Value::Raw(v.clone()),
+            ValueRef::Hash(h) => Value::Hash(h.clone()),
+            ValueRef::List(l) => Value::List(l.clone()),
+            ValueRef::Set(s) => Value::Set(s.clone()),
+            ValueRef::ZSet(z) => Value::ZSet(z.clone()),
         }
     }
 }

@@ -116,7 +116,7 @@ fn touch_spread<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> 
 
 fn type_(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     match peek(ctx, &args[1]) {
-        Some(e) => r.simple(e.value.value_type().name()),
+        Some(e) => r.simple(e.value().value_type().name()),
         None => r.simple("none"),
     }
 }

@@ -12,7 +12,7 @@ use crate::protocol::args::Args;
 use crate::protocol::reply::Reply;
 use crate::shard::evict::lfu_decayed;
 use crate::shard::{ShardCtx, lru_clock_secs};
-use crate::storage::Value;
+use crate::storage::ValueRef;
 
 /// Redis keeps one shared object for each integer below this.
 const SHARED_INTEGERS_COUNT: i64 = 10_000;
@@ -41,9 +41,11 @@ fn idle_secs(now: u32, then: u32) -> u64 {
     }
 }
 
-fn refcount_of(value: &Value, shared_ints: bool) -> i64 {
+fn refcount_of(value: ValueRef<'_>, shared_ints: bool) -> i64 {
     match value {
-        Value::Int(n) if shared_ints && (0..SHARED_INTEGERS_COUNT).contains(n) => SHARED_REFCOUNT,
+        ValueRef::Int(n) if shared_ints && (0..SHARED_INTEGERS_COUNT).contains(&n) => {
+            SHARED_REFCOUNT
+        }
         _ => 1,
     }
 }
@@ -52,7 +54,7 @@ fn refcount_of(value: &Value, shared_ints: bool) -> i64 {
 
 fn encoding(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     match peek(ctx, &args[2]) {
-        Some(e) => r.bulk(e.value.encoding().as_bytes()),
+        Some(e) => r.bulk(e.value().encoding().as_bytes()),
         None => r.null(),
     }
 }
@@ -61,7 +63,7 @@ fn refcount(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let settings = &ctx.shard.settings;
     let shared_ints = shares_integers(settings.maxmemory_bytes, &settings.maxmemory_policy);
     match peek(ctx, &args[2]) {
-        Some(e) => r.int(refcount_of(&e.value, shared_ints)),
+        Some(e) => r.int(refcount_of(e.value(), shared_ints)),
         None => r.null(),
     }
 }
@@ -69,10 +71,10 @@ fn refcount(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 fn idletime(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let lfu = ctx.shard.settings.eviction.policy.is_lfu();
     let now = lru_clock_secs(ctx.now_ms);
-    match peek(ctx, &args[2]) {
-        None => r.null(),
-        Some(_) if lfu => r.error(errors::LFU_SELECTED),
-        Some(e) => r.int(idle_secs(now, e.access_clock_secs) as i64),
+    match peek(ctx, &args[2]).is_some() {
+        false => r.null(),
+        true if lfu => r.error(errors::LFU_SELECTED),
+        true => r.int(idle_secs(now, access_of(ctx, &args[2])) as i64),
     }
 }
 
@@ -80,11 +82,19 @@ fn idletime(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 fn freq(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let eviction = ctx.shard.settings.eviction;
     let now = ctx.now_ms;
-    match peek(ctx, &args[2]) {
-        None => r.null(),
-        Some(_) if !eviction.policy.is_lfu() => r.error(errors::LFU_NOT_SELECTED),
-        Some(e) => r.int(lfu_decayed(e.access_clock_secs, now, eviction.lfu_decay_minutes) as i64),
+    match peek(ctx, &args[2]).is_some() {
+        false => r.null(),
+        true if !eviction.policy.is_lfu() => r.error(errors::LFU_NOT_SELECTED),
+        true => {
+            let access = access_of(ctx, &args[2]);
+            r.int(lfu_decayed(access, now, eviction.lfu_decay_minutes) as i64)
+        }
     }
+}
+
+/// A live key's access data (kept in its table slot).
+fn access_of(ctx: &mut ShardCtx, key: &[u8]) -> u32 {
+    ctx.db().table.access_of(key).unwrap_or(0)
 }
 
 /// OBJECT HELP, line for line as Redis 7.0 prints it.
@@ -182,6 +192,7 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::Value;
 
     #[test]
     fn idle_time_wraps_with_the_clock() {
@@ -195,11 +206,14 @@ mod tests {
         assert!(shares_integers(0, "allkeys-lru"));
         assert!(shares_integers(100, "noeviction"));
         assert!(!shares_integers(100, "volatile-lfu"));
-        assert_eq!(refcount_of(&Value::Int(0), true), SHARED_REFCOUNT);
-        assert_eq!(refcount_of(&Value::Int(9_999), true), SHARED_REFCOUNT);
-        assert_eq!(refcount_of(&Value::Int(10_000), true), 1);
-        assert_eq!(refcount_of(&Value::Int(-1), true), 1);
-        assert_eq!(refcount_of(&Value::Int(5), false), 1);
-        assert_eq!(refcount_of(&Value::from_bytes(b"abc"), true), 1);
+        assert_eq!(refcount_of(Value::Int(0).as_ref(), true), SHARED_REFCOUNT);
+        assert_eq!(
+            refcount_of(Value::Int(9_999).as_ref(), true),
+            SHARED_REFCOUNT
+        );
+        assert_eq!(refcount_of(Value::Int(10_000).as_ref(), true), 1);
+        assert_eq!(refcount_of(Value::Int(-1).as_ref(), true), 1);
+        assert_eq!(refcount_of(Value::Int(5).as_ref(), false), 1);
+        assert_eq!(refcount_of(Value::from_bytes(b"abc").as_ref(), true), 1);
     }
 }

@@ -31,9 +31,9 @@ struct Moving {
 
 /// Stores `moving` at `key`, replacing whatever was there, keeping the deadline.
 fn land(ctx: &mut ShardCtx, key: &[u8], moving: Moving) {
-    let mut entry = Entry::new(key, moving.value).with_expire(moving.expire_at_ms);
-    entry.access_clock_secs = ctx.new_access_data();
-    ctx.db().table.insert(entry);
+    let access = ctx.new_access_data();
+    let entry = Entry::with_parts(key, moving.value, moving.expire_at_ms);
+    ctx.db().table.insert_with_access(entry, access);
     // A list (or sorted set) landing here may serve clients blocked on the key, once
     // the transaction moving it concludes.
     ctx.signal_ready(key);
@@ -43,14 +43,14 @@ fn land(ctx: &mut ShardCtx, key: &[u8], moving: Moving) {
 fn take(ctx: &mut ShardCtx, key: &[u8]) -> Option<Moving> {
     ctx.remove(key).map(|e| Moving {
         expire_at_ms: e.expire_at_ms(),
-        value: e.value,
+        value: e.into_value(),
     })
 }
 
 /// A deep copy of a live key's value and its deadline (COPY reads like a GET).
 fn duplicate(ctx: &mut ShardCtx, key: &[u8]) -> Option<Moving> {
     ctx.lookup_read(key).map(|e| Moving {
-        value: e.value.clone(),
+        value: e.value().to_value(),
         expire_at_ms: e.expire_at_ms(),
     })
 }

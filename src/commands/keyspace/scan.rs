@@ -16,7 +16,6 @@ use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::{Reply, RespVersion};
 use crate::shard::tx::{LockMode, LockSet};
 use crate::shard::{Shard, now_ms};
-use crate::storage::Value;
 use crate::storage::table::POSITION_END;
 use crate::util::glob::glob_match;
 use crate::util::num::parse_i64;
@@ -110,7 +109,7 @@ impl ScanFilter {
     }
 
     /// Redis 7.0 compares type names case-insensitively; an unknown name matches nothing.
-    fn type_matches(&self, value: &Value) -> bool {
+    fn type_matches(&self, value: crate::storage::ValueRef<'_>) -> bool {
         self.type_name
             .as_ref()
             .is_none_or(|t| t.eq_ignore_ascii_case(value.value_type().name().as_bytes()))
@@ -192,8 +191,8 @@ fn keys_on(s: &Shard, db: usize, pattern: &[u8]) -> EncodedKeys {
     let Some(d) = s.dbs.get(db) else { return out };
     let (all, now) = (pattern == b"*", now_ms());
     for e in d.table.iter() {
-        if !e.is_expired(now) && (all || glob_match(pattern, &e.key, false)) {
-            out.push(&e.key);
+        if !e.is_expired(now) && (all || glob_match(pattern, e.key(), false)) {
+            out.push(e.key());
         }
     }
     out
@@ -239,13 +238,13 @@ fn scan_step(s: &mut Shard, db: usize, from: u64, budget: usize, f: &ScanFilter)
     };
     let next = d.table.scan(from, budget, |e| {
         visited += 1;
-        if !f.key_matches(&e.key) {
+        if !f.key_matches(e.key()) {
             return;
         }
         if e.is_expired(now) {
-            expired.push(e.key.to_vec());
-        } else if f.type_matches(&e.value) {
-            keys.push(&e.key);
+            expired.push(e.key().to_vec());
+        } else if f.type_matches(e.value()) {
+            keys.push(e.key());
         }
     });
     reap_expired(s, db, &expired, now);
@@ -336,7 +335,7 @@ fn random_live_key(s: &mut Shard, db: usize) -> Option<Vec<u8>> {
             .get(db)?
             .table
             .random_entry(|| next_random(&mut state))?;
-        let key = e.key.to_vec();
+        let key = e.key().to_vec();
         if !e.is_expired(now) {
             return Some(key);
         }
@@ -346,7 +345,7 @@ fn random_live_key(s: &mut Shard, db: usize) -> Option<Vec<u8>> {
     d.table
         .iter()
         .find(|e| !e.is_expired(now))
-        .map(|e| e.key.to_vec())
+        .map(|e| e.key().to_vec())
 }
 
 fn randomkey<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {

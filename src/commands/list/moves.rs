@@ -13,7 +13,7 @@ use crate::protocol::reply::Reply;
 use crate::shard::blocking::{BlockOps, Readiness};
 use crate::shard::tx::{LockMode, LockSet};
 use crate::shard::{Shard, ShardCtx, now_ms};
-use crate::storage::Value;
+use crate::storage::{Value, ValueRef};
 use crate::util::num::parse_i64;
 
 fn shard_ctx(shard: &mut Shard, db: usize) -> ShardCtx<'_> {
@@ -117,7 +117,7 @@ pub(super) enum Probe {
 pub(super) fn probe(ctx: &mut ShardCtx, key: &[u8]) -> Probe {
     match ctx.lookup_write(key) {
         None => Probe::Missing,
-        Some(e) if matches!(e.value, Value::List(_)) => Probe::List,
+        Some(e) if matches!(e.value(), ValueRef::List(_)) => Probe::List,
         Some(_) => Probe::WrongType,
     }
 }
@@ -180,7 +180,8 @@ pub(super) async fn lmove_any(
             let value = tx
                 .hop(a, true, move |sh| {
                     let mut ctx = shard_ctx(sh, db);
-                    let Some(Value::List(list)) = ctx.lookup_write(&s).map(|e| &mut e.value) else {
+                    let Some(Value::List(list)) = ctx.lookup_write(&s).and_then(|e| e.value_mut())
+                    else {
                         return None;
                     };
                     let v = list.pop(from);
@@ -278,7 +279,7 @@ pub(super) fn parse_mpop(args: Args, numkeys_at: usize) -> Result<Mpop, &'static
 
 /// Pops from `key` (a non-empty list) and replies in `shape`.
 pub(super) fn pop_reply(ctx: &mut ShardCtx, key: &[u8], end: End, shape: Shape, r: &mut Reply) {
-    let Some(Value::List(list)) = ctx.lookup_write(key).map(|e| &mut e.value) else {
+    let Some(Value::List(list)) = ctx.lookup_write(key).and_then(|e| e.value_mut()) else {
         return r.null_array();
     };
     r.array(2);

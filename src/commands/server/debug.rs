@@ -14,7 +14,7 @@ use crate::config::EnableMode;
 use crate::errors;
 use crate::protocol::args::ArgsBuf;
 use crate::shard::{Shard, lru_clock_secs, now_ms};
-use crate::storage::Value;
+use crate::storage::ValueRef;
 
 /// Longest DEBUG SLEEP honoured, so absurd input cannot overflow a `Duration`.
 const SLEEP_SECS_MAX: f64 = 1e9;
@@ -171,22 +171,24 @@ fn push_single_line(buf: &mut Vec<u8>, text: &[u8]) {
 /// without touching the access clock, as Redis's DEBUG OBJECT does.
 fn describe_object(shard: &mut Shard, db: usize, key: &[u8]) -> Option<String> {
     let now = now_ms();
-    let entry = shard.dbs.get(db)?.table.get(key)?;
+    let table = &shard.dbs.get(db)?.table;
+    let entry = table.get(key)?;
+    let access = table.access_of(key)?;
     if entry.is_expired(now) {
         return None;
     }
-    let refcount = match entry.value {
-        Value::Int(n) if (0..SHARED_INTEGERS_MAX).contains(&n) => i32::MAX as i64,
+    let refcount = match entry.value() {
+        ValueRef::Int(n) if (0..SHARED_INTEGERS_MAX).contains(&n) => i32::MAX as i64,
         _ => 1,
     };
     let clock = lru_clock_secs(now);
-    let idle_secs = lru_idle_secs(clock, entry.access_clock_secs);
+    let idle_secs = lru_idle_secs(clock, access);
     Some(format!(
         "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{idle_secs}",
         entry as *const _,
-        entry.value.encoding(),
-        serialized_len(&entry.value),
-        entry.access_clock_secs,
+        entry.value().encoding(),
+        serialized_len(entry.value()),
+        access,
     ))
 }
 
@@ -212,12 +214,12 @@ fn rdb_len_bytes(len: usize) -> usize {
 
 /// Bytes the value would take in an RDB file, as DEBUG OBJECT reports it (without LZF
 /// compression, which Redis applies to strings longer than 20 bytes).
-fn serialized_len(value: &Value) -> usize {
+fn serialized_len(value: ValueRef<'_>) -> usize {
     let mut tmp = [0u8; 20];
     match value {
-        Value::Int(n) if i8::try_from(*n).is_ok() => 2,
-        Value::Int(n) if i16::try_from(*n).is_ok() => 3,
-        Value::Int(n) if i32::try_from(*n).is_ok() => 5,
+        ValueRef::Int(n) if i8::try_from(n).is_ok() => 2,
+        ValueRef::Int(n) if i16::try_from(n).is_ok() => 3,
+        ValueRef::Int(n) if i32::try_from(n).is_ok() => 5,
         other => {
             let len = other.string_bytes(&mut tmp).map_or(0, |b| b.len());
             rdb_len_bytes(len) + len
@@ -228,6 +230,7 @@ fn serialized_len(value: &Value) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::Value;
 
     #[test]
     fn c_number_parsing() {
@@ -244,11 +247,14 @@ mod tests {
 
     #[test]
     fn serialized_lengths_match_redis() {
-        assert_eq!(serialized_len(&Value::from_bytes(b"hello")), 6);
-        assert_eq!(serialized_len(&Value::from_bytes(b"12")), 2);
-        assert_eq!(serialized_len(&Value::from_bytes(b"1000")), 3);
-        assert_eq!(serialized_len(&Value::from_bytes(b"100000")), 5);
-        assert_eq!(serialized_len(&Value::from_bytes(b"10000000000")), 12);
+        assert_eq!(serialized_len(Value::from_bytes(b"hello").as_ref()), 6);
+        assert_eq!(serialized_len(Value::from_bytes(b"12").as_ref()), 2);
+        assert_eq!(serialized_len(Value::from_bytes(b"1000").as_ref()), 3);
+        assert_eq!(serialized_len(Value::from_bytes(b"100000").as_ref()), 5);
+        assert_eq!(
+            serialized_len(Value::from_bytes(b"10000000000").as_ref()),
+            12
+        );
         assert_eq!(lru_idle_secs(5, 3), 2);
         assert_eq!(lru_idle_secs(1, 0xFF_FFFE), 2);
     }

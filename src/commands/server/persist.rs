@@ -291,7 +291,7 @@ fn lastsave(ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
 fn dump_cmd(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     match ctx.lookup_read(&args[1]) {
         None => r.null(),
-        Some(e) => r.bulk(&dump::payload(&e.value, true)),
+        Some(e) => r.bulk(&dump::payload(e.value(), true)),
     }
 }
 
@@ -374,9 +374,8 @@ fn restore(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         }
         access = abs as u32;
     }
-    let mut entry = Entry::new(key, value).with_expire(ttl as u64);
-    entry.access_clock_secs = access;
-    ctx.db().table.insert(entry);
+    let entry = Entry::with_parts(key, value, ttl as u64);
+    ctx.db().table.insert_with_access(entry, access);
     if is_list_or_zset {
         ctx.signal_ready(key);
     }

@@ -18,8 +18,8 @@ use crate::protocol::reply::Reply;
 use crate::shard::ShardCtx;
 use crate::shard::set::Tx;
 use crate::shard::tx::{LockMode, LockSet};
-use crate::storage::Value;
 use crate::storage::set::{SetValue, ops};
+use crate::storage::{Value, ValueRef};
 use crate::util::num::parse_i64;
 
 #[derive(Clone, Copy)]
@@ -45,7 +45,7 @@ fn check_sources<'k>(
         } else {
             ctx.lookup_read(k)
         };
-        if found.is_some_and(|e| !matches!(e.value, Value::Set(_))) {
+        if found.is_some_and(|e| !matches!(e.value(), ValueRef::Set(_))) {
             r.error(errors::WRONGTYPE);
             return Err(Replied);
         }
@@ -60,8 +60,8 @@ fn sources<'c, 'k>(
 ) -> Vec<Option<&'c SetValue>> {
     let table = &ctx.shard.dbs[ctx.db].table;
     keys.map(|k| {
-        table.get(k).and_then(|e| match &e.value {
-            Value::Set(s) => Some(s),
+        table.get(k).and_then(|e| match e.value() {
+            ValueRef::Set(s) => Some(s),
             _ => None,
         })
     })
@@ -334,15 +334,15 @@ enum Holds {
 fn holds(ctx: &mut ShardCtx, key: &[u8]) -> Holds {
     match ctx.lookup_write(key) {
         None => Holds::Nothing,
-        Some(e) if matches!(e.value, Value::Set(_)) => Holds::Set,
+        Some(e) if matches!(e.value(), ValueRef::Set(_)) => Holds::Set,
         Some(_) => Holds::Other,
     }
 }
 
 fn set_at<'c>(ctx: &'c mut ShardCtx, key: &[u8]) -> Option<&'c mut SetValue> {
     match ctx.lookup_write(key) {
-        Some(e) => match &mut e.value {
-            Value::Set(s) => Some(s),
+        Some(e) => match e.value_mut() {
+            Some(Value::Set(s)) => Some(s),
             _ => None,
         },
         None => None,

@@ -10,7 +10,7 @@ use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
 use crate::shard::ShardCtx;
 use crate::shard::blocking::{BlockOps, Readiness};
-use crate::storage::Value;
+use crate::storage::ValueRef;
 
 /// A key can serve a waiter when it holds a non-empty sorted set. Looks without
 /// touching anything (no access-clock refresh, no hit/miss count).
@@ -18,9 +18,9 @@ fn zset_ready(ctx: &mut ShardCtx, key: &[u8], _args: Args) -> Readiness {
     if !ctx.exists(key) {
         return Readiness::NotReady;
     }
-    match ctx.shard.dbs[ctx.db].table.get(key).map(|e| &e.value) {
-        Some(Value::ZSet(z)) if !z.is_empty() => Readiness::Ready,
-        Some(Value::ZSet(_)) | None => Readiness::NotReady,
+    match ctx.shard.dbs[ctx.db].table.get(key).map(|e| e.value()) {
+        Some(ValueRef::ZSet(z)) if !z.is_empty() => Readiness::Ready,
+        Some(ValueRef::ZSet(_)) | None => Readiness::NotReady,
         Some(_) => Readiness::WrongType,
     }
 }

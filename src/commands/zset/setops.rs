@@ -15,7 +15,7 @@ use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
 use crate::shard::tx::LockMode;
 use crate::shard::{ShardCtx, now_ms};
-use crate::storage::Value;
+use crate::storage::ValueRef;
 use crate::storage::set::SetValue;
 use crate::storage::zset::{ZLimits, ZSetValue, key_cmp};
 use crate::util::num::parse_f64;
@@ -119,11 +119,11 @@ fn set_as_zset(set: &SetValue, limits: ZLimits) -> ZSetValue {
 }
 
 /// What a source key holds, for reading: Err for a wrong type.
-fn source_of(v: Option<&Value>, limits: ZLimits) -> Result<Option<Option<ZSetValue>>, ()> {
+fn source_of(v: Option<ValueRef<'_>>, limits: ZLimits) -> Result<Option<Option<ZSetValue>>, ()> {
     match v {
         None => Ok(None),
-        Some(Value::ZSet(_)) => Ok(Some(None)),
-        Some(Value::Set(s)) => Ok(Some(Some(set_as_zset(s, limits)))),
+        Some(ValueRef::ZSet(_)) => Ok(Some(None)),
+        Some(ValueRef::Set(s)) => Ok(Some(Some(set_as_zset(s, limits)))),
         Some(_) => Err(()),
     }
 }
@@ -244,7 +244,7 @@ fn run_single(ctx: &mut ShardCtx, args: Args, r: &mut Reply, cmd: Cmd) {
     let lim = super::limits(ctx);
     let mut converted: Vec<Option<ZSetValue>> = Vec::with_capacity(n);
     for k in args.iter().skip(first).take(n) {
-        let v = ctx.lookup_read(k).map(|e| &e.value);
+        let v = ctx.lookup_read(k).map(|e| e.value());
         match source_of(v, lim) {
             Ok(c) => converted.push(c.flatten()),
             Err(()) => return r.error(errors::WRONGTYPE),
@@ -263,8 +263,8 @@ fn run_single(ctx: &mut ShardCtx, args: Args, r: &mut Reply, cmd: Cmd) {
             .zip(&converted)
             .map(|(k, c)| match c {
                 Some(z) => Some(z),
-                None => match table.get(k).map(|e| &e.value) {
-                    Some(Value::ZSet(z)) => Some(z),
+                None => match table.get(k).map(|e| e.value()) {
+                    Some(ValueRef::ZSet(z)) => Some(z),
                     _ => None,
                 },
             })
@@ -287,12 +287,12 @@ fn snapshot(sctx: &mut ShardCtx, keys: &ArgsBuf) -> Vec<Snapshot> {
     keys.as_args()
         .iter()
         .map(|k| {
-            let v = sctx.lookup_read(k).map(|e| &e.value);
+            let v = sctx.lookup_read(k).map(|e| e.value());
             match source_of(v, lim)? {
                 None => Ok(None),
                 Some(Some(converted)) => Ok(Some(converted)),
                 Some(None) => match v {
-                    Some(Value::ZSet(z)) => Ok(Some(z.clone())),
+                    Some(ValueRef::ZSet(z)) => Ok(Some(z.clone())),
                     _ => Ok(None),
                 },
             }

@@ -91,7 +91,7 @@ fn zadd_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, incr_only: bool) 
         ctx.set_value(key, Value::ZSet(z), 0, false);
     }
     let (mut added, mut updated, mut last) = (0i64, 0i64, None);
-    let Some(Value::ZSet(z)) = ctx.lookup_write(key).map(|e| &mut e.value) else {
+    let Some(Value::ZSet(z)) = ctx.lookup_write(key).and_then(|e| e.value_mut()) else {
         return r.error(errors::WRONGTYPE);
     };
     let mut nan = false;
@@ -170,8 +170,8 @@ fn zset_add(
 
 fn drop_if_empty(ctx: &mut ShardCtx, key: &[u8]) {
     let empty = matches!(
-        ctx.shard.dbs[ctx.db].table.get(key).map(|e| &e.value),
-        Some(Value::ZSet(z)) if z.is_empty()
+        ctx.shard.dbs[ctx.db].table.get(key).map(|e| e.value()),
+        Some(crate::storage::ValueRef::ZSet(z)) if z.is_empty()
     );
     if empty {
         ctx.remove(key);
