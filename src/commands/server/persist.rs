@@ -14,7 +14,6 @@ use crate::errors;
 use crate::persistence::{self, bgsave, dump};
 use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
-use crate::runtime::oneshot::OneShot;
 use crate::shard::ShardCtx;
 use crate::shard::tx::LockMode;
 use crate::storage::Entry;
@@ -110,24 +109,7 @@ fn bgsave<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
         let (shards, server) = (ctx.shards.clone(), ctx.server.clone());
         crate::runtime::spawn_local(async move {
             let started = std::time::Instant::now();
-            while !shards.run_on_all(bgsave::step).await.iter().all(|d| *d) {}
-            let chunks = shards.run_on_all(bgsave::finish).await;
-            let used_mem = crate::alloc::used_bytes();
-            // The file is written (and its checksum computed) on a helper thread: the
-            // executor keeps serving.
-            let cell = OneShot::new();
-            let done = cell.clone();
-            let spawned = std::thread::Builder::new()
-                .name("shoal-bgsave".into())
-                .spawn(move || {
-                    let result =
-                        persistence::save_chunks(&dir, &name, chunks, used_mem, now_ms / 1000);
-                    done.complete(result)
-                });
-            let result = match spawned {
-                Ok(_) => cell.wait().await,
-                Err(e) => Err(e),
-            };
+            let result = bgsave::write_out(shards, dir, name, compress, now_ms).await;
             record_result(&server, &result, now_ms / 1000);
             persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
                 s.bgsave_in_progress = false;
