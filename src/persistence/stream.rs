@@ -14,7 +14,9 @@
 //! write), but the bytes in flight are counted and the walker pauses while they exceed
 //! [`QUEUE_BYTES_MAX`]; what the hook adds meanwhile is bounded by the rate of writes.
 //! The shards serialize without LZF (a copy, so preserving a segment about to change is
-//! quick); the writer compresses ([`super::write::recompress`]) when the file should be.
+//! quick); the writer compresses ([`super::write::recompress`]) when the file should be,
+//! unless it is behind: then chunks are written as they are, so that a write load that
+//! touches every segment at once costs a fast copy to the file, not a dataset in memory.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -30,10 +32,12 @@ use super::{Crc64Writer, DbChunk, db_section, header, install, opcode, temp_path
 /// Serialized bytes sent but not yet written above which the walker pauses.
 pub const QUEUE_BYTES_MAX: usize = 4 << 20;
 /// Emptied chunk buffers kept for reuse (fresh ones would be paged in anew).
-const SPARE_BUFFERS_MAX: usize = 8;
-/// The file is fdatasynced every this many bytes (Redis's `rdb-save-incremental-fsync`),
-/// so the dirty page cache, and the final fsync, stay small.
-const SYNC_EVERY_BYTES: u64 = 8 << 20;
+const SPARE_BUFFERS_MAX: usize = 32;
+/// Writeback of the file is started every this many bytes (as Redis's
+/// `rdb-save-incremental-fsync`), so the dirty page cache and the final fsync stay small.
+/// Started, not waited for: waiting held the writer to the disk's pace while the hook's
+/// copies piled up in the queue.
+const WRITEBACK_EVERY_BYTES: u64 = 8 << 20;
 
 /// A database's keys and keys with a deadline, at the cut.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -165,12 +169,33 @@ impl Out {
         }
         self.w.write_all(bytes)?;
         self.unsynced_bytes += bytes.len() as u64;
-        if self.unsynced_bytes >= SYNC_EVERY_BYTES {
-            self.unsynced_bytes = 0;
+        if self.unsynced_bytes >= WRITEBACK_EVERY_BYTES {
             self.w.inner.flush()?;
-            self.w.inner.get_ref().sync_data()?;
+            start_writeback(
+                self.w.inner.get_ref(),
+                self.written_bytes,
+                self.unsynced_bytes,
+            );
+            self.unsynced_bytes = 0;
         }
         Ok(())
+    }
+}
+
+/// Starts writing the `bytes` before `end` of `file` to disk, without waiting (a hint:
+/// the final fsync is what makes the file durable, so a failure here is ignored).
+fn start_writeback(file: &File, end: u64, bytes: u64) {
+    use std::os::fd::AsRawFd;
+    let start = end.saturating_sub(bytes) as libc::off64_t;
+    // SAFETY: a plain syscall on an open descriptor this function borrows; no memory is
+    // passed.
+    unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            start,
+            bytes as libc::off64_t,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
     }
 }
 
@@ -254,7 +279,11 @@ impl FileWriter {
 
     /// Writes a chunk to the file (its database is the first) or to its spool.
     fn put(&mut self, out: &mut Out, c: DbChunk, first_db: Option<usize>) -> std::io::Result<()> {
-        let bytes = if self.options.compress {
+        // Behind the shards (writes preserving segments faster than LZF runs), the
+        // writer copies instead: the queue, which is memory, stays short; the strings
+        // are written plain (any loader reads both).
+        let behind = self.queued_bytes.load(Ordering::Relaxed) > QUEUE_BYTES_MAX;
+        let bytes = if self.options.compress && !behind {
             self.recompressed.clear();
             write::recompress(&c.bytes, &mut self.recompressed).map_err(std::io::Error::other)?;
             &self.recompressed[..]
