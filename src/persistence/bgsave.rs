@@ -34,6 +34,8 @@ struct CutState {
     sizes: Vec<DbSize>,
     /// The file's writer, once the coordinator started it; full chunks wait until then.
     sink: Option<Sink>,
+    /// The writer could not start: chunks are dropped instead of waiting.
+    discard: bool,
 }
 
 thread_local! {
@@ -53,6 +55,8 @@ fn serialize_into(db: usize, entries: &mut dyn Iterator<Item = &crate::storage::
         }
         if let Some(sink) = &st.sink {
             chunks.take_done().for_each(|c| sink.send(c));
+        } else if st.discard {
+            chunks.take_done().for_each(drop);
         }
     });
 }
@@ -77,6 +81,7 @@ pub fn begin(shard: &mut Shard, _compress: bool, now_ms: u64) {
             chunks,
             sizes,
             sink: None,
+            discard: false,
         })
     });
     for (db, d) in shard.dbs.iter_mut().enumerate() {
@@ -103,6 +108,7 @@ pub fn attach(_shard: &mut Shard, sink: Option<Sink>) -> Vec<DbSize> {
                 chunks.take_done().for_each(|c| sink.send(c));
             }
         }
+        st.discard = sink.is_none();
         st.sink = sink;
         st.sizes.clone()
     })

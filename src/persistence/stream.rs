@@ -33,6 +33,8 @@ use super::{Crc64Writer, DbChunk, db_section, header, install, opcode, temp_path
 pub const QUEUE_BYTES_MAX: usize = 4 << 20;
 /// Emptied chunk buffers kept for reuse (fresh ones would be paged in anew).
 const SPARE_BUFFERS_MAX: usize = 32;
+/// Buffers ready before the first chunk (about 1.25 MiB each).
+const PREFAULTED_BUFFERS: usize = 4;
 /// Writeback of the file is started every this many bytes (as Redis's
 /// `rdb-save-incremental-fsync`), so the dirty page cache and the final fsync stay small.
 /// Started, not waited for: waiting held the writer to the disk's pace while the hook's
@@ -137,7 +139,10 @@ pub fn start(
     };
     std::thread::Builder::new()
         .name("shoal-bgsave".into())
-        .spawn(move || done(writer.run()))?;
+        .spawn(move || {
+            writer.prefault();
+            done(writer.run())
+        })?;
     Ok(Sink {
         tx,
         queued_bytes,
@@ -213,6 +218,18 @@ struct FileWriter {
 }
 
 impl FileWriter {
+    /// Readies the first chunks' buffers, paged in on this thread rather than by a
+    /// shard's first copy inside a client's write.
+    fn prefault(&self) {
+        for _ in 0..PREFAULTED_BUFFERS {
+            let mut b = Vec::with_capacity(super::CHUNK_CAPACITY_BYTES);
+            // Not zeros: a zeroed allocation may map its pages lazily, untouched.
+            b.resize(super::CHUNK_CAPACITY_BYTES, 1u8);
+            b.clear();
+            let _ = self.spare.try_send(b);
+        }
+    }
+
     fn run(&mut self) -> std::io::Result<()> {
         let result = self.write();
         if result.is_err() {
