@@ -140,6 +140,7 @@ pub fn start(
     std::thread::Builder::new()
         .name("shoal-bgsave".into())
         .spawn(move || {
+            unpin_thread();
             writer.prefault();
             done(writer.run())
         })?;
@@ -184,6 +185,22 @@ impl Out {
             self.unsynced_bytes = 0;
         }
         Ok(())
+    }
+}
+
+/// Lets the calling thread run on any core the process may use. A thread inherits its
+/// creator's affinity, and the save is started from a shard's thread, pinned to one
+/// core: the writer then took turns with that shard alone while other cores idled.
+fn unpin_thread() {
+    // SAFETY: cpu_set_t is plain bits, valid zeroed; CPU_SET only writes inside it for
+    // indexes below CPU_SETSIZE; sched_setaffinity(0, ..) reads it for this thread (the
+    // kernel keeps the cores the process's cpuset allows; failure leaves the affinity).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for cpu in 0..libc::CPU_SETSIZE as usize {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
 }
 
