@@ -1,57 +1,87 @@
 //! BGSAVE without fork: a point-in-time cut of every table ([`crate::storage::Table`]'s
 //! `begin_cut`), begun on every shard at one point of the transaction order. Each shard
-//! then writes out its untouched segments a few at a time (one message round trip per
-//! step, so clients are served in between), while the before-change hook serializes
-//! any segment a write is about to change, as it was at the cut. The serialized keys
-//! stay on the shard's thread (a thread-local buffer: one shard per thread) until the
-//! cut ends; the coordinator then assembles the file and writes it from a helper thread.
+//! then writes out its untouched segments in short steps (one message round trip per
+//! step, each at most [`STEP_BUDGET`], so clients are served in between), while the
+//! before-change hook serializes any segment a write is about to change, as it was at
+//! the cut. Every full chunk goes at once to the file's writer thread ([`stream`]), which
+//! appends it to the file; the walker pauses while the writer is behind, the hook never
+//! waits. Shards serialize without LZF (a copy); the writer compresses.
 
 use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
-use super::{DbChunk, DbChunks};
+use super::DbChunks;
+use super::stream::{self, DbSize, Sink};
+use crate::runtime::oneshot::OneShot;
 use crate::shard::Shard;
-use crate::storage::Entry;
+use crate::shard::set::ShardSet;
 
-/// Segments each database writes out per step.
-pub const SEGMENTS_PER_STEP: usize = 8;
+/// Longest a walker step serializes before the shard serves clients again (a segment
+/// is about 0.1 ms of copying per MiB; at least one is written per step).
+pub const STEP_BUDGET: Duration = Duration::from_micros(500);
+/// The coordinator's wait before the next step while the writer is behind.
+const CONGESTED_PAUSE: Duration = Duration::from_millis(1);
 
 struct CutState {
     /// Database `i`'s table was cut at epoch `epoch_base + i`: tables move between
     /// indexes (SWAPDB) during a cut, and their epoch says which database they were.
     epoch_base: u64,
-    compress: bool,
     now_ms: u64,
     chunks: Vec<DbChunks>,
+    /// Each database's sizes at the cut (RESIZEDB's hints).
+    sizes: Vec<DbSize>,
+    /// The file's writer, once the coordinator started it; full chunks wait until then.
+    sink: Option<Sink>,
+    /// The writer could not start: chunks are dropped instead of waiting.
+    discard: bool,
 }
 
 thread_local! {
     static CUT: RefCell<Option<CutState>> = const { RefCell::new(None) };
 }
 
-fn serialize_into(db: usize, entries: &mut dyn Iterator<Item = &Entry>) {
+fn serialize_into(db: usize, entries: &mut dyn Iterator<Item = &crate::storage::Entry>) {
     CUT.with(|c| {
         let mut c = c.borrow_mut();
         let Some(st) = c.as_mut() else { return };
-        let (compress, now_ms) = (st.compress, st.now_ms);
+        let now_ms = st.now_ms;
         let Some(chunks) = st.chunks.get_mut(db) else {
             return;
         };
         for e in entries {
-            chunks.put(e, compress, now_ms);
+            chunks.put(e, false, now_ms);
+        }
+        if let Some(sink) = &st.sink {
+            chunks.take_done().for_each(|c| sink.send(c));
+        } else if st.discard {
+            chunks.take_done().for_each(drop);
         }
     });
 }
 
 /// Begins the cut on every database of `shard` (run under the save's whole-shard lock).
-pub fn begin(shard: &mut Shard, compress: bool, now_ms: u64) {
+/// `_compress` is applied by the file's writer ([`write_out`]).
+pub fn begin(shard: &mut Shard, _compress: bool, now_ms: u64) {
     let chunks = (0..shard.dbs.len()).map(DbChunks::new).collect();
+    let sizes = shard
+        .dbs
+        .iter()
+        .map(|d| DbSize {
+            keys: d.table.len() as u64,
+            volatile: d.table.volatile_len() as u64,
+        })
+        .collect();
     let epoch_base = shard.dbs.iter().map(|d| d.table.epoch()).max().unwrap_or(0) + 1;
     CUT.with(|c| {
         *c.borrow_mut() = Some(CutState {
             epoch_base,
-            compress,
             now_ms,
             chunks,
+            sizes,
+            sink: None,
+            discard: false,
         })
     });
     for (db, d) in shard.dbs.iter_mut().enumerate() {
@@ -64,6 +94,26 @@ pub fn begin(shard: &mut Shard, compress: bool, now_ms: u64) {
     }
 }
 
+/// Connects the shard's cut to the file's writer (`None`: it could not start, the keys
+/// are dropped); returns the databases' sizes at the cut.
+pub fn attach(_shard: &mut Shard, sink: Option<Sink>) -> Vec<DbSize> {
+    CUT.with(|c| {
+        let mut c = c.borrow_mut();
+        let Some(st) = c.as_mut() else {
+            return Vec::new();
+        };
+        if let Some(sink) = &sink {
+            for chunks in &mut st.chunks {
+                chunks.set_spare(sink.spare());
+                chunks.take_done().for_each(|c| sink.send(c));
+            }
+        }
+        st.discard = sink.is_none();
+        st.sink = sink;
+        st.sizes.clone()
+    })
+}
+
 /// The database a table was when the cut began.
 fn cut_db(epoch: u64) -> usize {
     CUT.with(|c| {
@@ -73,38 +123,98 @@ fn cut_db(epoch: u64) -> usize {
     })
 }
 
-/// Writes out up to [`SEGMENTS_PER_STEP`] segments per database; true when done.
-pub fn step(shard: &mut Shard) -> bool {
-    let mut done = true;
-    for d in shard.dbs.iter_mut() {
-        let db = cut_db(d.table.epoch());
-        for _ in 0..SEGMENTS_PER_STEP {
-            if !d
-                .table
-                .write_out_next(&mut |entries| serialize_into(db, entries))
-            {
-                break;
-            }
-            done = false;
-        }
-    }
-    done
+fn congested() -> bool {
+    CUT.with(|c| {
+        c.borrow()
+            .as_ref()
+            .and_then(|st| st.sink.as_ref())
+            .is_some_and(Sink::congested)
+    })
 }
 
-/// Ends the cut and hands over what this shard serialized.
-pub fn finish(shard: &mut Shard) -> Vec<DbChunk> {
+/// Writes out segments for up to [`STEP_BUDGET`] (none while the writer is behind);
+/// true when every segment was.
+pub fn step(shard: &mut Shard) -> bool {
+    step_within(shard, STEP_BUDGET)
+}
+
+/// [`step`] with a given budget (zero: one segment).
+fn step_within(shard: &mut Shard, budget: Duration) -> bool {
+    if congested() {
+        return false;
+    }
+    let started = Instant::now();
+    for d in shard.dbs.iter_mut() {
+        let db = cut_db(d.table.epoch());
+        while d
+            .table
+            .write_out_next(&mut |entries| serialize_into(db, entries))
+        {
+            if started.elapsed() >= budget || congested() {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Ends the cut and sends what this shard still holds to the writer.
+pub fn finish(shard: &mut Shard) {
     for d in shard.dbs.iter_mut() {
         d.table.end_cut();
     }
-    CUT.with(|c| c.borrow_mut().take())
-        .map(|st| st.chunks.into_iter().flat_map(DbChunks::finish).collect())
-        .unwrap_or_default()
+    let Some(st) = CUT.with(|c| c.borrow_mut().take()) else {
+        return;
+    };
+    let Some(sink) = st.sink else { return };
+    for chunks in st.chunks {
+        chunks.finish().into_iter().for_each(|c| sink.send(c));
+    }
+}
+
+/// Completes the cut [`begin`] started on every shard into `dir/name`: starts the
+/// writer thread, walks every shard's segments, ends the cut and waits for the file.
+pub async fn write_out(
+    shards: Rc<ShardSet>,
+    dir: PathBuf,
+    name: String,
+    (compress, checksum): (bool, bool),
+    now_ms: u64,
+) -> std::io::Result<()> {
+    let cell = OneShot::new();
+    let done = cell.clone();
+    let options = stream::Options {
+        checksum,
+        ..stream::Options::new(compress, crate::alloc::used_bytes(), now_ms / 1000)
+    };
+    let sink = stream::start(&dir, &name, options, move |r| done.complete(r));
+    let for_shards = sink.as_ref().ok().cloned();
+    let per_shard = shards
+        .run_on_all(move |s| attach(s, for_shards.clone()))
+        .await;
+    let mut sizes = vec![DbSize::default(); per_shard.iter().map(Vec::len).max().unwrap_or(0)];
+    for (db, s) in per_shard.iter().flat_map(|v| v.iter().enumerate()) {
+        sizes[db].keys += s.keys;
+        sizes[db].volatile += s.volatile;
+    }
+    if let Ok(sink) = &sink {
+        sink.sizes(sizes);
+    }
+    while !shards.run_on_all(step).await.iter().all(|d| *d) {
+        if sink.as_ref().is_ok_and(Sink::congested) {
+            crate::runtime::sleep(CONGESTED_PAUSE).await;
+        }
+    }
+    shards.run_on_all(finish).await;
+    let sink = sink?;
+    sink.finish();
+    cell.wait().await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::Value;
+    use crate::storage::{Entry, Value};
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
@@ -115,6 +225,52 @@ mod tests {
 
     fn key(i: usize) -> Vec<u8> {
         format!("key:{i}").into_bytes()
+    }
+
+    /// Starts the file's writer into a fresh directory and attaches the shard's cut.
+    fn attach_writer(
+        s: &mut Shard,
+        compress: bool,
+    ) -> (
+        PathBuf,
+        Sink,
+        std::sync::mpsc::Receiver<std::io::Result<()>>,
+    ) {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("shoal-bgsave-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let options = stream::Options::new(compress, 0, 0);
+        let sink = stream::start(&dir, "dump.rdb", options, move |r| tx.send(r).unwrap()).unwrap();
+        let sizes = attach(s, Some(sink.clone()));
+        sink.sizes(sizes);
+        (dir, sink, rx)
+    }
+
+    /// Ends the cut, completes the file and loads it: `(db, key) -> int value`.
+    fn finish_and_load(
+        s: &mut Shard,
+        (dir, sink, rx): (
+            PathBuf,
+            Sink,
+            std::sync::mpsc::Receiver<std::io::Result<()>>,
+        ),
+    ) -> BTreeMap<(usize, Vec<u8>), i64> {
+        finish(s);
+        sink.finish();
+        rx.recv().unwrap().unwrap();
+        let file = std::fs::read(dir.join("dump.rdb")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let mut got = BTreeMap::new();
+        super::super::read::load(&file, &Default::default(), 16, 1000, |db, k, v, _| {
+            let Value::Int(n) = v else {
+                panic!("not an int")
+            };
+            assert!(got.insert((db, k), n).is_none(), "a key written twice");
+        })
+        .unwrap();
+        got
     }
 
     /// Writes, deletes, SWAPDB and FLUSHDB during the cut: the file holds the data as
@@ -139,7 +295,10 @@ mod tests {
             .table
             .insert(Entry::new(b"expired", Value::Int(1)).with_expire(5));
         begin(&mut s, true, 1000);
-        assert!(!step(&mut s));
+        s.dbs[0].table.insert(Entry::new(&key(1), Value::Int(-1)));
+        let writer = attach_writer(&mut s, true);
+        // One segment per step: most are still unseen when the writes below come.
+        assert!(!step_within(&mut s, Duration::ZERO));
         for i in (0..5000).step_by(3) {
             s.dbs[0].table.insert(Entry::new(&key(i), Value::Int(7)));
         }
@@ -150,26 +309,18 @@ mod tests {
             s.dbs[0].table.insert(Entry::new(&key(i), Value::Int(0)));
         }
         s.dbs.swap(0, 1);
-        step(&mut s);
+        step_within(&mut s, Duration::ZERO);
         s.dbs[0].table.clear();
         s.dbs[1].table.insert(Entry::new(b"late", Value::Int(0)));
         while !step(&mut s) {}
-        let chunks = finish(&mut s);
-        let file = super::super::assemble(vec![chunks], 0, 0);
-        let mut got = BTreeMap::new();
-        super::super::read::load(&file, &Default::default(), 16, 1000, |db, k, v, _| {
-            let Value::Int(n) = v else {
-                panic!("not an int")
-            };
-            assert!(got.insert((db, k), n).is_none(), "a key written twice");
-        })
-        .unwrap();
+        let got = finish_and_load(&mut s, writer);
         assert_eq!(got, expected);
         // The next cut starts clean.
         begin(&mut s, false, 1000);
+        let writer = attach_writer(&mut s, false);
         while !step(&mut s) {}
         assert_eq!(
-            finish(&mut s).iter().map(|c| c.keys).sum::<u64>(),
+            finish_and_load(&mut s, writer).len(),
             5000 - 1000 + 4000 + 1
         );
     }

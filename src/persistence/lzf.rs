@@ -12,10 +12,45 @@ fn hash3(b: &[u8]) -> usize {
     (v.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
 }
 
+/// The hash table of earlier positions, kept per thread: zeroing 64 KiB for every
+/// string (most are about a KiB) cost more than compressing it. An entry belongs to the
+/// current call when it is above `base`; each call moves `base` past its own positions.
+struct PositionTable {
+    slots: Vec<u32>,
+    base: u32,
+}
+
+thread_local! {
+    static TABLE: std::cell::RefCell<PositionTable> = const {
+        std::cell::RefCell::new(PositionTable { slots: Vec::new(), base: 0 })
+    };
+}
+
 /// Compresses `input`; `None` when the output would not be shorter than `out_bytes_max`.
 pub fn compress(input: &[u8], out_bytes_max: usize) -> Option<Vec<u8>> {
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        let t = &mut *t;
+        if t.slots.is_empty() || t.base as u64 + input.len() as u64 + 1 > u32::MAX as u64 {
+            t.slots.clear();
+            t.slots.resize(1 << HASH_LOG, 0);
+            t.base = 0;
+        }
+        let base = t.base;
+        let out = compress_with(input, out_bytes_max, &mut t.slots, base);
+        t.base = base + input.len() as u32 + 1;
+        out
+    })
+}
+
+/// [`compress`] with the table: a slot holds `base + position + 1` for this call.
+fn compress_with(
+    input: &[u8],
+    out_bytes_max: usize,
+    table: &mut [u32],
+    base: u32,
+) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(out_bytes_max.min(input.len()));
-    let mut table = vec![0u32; 1 << HASH_LOG];
     // Index of the current literal run's control byte in `out`, if one is open.
     let mut lit_start: Option<usize> = None;
     let mut ip = 0;
@@ -32,10 +67,10 @@ pub fn compress(input: &[u8], out_bytes_max: usize) -> Option<Vec<u8>> {
     while ip < input.len() {
         if ip + 2 < input.len() {
             let h = hash3(&input[ip..]);
-            let candidate = table[h] as usize;
-            table[h] = ip as u32 + 1;
-            if candidate > 0 {
-                let r = candidate - 1;
+            let candidate = table[h];
+            table[h] = base + ip as u32 + 1;
+            if candidate > base {
+                let r = (candidate - base - 1) as usize;
                 let off = ip - r;
                 if off > 0 && off <= OFFSET_BYTES_MAX && input[r..r + 3] == input[ip..ip + 3] {
                     let mut len = 3;
@@ -53,7 +88,7 @@ pub fn compress(input: &[u8], out_bytes_max: usize) -> Option<Vec<u8>> {
                     out.push(o as u8);
                     lit_start = None;
                     for p in ip + 1..(ip + len).min(input.len().saturating_sub(2)) {
-                        table[hash3(&input[p..])] = p as u32 + 1;
+                        table[hash3(&input[p..])] = base + p as u32 + 1;
                     }
                     ip += len;
                     if out.len() >= out_bytes_max {
@@ -149,7 +184,11 @@ mod tests {
                     }
                 })
                 .collect();
-            if let Some(c) = compress(&data, len + 64) {
+            let fresh = compress_with(&data, len + 64, &mut vec![0; 1 << HASH_LOG], 0);
+            let c = compress(&data, len + 64);
+            // The table kept from earlier calls never changes what a call writes.
+            assert_eq!(c, fresh, "seed {seed} round {round}");
+            if let Some(c) = c {
                 assert_eq!(
                     decompress(&c, len).as_deref(),
                     Some(&data[..]),

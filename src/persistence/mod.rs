@@ -17,6 +17,7 @@ pub mod dump;
 pub mod lzf;
 pub mod read;
 pub mod rules;
+pub mod stream;
 pub mod write;
 
 use std::collections::HashMap;
@@ -79,12 +80,18 @@ pub struct DbChunk {
 /// a buffer of hundreds of MB on a shard's thread stalls it for the page faults).
 pub const CHUNK_BYTES_MAX: usize = 1 << 20;
 
+/// A chunk buffer's capacity: room for the last key past [`CHUNK_BYTES_MAX`], so a
+/// chunk is allocated once instead of doubling (to twice the size it needs) as it fills.
+pub const CHUNK_CAPACITY_BYTES: usize = CHUNK_BYTES_MAX + CHUNK_BYTES_MAX / 4;
+
 /// The chunks one shard serializes for one database, each at most about
 /// [`CHUNK_BYTES_MAX`].
 pub struct DbChunks {
     db: usize,
     done: Vec<DbChunk>,
     current: DbChunk,
+    /// Emptied buffers the file's writer hands back, reused before allocating.
+    spare: Option<crossbeam::channel::Receiver<Vec<u8>>>,
 }
 
 impl DbChunks {
@@ -98,13 +105,31 @@ impl DbChunks {
                 volatile: 0,
                 bytes: Vec::new(),
             },
+            spare: None,
         }
+    }
+
+    /// Takes the next chunks' buffers from `spare` when it has one.
+    pub fn set_spare(&mut self, spare: crossbeam::channel::Receiver<Vec<u8>>) {
+        self.spare = Some(spare);
+    }
+
+    /// The full chunks so far (the one being filled stays).
+    pub fn take_done(&mut self) -> std::vec::Drain<'_, DbChunk> {
+        self.done.drain(..)
     }
 
     /// Serializes `e` unless it expired by `now_ms`.
     pub fn put(&mut self, e: &crate::storage::Entry, compress: bool, now_ms: u64) {
         if e.is_expired(now_ms) {
             return;
+        }
+        if self.current.bytes.capacity() == 0 {
+            self.current.bytes = self
+                .spare
+                .as_ref()
+                .and_then(|s| s.try_recv().ok())
+                .unwrap_or_else(|| Vec::with_capacity(CHUNK_CAPACITY_BYTES));
         }
         let chunk = &mut self.current;
         let before = chunk.bytes.len();
@@ -154,9 +179,9 @@ pub fn assemble(chunks: Vec<Vec<DbChunk>>, used_mem: u64, now_secs: u64) -> Vec<
 }
 
 /// A writer that keeps the CRC-64 of everything written through it.
-struct Crc64Writer<W> {
-    inner: W,
-    crc: u64,
+pub(crate) struct Crc64Writer<W> {
+    pub inner: W,
+    pub crc: u64,
 }
 
 impl<W: Write> Write for Crc64Writer<W> {
@@ -171,19 +196,8 @@ impl<W: Write> Write for Crc64Writer<W> {
     }
 }
 
-/// Writes an RDB file from the shards' chunks: header and AUX fields, then per database
-/// SELECTDB, RESIZEDB and its chunks, EOF and the CRC-64 (eight zero bytes without
-/// `checksum`, as Redis writes with `rdbchecksum no`, and loaders then skip the check).
-/// Streams: each chunk is dropped once written, so no second copy of the dataset is
-/// ever built.
-pub fn emit(
-    out: &mut dyn Write,
-    chunks: Vec<Vec<DbChunk>>,
-    used_mem: u64,
-    now_secs: u64,
-    checksum: bool,
-) -> std::io::Result<()> {
-    let mut w = Crc64Writer { inner: out, crc: 0 };
+/// The file's start: the magic with the version, then the AUX fields.
+pub(crate) fn header(used_mem: u64, now_secs: u64) -> Vec<u8> {
     let mut head = Vec::new();
     head.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
     write::put_aux(
@@ -195,7 +209,32 @@ pub fn emit(
     write::put_aux(&mut head, "ctime", now_secs.to_string().as_bytes());
     write::put_aux(&mut head, "used-mem", used_mem.to_string().as_bytes());
     write::put_aux(&mut head, "aof-base", b"0");
-    w.write_all(&head)?;
+    head
+}
+
+/// SELECTDB and RESIZEDB opening database `db`'s keys (the sizes are hints to loaders).
+pub(crate) fn db_section(db: usize, keys: u64, volatile: u64) -> Vec<u8> {
+    let mut section = vec![opcode::SELECTDB];
+    write::put_len(&mut section, db as u64);
+    section.push(opcode::RESIZEDB);
+    write::put_len(&mut section, keys);
+    write::put_len(&mut section, volatile);
+    section
+}
+
+/// Writes an RDB file from the shards' chunks: header and AUX fields, then per database
+/// SELECTDB, RESIZEDB and its chunks, EOF and the CRC-64 (eight zero bytes without
+/// `checksum`, as Redis writes with `rdbchecksum no`, and loaders then skip the check).
+/// Each chunk is dropped once written (BGSAVE streams its chunks instead: [`stream`]).
+pub fn emit(
+    out: &mut dyn Write,
+    chunks: Vec<Vec<DbChunk>>,
+    used_mem: u64,
+    now_secs: u64,
+    checksum: bool,
+) -> std::io::Result<()> {
+    let mut w = Crc64Writer { inner: out, crc: 0 };
+    w.write_all(&header(used_mem, now_secs))?;
     let mut by_db: std::collections::BTreeMap<usize, Vec<DbChunk>> = Default::default();
     for c in chunks.into_iter().flatten() {
         by_db.entry(c.db).or_default().push(c);
@@ -205,12 +244,8 @@ pub fn emit(
         if keys == 0 {
             continue;
         }
-        let mut section = vec![opcode::SELECTDB];
-        write::put_len(&mut section, db as u64);
-        section.push(opcode::RESIZEDB);
-        write::put_len(&mut section, keys);
-        write::put_len(&mut section, parts.iter().map(|c| c.volatile).sum());
-        w.write_all(&section)?;
+        let volatile = parts.iter().map(|c| c.volatile).sum();
+        w.write_all(&db_section(db, keys, volatile))?;
         for c in parts {
             w.write_all(&c.bytes)?;
         }
@@ -247,24 +282,34 @@ fn write_file_with(
     name: &str,
     fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    // Unique per write: a SAVE (DEBUG RELOAD) may run while a BGSAVE writes its file.
-    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!("temp-{}-{n}.rdb", std::process::id()));
+    let tmp = temp_path(dir, "");
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         fill(&mut f)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, dir.join(name))?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        install(&tmp, dir, name)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// A temp file name in `dir` no other write uses (`suffix` tells a save's parts apart).
+pub(crate) fn temp_path(dir: &Path, suffix: &str) -> std::path::PathBuf {
+    // Unique per write: a SAVE (DEBUG RELOAD) may run while a BGSAVE writes its file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    dir.join(format!("temp-{}-{n}{suffix}.rdb", std::process::id()))
+}
+
+/// Renames the fsynced `tmp` to `dir/name` and fsyncs the directory.
+pub(crate) fn install(tmp: &Path, dir: &Path, name: &str) -> std::io::Result<()> {
+    std::fs::rename(tmp, dir.join(name))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// What INFO persistence and LASTSAVE report, per server (keyed by run id, so servers

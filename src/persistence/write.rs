@@ -63,39 +63,51 @@ pub fn put_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
     out.extend_from_slice(s);
 }
 
+/// The RDB type `value` is written as; `None` for an empty collection (not written).
+fn type_of(value: ValueRef<'_>) -> Option<u8> {
+    Some(match value {
+        ValueRef::Int(_) | ValueRef::Embstr(_) | ValueRef::Raw(_) => rdb_type::STRING,
+        ValueRef::List(l) if !l.is_empty() => rdb_type::LIST,
+        ValueRef::Set(s) if !s.is_empty() => rdb_type::SET,
+        ValueRef::ZSet(z) if !z.is_empty() => rdb_type::ZSET_2,
+        ValueRef::Hash(h) if !h.is_empty() => rdb_type::HASH,
+        _ => return None,
+    })
+}
+
 /// Writes the type byte and the value; nothing for an empty collection (returns false).
 pub fn put_value(out: &mut Vec<u8>, value: ValueRef<'_>, compress: bool) -> bool {
+    let Some(t) = type_of(value) else {
+        return false;
+    };
+    out.push(t);
+    put_value_body(out, value, compress);
+    true
+}
+
+/// The value without its type byte.
+fn put_value_body(out: &mut Vec<u8>, value: ValueRef<'_>, compress: bool) {
     let mut tmp = [0u8; 20];
     match value {
-        ValueRef::Int(_) | ValueRef::Embstr(_) | ValueRef::Raw(_) => {
-            out.push(rdb_type::STRING);
-            if let ValueRef::Int(n) = value
-                && put_int_string(out, n)
-            {
-                return true;
-            }
-            put_string(
-                out,
-                value.string_bytes(&mut tmp).unwrap_or_default(),
-                compress,
-            );
-        }
-        ValueRef::List(l) if !l.is_empty() => {
-            out.push(rdb_type::LIST);
+        ValueRef::Int(n) if put_int_string(out, n) => {}
+        ValueRef::Int(_) | ValueRef::Embstr(_) | ValueRef::Raw(_) => put_string(
+            out,
+            value.string_bytes(&mut tmp).unwrap_or_default(),
+            compress,
+        ),
+        ValueRef::List(l) => {
             put_len(out, l.len() as u64);
             for e in l.iter() {
                 put_string(out, e, compress);
             }
         }
-        ValueRef::Set(s) if !s.is_empty() => {
-            out.push(rdb_type::SET);
+        ValueRef::Set(s) => {
             put_len(out, s.len() as u64);
             for m in s.iter() {
                 put_string(out, m.bytes(&mut tmp), compress);
             }
         }
-        ValueRef::ZSet(z) if !z.is_empty() => {
-            out.push(rdb_type::ZSET_2);
+        ValueRef::ZSet(z) => {
             put_len(out, z.len() as u64);
             z.walk(0, z.len(), false, |m, score| {
                 put_string(out, m, compress);
@@ -103,20 +115,18 @@ pub fn put_value(out: &mut Vec<u8>, value: ValueRef<'_>, compress: bool) -> bool
                 true
             });
         }
-        ValueRef::Hash(h) if !h.is_empty() => {
-            out.push(rdb_type::HASH);
+        ValueRef::Hash(h) => {
             put_len(out, h.len() as u64);
             for (f, v) in h.iter() {
                 put_string(out, f, compress);
                 put_string(out, v, compress);
             }
         }
-        _ => return false,
     }
-    true
 }
 
 /// One key with its deadline (unix ms, 0: none): `EXPIRETIME_MS`, the value, the key.
+/// Written straight into `out` (no buffer per key: saves serialize on the shard's thread).
 pub fn put_entry(
     out: &mut Vec<u8>,
     key: &[u8],
@@ -124,21 +134,127 @@ pub fn put_entry(
     expire_ms: u64,
     compress: bool,
 ) {
-    let start = out.len();
+    let Some(t) = type_of(value) else {
+        return;
+    };
     if expire_ms != 0 {
         out.push(opcode::EXPIRETIME_MS);
         out.extend_from_slice(&expire_ms.to_le_bytes());
     }
-    let type_at = out.len();
-    out.push(0);
+    out.push(t);
     put_string(out, key, compress);
-    let mut body = Vec::new();
-    if !put_value(&mut body, value, compress) {
-        out.truncate(start);
-        return;
+    put_value_body(out, value, compress);
+}
+
+/// Rewrites entries serialized without compression (`put_entry(.., false)`) as
+/// `put_entry(.., true)` would have written them: every plain string LZF shortens is
+/// replaced by its compressed form, the rest is copied. A BGSAVE's shards serialize
+/// without compression (a copy, so a segment about to change is preserved quickly) and
+/// the file's writer thread compresses here.
+pub fn recompress(entries: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    let mut c = Recompress {
+        bytes: entries,
+        at: 0,
+        copied: 0,
+        out,
+    };
+    while c.at < entries.len() {
+        let mut t = c.byte()?;
+        if t == opcode::EXPIRETIME_MS {
+            c.skip(8)?;
+            t = c.byte()?;
+        }
+        c.string()?;
+        let strings_per_item = match t {
+            rdb_type::STRING => {
+                c.string()?;
+                continue;
+            }
+            rdb_type::LIST | rdb_type::SET | rdb_type::ZSET_2 => 1,
+            rdb_type::HASH => 2,
+            _ => return Err(format!("recompress: unexpected type {t}")),
+        };
+        for _ in 0..c.length()? {
+            for _ in 0..strings_per_item {
+                c.string()?;
+            }
+            if t == rdb_type::ZSET_2 {
+                c.skip(8)?;
+            }
+        }
     }
-    out[type_at] = body[0];
-    out.extend_from_slice(&body[1..]);
+    c.out.extend_from_slice(&entries[c.copied..]);
+    Ok(())
+}
+
+/// [`recompress`]'s cursor: `bytes[copied..at]` is still to be copied to `out`.
+struct Recompress<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    copied: usize,
+    out: &'a mut Vec<u8>,
+}
+
+impl<'a> Recompress<'a> {
+    fn skip(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let start = self.at;
+        let end = start.checked_add(n).filter(|&e| e <= self.bytes.len());
+        self.at = end.ok_or("recompress: truncated")?;
+        Ok(&self.bytes[start..self.at])
+    }
+
+    fn byte(&mut self) -> Result<u8, String> {
+        Ok(self.skip(1)?[0])
+    }
+
+    /// A length, or the kind of a special string encoding (`Err` for a length).
+    fn length_or_kind(&mut self) -> Result<Result<u64, u8>, String> {
+        let first = self.byte()?;
+        Ok(match first >> 6 {
+            0 => Ok((first & 0x3f) as u64),
+            1 => Ok((((first & 0x3f) as u64) << 8) | self.byte()? as u64),
+            2 if first == 0x80 => Ok(u32::from_be_bytes(self.skip(4)?.try_into().unwrap()) as u64),
+            2 if first == 0x81 => Ok(u64::from_be_bytes(self.skip(8)?.try_into().unwrap())),
+            2 => return Err("recompress: bad length".into()),
+            _ => Err(first & 0x3f),
+        })
+    }
+
+    fn length(&mut self) -> Result<u64, String> {
+        self.length_or_kind()?
+            .map_err(|_| "recompress: encoded length".to_string())
+    }
+
+    fn string(&mut self) -> Result<(), String> {
+        let start = self.at;
+        let len = match self.length_or_kind()? {
+            Ok(n) => usize::try_from(n).map_err(|_| "recompress: length")?,
+            Err(0) => return self.skip(1).map(drop),
+            Err(1) => return self.skip(2).map(drop),
+            Err(2) => return self.skip(4).map(drop),
+            Err(3) => {
+                let packed = self.length()?;
+                self.length()?;
+                let packed = usize::try_from(packed).map_err(|_| "recompress: length")?;
+                return self.skip(packed).map(drop);
+            }
+            Err(k) => return Err(format!("recompress: string encoding {k}")),
+        };
+        let s = self.skip(len)?;
+        if len < COMPRESS_BYTES_MIN {
+            return Ok(());
+        }
+        let Some(c) = lzf::compress(s, len - 4) else {
+            return Ok(());
+        };
+        self.out.extend_from_slice(&self.bytes[self.copied..start]);
+        self.out.push(0xc3);
+        put_len(self.out, c.len() as u64);
+        put_len(self.out, len as u64);
+        self.out.extend_from_slice(&c);
+        self.copied = self.at;
+        Ok(())
+    }
 }
 
 pub fn put_aux(out: &mut Vec<u8>, name: &str, value: &[u8]) {

@@ -175,30 +175,7 @@ pub async fn start_bgsave(shards: &Rc<ShardSet>, server: &Arc<ServerState>) -> b
     let (shards, server) = (shards.clone(), server.clone());
     crate::runtime::spawn_local(async move {
         let started = std::time::Instant::now();
-        while !shards.run_on_all(bgsave::step).await.iter().all(|d| *d) {}
-        let chunks = shards.run_on_all(bgsave::finish).await;
-        let used_mem = crate::alloc::used_bytes();
-        // The file is written (and its checksum computed) on a helper thread: the
-        // executor keeps serving.
-        let cell = OneShot::new();
-        let done = cell.clone();
-        let spawned = std::thread::Builder::new()
-            .name("shoal-bgsave".into())
-            .spawn(move || {
-                let result = persistence::save_chunks(
-                    &dir,
-                    &name,
-                    chunks,
-                    used_mem,
-                    now_ms / 1000,
-                    checksum,
-                );
-                done.complete(result)
-            });
-        let result = match spawned {
-            Ok(_) => cell.wait().await,
-            Err(e) => Err(e),
-        };
+        let result = bgsave::write_out(shards, dir, name, (compress, checksum), now_ms).await;
         record_bgsave(&server, &result, started.elapsed().as_secs() as i64);
     });
     true
