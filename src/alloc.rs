@@ -201,8 +201,13 @@ pub fn block_alloc(layout: Layout) -> *mut u8 {
     }
     // SAFETY: `heap` was created by this thread and is live (generations are deleted
     // only by `end_block_generation`, on the same thread, after a new one took over).
-    let ptr = unsafe {
-        libmimalloc_sys::mi_heap_malloc_aligned(heap, layout.size().max(1), layout.align())
+    let size = layout.size().max(1);
+    let ptr = if plain_malloc_fits(layout.align(), size) {
+        // SAFETY: as above; mimalloc's own alignment covers `align` (see `Counting`).
+        unsafe { libmimalloc_sys::mi_heap_malloc(heap, size) }
+    } else {
+        // SAFETY: as above.
+        unsafe { libmimalloc_sys::mi_heap_malloc_aligned(heap, size, layout.align()) }
     }
     .cast::<u8>();
     if !ptr.is_null() {

@@ -439,3 +439,88 @@ fn commandstats_usec_measures_execution_time() {
     );
     server.shutdown();
 }
+
+/// Active defragmentation moves every key's block to fresh pages and changes nothing a
+/// client can see: values, encodings and deadlines survive, and INFO counts the moves.
+/// (Thresholds at zero so a pass starts in this small test process.)
+#[test]
+fn active_defrag_moves_keys_without_changing_them() {
+    let server = start_server(
+        2,
+        &[
+            "--activedefrag",
+            "no",
+            "--active-defrag-ignore-bytes",
+            "1",
+            "--active-defrag-threshold-lower",
+            "0",
+        ],
+    );
+    let mut con = connect(server.addr);
+    let mut pipe = redis::pipe();
+    for i in 0..20_000 {
+        pipe.cmd("SET")
+            .arg(format!("k{i}"))
+            .arg(format!("value-{i}"))
+            .ignore();
+        pipe.cmd("SET").arg(format!("n{i}")).arg(i).ignore();
+        pipe.cmd("HSET")
+            .arg(format!("h{i}"))
+            .arg("f")
+            .arg(i)
+            .ignore();
+        pipe.cmd("SET")
+            .arg(format!("t{i}"))
+            .arg("x")
+            .arg("EX")
+            .arg(1000)
+            .ignore();
+    }
+    let _: () = pipe.query(&mut con).unwrap();
+    let mut pipe = redis::pipe();
+    for i in (0..20_000).step_by(2) {
+        pipe.cmd("DEL").arg(format!("k{i}")).ignore();
+    }
+    let _: () = pipe.query(&mut con).unwrap();
+    let stat = |con: &mut redis::Connection, section: &str, name: &str| -> u64 {
+        info_field(&text(con, &["INFO", section]), name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in INFO {section}"))
+    };
+    // Switched on only now, so the first pass sees the final 70,000 keys.
+    assert_eq!(
+        text(&mut con, &["CONFIG", "SET", "activedefrag", "yes"]),
+        "OK"
+    );
+    let start = std::time::Instant::now();
+    // Every key moved once, and the pass is over.
+    while stat(&mut con, "stats", "active_defrag_hits") < 70_000
+        || stat(&mut con, "memory", "active_defrag_running") != 0
+    {
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "no defragmentation pass ended: {}",
+            text(&mut con, &["INFO", "all"])
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for i in (1..20_000).step_by(998) {
+        assert_eq!(
+            text(&mut con, &["GET", &format!("k{i}")]),
+            format!("value-{i}")
+        );
+        assert_eq!(
+            text(&mut con, &["OBJECT", "ENCODING", &format!("n{i}")]),
+            "int"
+        );
+        assert_eq!(text(&mut con, &["GET", &format!("n{i}")]), i.to_string());
+        assert_eq!(
+            text(&mut con, &["HGET", &format!("h{i}"), "f"]),
+            i.to_string()
+        );
+        let ttl = int(&mut con, &["TTL", &format!("t{i}")]);
+        assert!((900..=1000).contains(&ttl), "{ttl}");
+    }
+    assert_eq!(int(&mut con, &["DBSIZE"]), 70_000);
+    server.shutdown();
+}

@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod blocking;
+pub mod defrag;
 pub mod evict;
 pub mod expire;
 pub mod set;
@@ -33,6 +34,12 @@ pub struct ShardStats {
     pub keyspace_misses: u64,
     pub evicted_keys: u64,
     pub commands_processed: u64,
+    /// Key blocks moved by active defragmentation (INFO's `active_defrag_hits`).
+    pub defrag_hits: u64,
+    /// Time spent defragmenting, microseconds.
+    pub defrag_time_us: u64,
+    /// The running pass's effort in percent of the shard's time; 0 when none runs.
+    pub defrag_running_pct: u32,
 }
 
 /// A message to a shard's thread.
@@ -74,6 +81,7 @@ pub struct Shard {
     pub evictable_keys: Arc<[AtomicU64]>,
     /// Clients blocked on keys of this shard (BLPOP and friends).
     pub blocking: blocking::Blocking,
+    pub defrag: defrag::DefragState,
     /// Writes this shard applied since startup (its share of Redis's `server.dirty`),
     /// published in `dirty_counts[index]` for the save rules and INFO.
     pub dirty: u64,
@@ -121,6 +129,7 @@ impl Shard {
             eviction_pool: evict::EvictionPool::default(),
             evictable_keys: (0..shards_count).map(|_| AtomicU64::new(0)).collect(),
             blocking: blocking::Blocking::default(),
+            defrag: defrag::DefragState::default(),
             dirty: 0,
             dirty_noted: false,
             dirty_counts: (0..shards_count).map(|_| Default::default()).collect(),
@@ -194,6 +203,7 @@ impl Shard {
                     self.make_room(now_ms());
                     self.publish_evictable();
                 }
+                self.defrag_tick(now_ms());
             }
         }
     }

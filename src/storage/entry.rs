@@ -25,7 +25,7 @@
 //! `&mut Entry`, the table's slot, so the pointer is updated in place).
 
 use super::value::{EMBSTR_BYTES_MAX, Value, ValueRef};
-use std::alloc::{Layout, alloc, dealloc, handle_alloc_error};
+use std::alloc::{Layout, dealloc, handle_alloc_error};
 use std::mem::{ManuallyDrop, align_of, size_of};
 use std::ptr::NonNull;
 
@@ -197,8 +197,8 @@ impl Entry {
     /// caller's. The returned entry must be filled before it is read or dropped.
     fn alloc_block(shape: Shape) -> Entry {
         let layout = shape.layout();
-        // SAFETY: the layout is never zero-sized (`Shape::size`).
-        let raw = unsafe { alloc(layout) };
+        // A block that active defragmentation may move (`crate::alloc::block_alloc`).
+        let raw = crate::alloc::block_alloc(layout);
         if raw.is_null() {
             handle_alloc_error(layout)
         }
@@ -218,6 +218,26 @@ impl Entry {
         Entry {
             tagged: NonNull::new(tagged).expect("non-null"),
         }
+    }
+
+    /// Moves the block to a fresh allocation of the allocator's current generation
+    /// (active defragmentation): same bytes, same tag, the old block freed.
+    pub fn relocate(&mut self) {
+        let layout = self.shape().layout();
+        let fresh = crate::alloc::block_alloc(layout);
+        if fresh.is_null() {
+            return; // Out of memory: the entry simply stays where it is.
+        }
+        let old = self.block();
+        // SAFETY: `old` is this entry's live block of `layout.size()` bytes, `fresh` a
+        // new distinct block of the same layout; the bytes (a heap `Value` included) are
+        // moved bitwise and the old block is freed without dropping anything in it.
+        unsafe {
+            std::ptr::copy_nonoverlapping(old, fresh, layout.size());
+            dealloc(old, layout);
+        }
+        let tag = self.tag();
+        self.tagged = NonNull::new(fresh.map_addr(|a| a | (tag << TAG_SHIFT))).expect("non-null");
     }
 
     /// The block's address (tag cleared, provenance kept).

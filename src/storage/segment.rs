@@ -283,6 +283,13 @@ impl SegMap {
         })
     }
 
+    /// Every entry, mutably (moving blocks; keys and hashes must not change).
+    pub fn entries_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
+        self.groups
+            .iter_mut()
+            .flat_map(|g| g.slots.iter_mut().flatten())
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Entry> + Clone {
         self.groups.iter().flat_map(|g| g.slots.iter().flatten())
     }

@@ -146,6 +146,19 @@ impl Table {
         }
     }
 
+    /// Moves every entry block of segment `index` to the allocator's current generation
+    /// (active defragmentation); the number moved, or None past the last segment.
+    /// Contents do not change, so a running cut is not involved.
+    pub fn relocate_segment(&mut self, index: usize) -> Option<usize> {
+        let seg = self.segments.get_mut(index)?;
+        let mut moved = 0;
+        for entry in seg.map.entries_mut() {
+            entry.relocate();
+            moved += 1;
+        }
+        Some(moved)
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

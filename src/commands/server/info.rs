@@ -117,6 +117,9 @@ fn merge(parts: Vec<ThreadFigures>) -> Figures {
         s.keyspace_misses += p.stats.keyspace_misses;
         s.evicted_keys += p.stats.evicted_keys;
         s.commands_processed += p.stats.commands_processed;
+        s.defrag_hits += p.stats.defrag_hits;
+        s.defrag_time_us += p.stats.defrag_time_us;
+        s.defrag_running_pct = s.defrag_running_pct.max(p.stats.defrag_running_pct);
         f.stale_perc_x100_sum += p.stats.expired_stale_perc_x100;
         if f.keyspace.len() < p.keyspace.len() {
             f.keyspace.resize(p.keyspace.len(), (0, 0));
@@ -210,7 +213,7 @@ fn write_section(out: &mut String, name: &str, ctx: &ConnCtx, f: &Figures) {
     match name {
         "server" => server_section(out, ctx),
         "clients" => clients_section(out, ctx, f),
-        "memory" => memory_section(out, ctx),
+        "memory" => memory_section(out, ctx, f),
         "persistence" => persistence_section(out, &ctx.server),
         "stats" => stats_section(out, &ctx.server, f),
         "replication" => replication_section(out, &ctx.server),
@@ -321,7 +324,7 @@ fn percent(a: u64, b: u64) -> String {
 /// Memory figures. `used_memory` is the allocator's count of live bytes
 /// ([`crate::alloc`]); the RSS comes from /proc. shoal has no allocator-internal view of
 /// active vs. allocated pages, so the allocator ratios compare RSS with the count.
-fn memory_section(out: &mut String, ctx: &ConnCtx) {
+fn memory_section(out: &mut String, ctx: &ConnCtx, f: &Figures) {
     let server = &ctx.server;
     let used = crate::alloc::used_bytes();
     let rss = sys::rss_bytes();
@@ -396,7 +399,7 @@ fn memory_section(out: &mut String, ctx: &ConnCtx) {
         field(out, name, 0);
     }
     field(out, "mem_allocator", "mimalloc");
-    field(out, "active_defrag_running", 0);
+    field(out, "active_defrag_running", f.stats.defrag_running_pct);
     field(out, "lazyfree_pending_objects", 0);
     field(out, "lazyfreed_objects", 0);
 }
@@ -589,10 +592,12 @@ fn stats_section(out: &mut String, server: &ServerState, f: &Figures) {
         "reply_buffer_shrinks",
         "reply_buffer_expands",
     ] {
-        let value = if name == "total_error_replies" {
-            f.errors_total
-        } else {
-            0
+        // Defragmentation moves one block per key: its hits are key hits too.
+        let value = match name {
+            "total_error_replies" => f.errors_total,
+            "active_defrag_hits" | "active_defrag_key_hits" => f.stats.defrag_hits,
+            "total_active_defrag_time" => f.stats.defrag_time_us / 1000,
+            _ => 0,
         };
         field(out, name, value);
     }
