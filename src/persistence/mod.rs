@@ -374,6 +374,25 @@ pub fn update_stats<R>(
         .or_insert_with(|| fresh(started_unix_secs)))
 }
 
+/// Redis's log lines after a successful load.
+pub fn log_loaded(stats: &read::LoadStats, elapsed: std::time::Duration) {
+    tracing::info!(
+        "Loading RDB produced by version {} (RDB version {})",
+        stats.redis_ver.as_deref().unwrap_or("unknown"),
+        stats.version
+    );
+    tracing::info!(
+        "RDB memory usage when created {:.2} Mb",
+        stats.used_mem as f64 / (1024.0 * 1024.0)
+    );
+    tracing::info!(
+        "Done loading RDB, keys loaded: {}, keys expired: {}.",
+        stats.keys_loaded,
+        stats.keys_expired
+    );
+    tracing::info!("DB loaded from disk: {:.3} seconds", elapsed.as_secs_f64());
+}
+
 /// Keys read from a file at startup, per shard: `(db, key, value, expire_ms)`.
 pub type Loaded = Vec<Vec<(usize, Vec<u8>, crate::storage::Value, u64)>>;
 
@@ -415,20 +434,7 @@ pub fn load_startup(
             path.display()
         )
     })?;
-    tracing::info!(
-        "Loading RDB produced by version {} (RDB version {})",
-        stats.redis_ver.as_deref().unwrap_or("unknown"),
-        stats.version
-    );
-    tracing::info!(
-        "Done loading RDB, keys loaded: {}, keys expired: {}.",
-        stats.keys_loaded,
-        stats.keys_expired
-    );
-    tracing::info!(
-        "DB loaded from disk: {:.3} seconds",
-        started.elapsed().as_secs_f64()
-    );
+    log_loaded(&stats, started.elapsed());
     Ok((loaded, stats))
 }
 

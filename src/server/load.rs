@@ -92,24 +92,7 @@ pub fn load(
         send(endpoint, shard, batch);
     }
     wait_inserted(endpoint, shards_count);
-    tracing::info!(
-        "Loading RDB produced by version {} (RDB version {})",
-        stats.redis_ver.as_deref().unwrap_or("unknown"),
-        stats.version
-    );
-    tracing::info!(
-        "RDB memory usage when created {:.2} Mb",
-        stats.used_mem as f64 / (1024.0 * 1024.0)
-    );
-    tracing::info!(
-        "Done loading RDB, keys loaded: {}, keys expired: {}.",
-        stats.keys_loaded,
-        stats.keys_expired
-    );
-    tracing::info!(
-        "DB loaded from disk: {:.3} seconds",
-        started.elapsed().as_secs_f64()
-    );
+    persistence::log_loaded(&stats, started.elapsed());
     persistence::update_stats(&state.run_id, state.started_unix_secs, |s| {
         s.last_load_keys_loaded = stats.keys_loaded;
         s.last_load_keys_expired = stats.keys_expired;
