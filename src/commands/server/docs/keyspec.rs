@@ -202,13 +202,7 @@ impl KeySpec {
         r.map(2);
         r.bulk(b"type");
         match self.begin {
-            Begin::Index(index) => {
-                r.bulk(b"index");
-                r.bulk(b"spec");
-                r.map(1);
-                r.bulk(b"index");
-                r.int(index as i64);
-            }
+            Begin::Index(index) => int_spec(r, b"index", &[(b"index", index as i64)]),
             Begin::Keyword { keyword, startfrom } => {
                 r.bulk(b"keyword");
                 r.bulk(b"spec");
@@ -232,38 +226,46 @@ impl KeySpec {
                 lastkey,
                 keystep,
                 limit,
-            } => {
-                r.bulk(b"range");
-                r.bulk(b"spec");
-                r.map(3);
-                r.bulk(b"lastkey");
-                r.int(lastkey as i64);
-                r.bulk(b"keystep");
-                r.int(keystep as i64);
-                r.bulk(b"limit");
-                r.int(limit as i64);
-            }
+            } => int_spec(
+                r,
+                b"range",
+                &[
+                    (b"lastkey", lastkey as i64),
+                    (b"keystep", keystep as i64),
+                    (b"limit", limit as i64),
+                ],
+            ),
             Find::Keynum {
                 keynumidx,
                 firstkey,
                 keystep,
-            } => {
-                r.bulk(b"keynum");
-                r.bulk(b"spec");
-                r.map(3);
-                r.bulk(b"keynumidx");
-                r.int(keynumidx as i64);
-                r.bulk(b"firstkey");
-                r.int(firstkey as i64);
-                r.bulk(b"keystep");
-                r.int(keystep as i64);
-            }
+            } => int_spec(
+                r,
+                b"keynum",
+                &[
+                    (b"keynumidx", keynumidx as i64),
+                    (b"firstkey", firstkey as i64),
+                    (b"keystep", keystep as i64),
+                ],
+            ),
             Find::Unknown => {
                 r.bulk(b"unknown");
                 r.bulk(b"spec");
                 r.map(0);
             }
         }
+    }
+}
+
+/// The rest of a `begin_search` or `find_keys` map: its type name, then a `spec` map of
+/// integer fields.
+fn int_spec(r: &mut Reply, type_name: &[u8], fields: &[(&[u8], i64)]) {
+    r.bulk(type_name);
+    r.bulk(b"spec");
+    r.map(fields.len());
+    for (name, value) in fields {
+        r.bulk(name);
+        r.int(*value);
     }
 }
 
