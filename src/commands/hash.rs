@@ -9,8 +9,8 @@ use crate::errors;
 use crate::protocol::args::Args;
 use crate::protocol::reply::{Reply, format_i64};
 use crate::shard::ShardCtx;
-use crate::storage::Value;
-use crate::storage::hash::HashValue;
+use crate::storage::hash::{HashRef, HashValue};
+use crate::storage::{Value, ValueRef};
 use crate::util::glob::glob_match;
 use crate::util::num::{check_hincrbyfloat_increment, incr_by_float, parse_i64};
 
@@ -31,24 +31,67 @@ fn new_hash() -> Value {
     Value::Hash(HashValue::new())
 }
 
-/// The hash at `key` for reading (Ok(None) when missing).
+fn pick_ref(v: ValueRef<'_>) -> Option<HashRef<'_>> {
+    match v {
+        ValueRef::Hash(h) => Some(h),
+        _ => None,
+    }
+}
+
+/// The hash at `key` for reading (Ok(None) when missing), read in place.
 fn read<'c>(
     ctx: &'c mut ShardCtx,
     key: &[u8],
     r: &mut Reply,
-) -> Result<Option<&'c mut HashValue>, Replied> {
-    typed::read(ctx, key, r, pick)
+) -> Result<Option<HashRef<'c>>, Replied> {
+    typed::view(ctx, key, r, pick_ref)
 }
 
 // ---- writes ----------------------------------------------------------------------------
 
+/// Runs a hash write, then folds the hash back into its key's entry block
+/// (`Entry::repack`): every way out of `op`, errors included, leaves a small hash packed.
+fn write_then_repack(
+    ctx: &mut ShardCtx,
+    args: Args,
+    r: &mut Reply,
+    op: fn(&mut ShardCtx, Args, &mut Reply),
+) {
+    op(ctx, args, r);
+    typed::repack(ctx, &args[1]);
+}
+
 fn hset(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    write_then_repack(ctx, args, r, hset_op)
+}
+
+fn hmset(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    write_then_repack(ctx, args, r, hmset_op)
+}
+
+fn hsetnx(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    write_then_repack(ctx, args, r, hsetnx_op)
+}
+
+fn hdel(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    write_then_repack(ctx, args, r, hdel_op)
+}
+
+fn hincrby(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    write_then_repack(ctx, args, r, hincrby_op)
+}
+
+fn hincrbyfloat(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+    write_then_repack(ctx, args, r, hincrbyfloat_op)
+}
+
+fn hset_op(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     if let Some(added) = set_pairs(ctx, args, r, "hset") {
         r.int(added as i64);
     }
 }
 
-fn hmset(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+fn hmset_op(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     if set_pairs(ctx, args, r, "hmset").is_some() {
         r.ok();
     }
@@ -73,12 +116,12 @@ fn set_pairs(ctx: &mut ShardCtx, args: Args, r: &mut Reply, name: &str) -> Optio
     Some(added)
 }
 
-fn hsetnx(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+fn hsetnx_op(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let limits = ctx.shard.settings.encodings;
     let Ok(h) = typed::write_or_create(ctx, &args[1], r, pick, new_hash) else {
         return;
     };
-    if h.contains(&args[2]) {
+    if h.get(&args[2]).is_some() {
         r.int(0);
     } else {
         h.set(&args[2], &args[3], &limits);
@@ -86,7 +129,7 @@ fn hsetnx(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     }
 }
 
-fn hdel(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+fn hdel_op(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let key = &args[1];
     let h = match typed::write(ctx, key, r, pick) {
         Err(Replied) => return,
@@ -100,7 +143,7 @@ fn hdel(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     r.int(deleted as i64);
 }
 
-fn hincrby(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+fn hincrby_op(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let Some(incr) = parse_i64(&args[3]) else {
         return r.error(errors::NOT_INTEGER);
     };
@@ -126,7 +169,7 @@ fn hincrby(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     r.int(new);
 }
 
-fn hincrbyfloat(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
+fn hincrbyfloat_op(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     if let Err(e) = check_hincrbyfloat_increment(&args[3]) {
         return r.error(e);
     }

@@ -5,7 +5,7 @@
 use crate::errors;
 use crate::protocol::reply::Reply;
 use crate::shard::ShardCtx;
-use crate::storage::Value;
+use crate::storage::{Value, ValueRef};
 
 /// The error has already been written to the reply (WRONGTYPE, ...); the handler stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,28 @@ pub fn read<'c, T>(
     pick: Pick<T>,
 ) -> Result<Option<&'c mut T>, Replied> {
     typed(ctx.lookup_read(key), r, pick)
+}
+
+/// The value at `key` as a read-only view, picked out of the entry in place (no value
+/// moves, so a packed hash stays packed): Ok(None) when missing, Err(Replied) after
+/// replying WRONGTYPE. Counts a keyspace hit or miss.
+pub fn view<'c, T>(
+    ctx: &'c mut ShardCtx,
+    key: &[u8],
+    r: &mut Reply,
+    pick: fn(ValueRef<'c>) -> Option<T>,
+) -> Result<Option<T>, Replied> {
+    let Some(e) = ctx.lookup_read(key) else {
+        return Ok(None);
+    };
+    let e: &'c crate::storage::Entry = e;
+    match pick(e.value()) {
+        Some(v) => Ok(Some(v)),
+        None => {
+            r.error(errors::WRONGTYPE);
+            Err(Replied)
+        }
+    }
 }
 
 /// The value at `key` for writing (no hit/miss counting), as [`read`].
@@ -67,6 +89,14 @@ pub fn write_or_create<'c, T>(
     match write(ctx, key, r, pick)? {
         Some(v) => Ok(v),
         None => unreachable!("the key was just created"),
+    }
+}
+
+/// Folds a small hash at `key` back into its entry block after a write took it out
+/// ([`crate::storage::Entry::repack`]); no access is recorded.
+pub fn repack(ctx: &mut ShardCtx, key: &[u8]) {
+    if let Some(e) = ctx.shard.dbs[ctx.db].table.get_mut(key) {
+        e.repack();
     }
 }
 

@@ -5,7 +5,8 @@
 //! [expire deadline u64]           only when the key has a TTL
 //! [key len u32]                   only when the key is 255 bytes or longer
 //! [key bytes]
-//! [value]   int: the i64 (unaligned); embstr: its bytes; heap: a `Value` (8-aligned)
+//! [value]   int: the i64 (unaligned); embstr: its bytes; heap: a `Value` (8-aligned);
+//!           packed hash: [bytes u16][pairs u16][listpack bytes] (unaligned)
 //! ```
 //!
 //! The block has no header: what it would hold (has-TTL, the value's kind and inline
@@ -15,8 +16,14 @@
 //! So a 16-byte key with a 32-byte embstr is a 48-byte block (a mimalloc size class;
 //! mimalloc rounds small sizes to 16 bytes), 56 (class 64) with a TTL, instead of an
 //! entry, a key and a string allocation. Strings up to [`EMBSTR_BYTES_MAX`] and
-//! integers live inline; raw strings and collections keep their `Value` (whose bulk is
-//! behind its own pointers) in the block.
+//! integers live inline; so do hashes in the listpack encoding of up to
+//! [`PACKED_HASH_BYTES_MAX`] bytes (a 5-field profile hash is one block instead of a
+//! block, a `Value` and a listpack allocation). Raw strings and other collections keep
+//! their `Value` (whose bulk is behind its own pointers) in the block.
+//!
+//! A packed hash is read in place ([`Entry::value`] hands out a listpack view). To change
+//! it, [`Entry::value_mut`] first moves it out into a heap `Value` (the writer then edits
+//! a normal [`HashValue`]), and [`Entry::repack`] folds it back in after the write.
 //!
 //! This module holds all of the keyspace's `unsafe`: the rest of the code reads entries
 //! through accessors ([`Entry::key`], [`Entry::value`], [`Entry::value_mut`],
@@ -24,6 +31,7 @@
 //! [`Entry::make_raw`], which move the block when its layout changes (the caller holds
 //! `&mut Entry`, the table's slot, so the pointer is updated in place).
 
+use super::hash::{HashRef, HashValue, ListpackRef};
 use super::value::{EMBSTR_BYTES_MAX, Value, ValueRef};
 use std::alloc::{Layout, dealloc, handle_alloc_error};
 use std::mem::{ManuallyDrop, align_of, size_of};
@@ -47,11 +55,19 @@ const CODE_SHIFT: u32 = 1;
 const CODE_MASK: usize = 0x3F;
 const CODE_INT: usize = EMBSTR_BYTES_MAX + 1;
 const CODE_HEAP: usize = EMBSTR_BYTES_MAX + 2;
+const CODE_PACKED_HASH: usize = EMBSTR_BYTES_MAX + 3;
 /// Tag bits 7..15: the key's length, `KEY_LEN_LONG` for a long key.
 const KEY_LEN_SHIFT: u32 = 7;
 
 const _: () = assert!(align_of::<Value>() <= BLOCK_ALIGN);
-const _: () = assert!(CODE_HEAP <= CODE_MASK);
+const _: () = assert!(CODE_PACKED_HASH <= CODE_MASK);
+/// A packed hash's header: its listpack's byte length and pair count, as u16s.
+const PACKED_HEADER_BYTES: usize = 4;
+/// Largest listpack kept inline. Every change of a packed hash rebuilds its block, so
+/// this bounds that copy; it also keeps both header fields within u16 (a pair takes at
+/// least two bytes).
+pub const PACKED_HASH_BYTES_MAX: usize = 1024;
+const _: () = assert!(PACKED_HASH_BYTES_MAX <= u16::MAX as usize);
 const _: () = assert!(KEY_LEN_SHIFT + 8 <= 16);
 
 /// How the value is stored in the block.
@@ -61,6 +77,8 @@ enum Kind {
     /// An inline string of this many bytes.
     Embstr(usize),
     Heap,
+    /// A hash's listpack of this many bytes, inline.
+    PackedHash(usize),
 }
 
 /// Everything that determines a block's layout.
@@ -76,6 +94,12 @@ impl Shape {
         let kind = match value {
             Value::Int(_) => Kind::Int,
             Value::Embstr(b) if b.len() <= EMBSTR_BYTES_MAX => Kind::Embstr(b.len()),
+            Value::Hash(h) => match h.as_listpack() {
+                Some(lp) if lp.bytes().len() <= PACKED_HASH_BYTES_MAX => {
+                    Kind::PackedHash(lp.bytes().len())
+                }
+                _ => Kind::Heap,
+            },
             _ => Kind::Heap,
         };
         Shape {
@@ -115,6 +139,7 @@ impl Shape {
             Kind::Int => size_of::<i64>(),
             Kind::Embstr(len) => len,
             Kind::Heap => size_of::<Value>(),
+            Kind::PackedHash(len) => PACKED_HEADER_BYTES + len,
         }
     }
 
@@ -132,6 +157,7 @@ impl Shape {
             Kind::Int => CODE_INT,
             Kind::Embstr(len) => len,
             Kind::Heap => CODE_HEAP,
+            Kind::PackedHash(_) => CODE_PACKED_HASH,
         };
         let key_len = self.key_len.min(KEY_LEN_LONG);
         (self.has_expire as usize) | (code << CODE_SHIFT) | (key_len << KEY_LEN_SHIFT)
@@ -164,6 +190,12 @@ impl Entry {
     pub fn with_parts(key: &[u8], value: Value, expire_at_ms: u64) -> Entry {
         assert!(key.len() <= KEY_BYTES_MAX, "key longer than 4 GB");
         let shape = Shape::for_value(key.len(), &value, expire_at_ms != 0);
+        Self::build(key, value, expire_at_ms, shape)
+    }
+
+    /// Allocates and fills a block of `shape`, which must be `value`'s own shape or, for
+    /// a hash that could be packed, the heap kind.
+    fn build(key: &[u8], value: Value, expire_at_ms: u64, shape: Shape) -> Entry {
         let entry = Self::alloc_block(shape);
         let p = entry.block();
         // SAFETY: the block was just allocated with `shape.layout()`; every offset
@@ -181,6 +213,16 @@ impl Entry {
                     std::ptr::copy_nonoverlapping(b.as_ptr(), at, b.len())
                 }
                 (Kind::Heap, v) => at.cast::<Value>().write(v),
+                (Kind::PackedHash(len), Value::Hash(h)) => {
+                    let lp = h.as_listpack().expect("packed kind is a listpack");
+                    at.cast::<u16>().write_unaligned(len as u16);
+                    at.add(2).cast::<u16>().write_unaligned(lp.count() as u16);
+                    std::ptr::copy_nonoverlapping(
+                        lp.bytes().as_ptr(),
+                        at.add(PACKED_HEADER_BYTES),
+                        len,
+                    );
+                }
                 _ => unreachable!("shape follows the value"),
             }
         }
@@ -249,10 +291,12 @@ impl Entry {
         self.tagged.as_ptr().addr() >> TAG_SHIFT
     }
 
+    /// The value's kind from the tag; a packed hash's length is read by [`Self::shape`].
     fn kind(&self) -> Kind {
         match (self.tag() >> CODE_SHIFT) & CODE_MASK {
             CODE_INT => Kind::Int,
             CODE_HEAP => Kind::Heap,
+            CODE_PACKED_HASH => Kind::PackedHash(0),
             len => Kind::Embstr(len),
         }
     }
@@ -276,6 +320,17 @@ impl Entry {
                     .read_unaligned() as usize
             };
         }
+        if let Kind::PackedHash(_) = shape.kind {
+            // SAFETY: a packed hash's u16 byte length starts its value region, which
+            // begins right after the key (no alignment) inside the block.
+            let len = unsafe {
+                self.block()
+                    .add(shape.value_offset())
+                    .cast::<u16>()
+                    .read_unaligned()
+            };
+            shape.kind = Kind::PackedHash(len as usize);
+        }
         shape
     }
 
@@ -297,14 +352,32 @@ impl Entry {
                 Kind::Int => ValueRef::Int(at.cast::<i64>().read_unaligned()),
                 Kind::Embstr(len) => ValueRef::Embstr(std::slice::from_raw_parts(at, len)),
                 Kind::Heap => (*at.cast::<Value>()).as_ref(),
+                Kind::PackedHash(len) => {
+                    let count = at.add(2).cast::<u16>().read_unaligned();
+                    let bytes = std::slice::from_raw_parts(at.add(PACKED_HEADER_BYTES), len);
+                    ValueRef::Hash(HashRef::Listpack(ListpackRef::from_parts(
+                        count as u32,
+                        bytes,
+                    )))
+                }
             }
         }
     }
 
     /// The stored `Value` of a raw string or a collection, for in-place changes; None for
-    /// the inline kinds (int and embstr strings).
+    /// the inline string kinds (int and embstr). A packed hash moves out into a heap
+    /// `Value` first (see [`Self::repack`] for the way back).
     pub fn value_mut(&mut self) -> Option<&mut Value> {
-        let shape = self.shape();
+        let mut shape = self.shape();
+        if let Kind::PackedHash(_) = shape.kind {
+            let value = self.value().to_value();
+            let heap = Shape {
+                kind: Kind::Heap,
+                ..shape
+            };
+            *self = Entry::build(self.key(), value, self.expire_at_ms(), heap);
+            shape = heap;
+        }
         if shape.kind != Kind::Heap {
             return None;
         }
@@ -322,7 +395,7 @@ impl Entry {
             *self.value_mut().expect("heap kind") = value;
             return;
         }
-        if next == shape {
+        if next == shape && matches!(shape.kind, Kind::Int | Kind::Embstr(_)) {
             // SAFETY: same layout: the inline region has room for exactly this value.
             unsafe {
                 let at = self.block().add(shape.value_offset());
@@ -335,6 +408,27 @@ impl Entry {
             return;
         }
         *self = Entry::with_parts(self.key(), value, self.expire_at_ms());
+    }
+
+    /// Moves a hash that [`Self::value_mut`] took out of the block (or any small listpack
+    /// hash) back inline; a no-op for every other value. Writers of hashes call this once
+    /// their change is done.
+    pub fn repack(&mut self) {
+        let Some(Value::Hash(h)) = self.value_mut() else {
+            return;
+        };
+        if h.as_listpack()
+            .is_none_or(|lp| lp.bytes().len() > PACKED_HASH_BYTES_MAX)
+        {
+            return;
+        }
+        let value = Value::Hash(std::mem::take::<HashValue>(h));
+        *self = Entry::with_parts(self.key(), value, self.expire_at_ms());
+    }
+
+    /// True when the value lives in a heap `Value` rather than inline (tests).
+    pub fn is_heap(&self) -> bool {
+        self.kind() == Kind::Heap
     }
 
     /// Converts a string value to `raw` and returns its buffer, for in-place edits
@@ -439,7 +533,7 @@ impl Entry {
     pub fn usage_bytes(&self) -> usize {
         let beyond = match self.kind() {
             Kind::Heap => self.value().heap_bytes(),
-            _ => 0,
+            Kind::Int | Kind::Embstr(_) | Kind::PackedHash(_) => 0,
         };
         self.block_bytes() + beyond
     }

@@ -12,9 +12,27 @@ fn seen(v: ValueRef<'_>) -> Seen {
     let mut tmp = [0u8; 20];
     let elements = match v {
         ValueRef::List(l) => l.iter().map(<[u8]>::to_vec).collect(),
+        ValueRef::Hash(h) => h
+            .iter()
+            .flat_map(|(f, v)| [f.to_vec(), v.to_vec()])
+            .collect(),
         other => vec![other.string_bytes(&mut tmp).expect("a string").to_vec()],
     };
     (v.encoding(), elements)
+}
+
+/// A hash of `n` pairs with `value_bytes`-byte values under Redis's default thresholds.
+fn hash_of(n: usize, value_bytes: usize) -> Value {
+    let limits = crate::config::EncodingLimits::default();
+    let mut h = HashValue::new();
+    for i in 0..n {
+        h.set(
+            format!("f{i}").as_bytes(),
+            &vec![b'v'; value_bytes],
+            &limits,
+        );
+    }
+    Value::Hash(h)
 }
 
 fn list_of(n: usize) -> Value {
@@ -40,6 +58,11 @@ fn sample_values() -> Vec<Value> {
         Value::Raw(vec![7; 1000]),
         list_of(0),
         list_of(3),
+        hash_of(0, 0),
+        hash_of(5, 8),
+        // 60 pairs of 16 bytes: a listpack over PACKED_HASH_BYTES_MAX stays a heap Value.
+        hash_of(60, 15),
+        hash_of(200, 1),
     ]
 }
 
@@ -206,5 +229,49 @@ fn randomized_against_model() {
             );
         }
         assert_eq!(seen(e.into_value().as_ref()), model.0, "seed {seed}");
+    }
+}
+
+#[test]
+fn small_hashes_live_in_the_block_and_survive_a_write() {
+    let key = b"h:0000000001";
+    let mut e = Entry::new(key, hash_of(5, 8));
+    assert!(!e.is_heap());
+    // Key, a 4-byte header and 5 pairs of [1]f?[1]vvvvvvvv: one block, no other allocation.
+    assert_eq!(e.block_bytes(), 12 + 4 + 5 * 12);
+    assert_eq!(e.usage_bytes(), e.block_bytes());
+    let want = seen(e.value());
+    assert_eq!(want.0, "listpack");
+
+    // A writer gets a heap Value, changes it, and the entry packs it back.
+    let limits = crate::config::EncodingLimits::default();
+    let Some(Value::Hash(h)) = e.value_mut() else {
+        panic!("a hash")
+    };
+    assert!(h.set(b"f5", b"new", &limits));
+    assert!(e.is_heap());
+    e.repack();
+    assert!(!e.is_heap());
+    let ValueRef::Hash(h) = e.value() else {
+        panic!("a hash")
+    };
+    assert_eq!((h.len(), h.get(b"f5")), (6, Some(&b"new"[..])));
+
+    // The deadline coming and going moves the packed bytes intact.
+    e.set_expire_at_ms(1_700_000_000_000);
+    assert_eq!((e.key(), e.expire_at_ms()), (&key[..], 1_700_000_000_000));
+    e.set_expire_at_ms(0);
+    e.relocate();
+    let ValueRef::Hash(h) = e.value() else {
+        panic!("a hash")
+    };
+    assert_eq!(h.get(b"f0"), Some(&b"vvvvvvvv"[..]));
+
+    // Past PACKED_HASH_BYTES_MAX or converted to a hashtable, repack leaves it on the heap.
+    for big in [hash_of(60, 15), hash_of(200, 1)] {
+        let mut e = Entry::new(key, big);
+        assert!(e.is_heap());
+        e.repack();
+        assert!(e.is_heap());
     }
 }

@@ -122,6 +122,14 @@ pub struct Listpack {
     bytes: Box<[u8]>,
 }
 
+/// A borrowed listpack: what a [`Listpack`] holds, or the same bytes stored inline in a
+/// key's entry block (see `storage::entry`), read the same way.
+#[derive(Clone, Copy)]
+pub struct ListpackRef<'a> {
+    count: u32,
+    bytes: &'a [u8],
+}
+
 /// Where one pair sits in a listpack buffer.
 #[derive(Clone, Copy)]
 struct Slot {
@@ -133,19 +141,33 @@ struct Slot {
     value: (usize, usize),
 }
 
-impl Listpack {
-    fn len(&self) -> usize {
+impl<'a> ListpackRef<'a> {
+    /// A view of `bytes` holding `count` pairs, as [`Self::count`] and [`Self::bytes`]
+    /// gave them (the entry module stores and returns them unchanged).
+    pub fn from_parts(count: u32, bytes: &'a [u8]) -> ListpackRef<'a> {
+        ListpackRef { count, bytes }
+    }
+
+    pub fn count(self) -> u32 {
+        self.count
+    }
+
+    pub fn bytes(self) -> &'a [u8] {
+        self.bytes
+    }
+
+    fn len(self) -> usize {
         self.count as usize
     }
 
-    /// The pair starting at `at`: (field range, value range, next offset).
-    fn pair_at(&self, at: usize) -> ((usize, usize), (usize, usize)) {
-        let field = get_str(&self.bytes, at);
-        let value = get_str(&self.bytes, field.1);
+    /// The pair starting at `at`: (field range, value range).
+    fn pair_at(self, at: usize) -> ((usize, usize), (usize, usize)) {
+        let field = get_str(self.bytes, at);
+        let value = get_str(self.bytes, field.1);
         (field, value)
     }
 
-    fn find(&self, field: &[u8]) -> Option<Slot> {
+    fn find(self, field: &[u8]) -> Option<Slot> {
         let mut at = 0;
         while at < self.bytes.len() {
             let (f, v) = self.pair_at(at);
@@ -161,13 +183,51 @@ impl Listpack {
         None
     }
 
-    fn get(&self, field: &[u8]) -> Option<&[u8]> {
+    fn get(self, field: &[u8]) -> Option<&'a [u8]> {
         self.find(field).map(|s| &self.bytes[s.value.0..s.value.1])
+    }
+
+    fn iter(self) -> ListpackIter<'a> {
+        ListpackIter {
+            bytes: self.bytes,
+            at: 0,
+        }
+    }
+
+    /// Start offsets of every pair (for random picks by position).
+    fn offsets(self) -> Vec<u32> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut at = 0;
+        while at < self.bytes.len() {
+            out.push(at as u32);
+            at = self.pair_at(at).1.1;
+        }
+        out
+    }
+
+    fn to_owned(self) -> Listpack {
+        Listpack {
+            count: self.count,
+            bytes: self.bytes.into(),
+        }
+    }
+}
+
+impl Listpack {
+    fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    fn view(&self) -> ListpackRef<'_> {
+        ListpackRef {
+            count: self.count,
+            bytes: &self.bytes,
+        }
     }
 
     /// Sets a pair; true when the field is new.
     fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
-        match self.find(field) {
+        match self.view().find(field) {
             Some(slot) => {
                 let old = slot.value.1 - slot.value.0;
                 if old == value.len() {
@@ -199,7 +259,7 @@ impl Listpack {
     }
 
     fn delete(&mut self, field: &[u8]) -> bool {
-        let Some(slot) = self.find(field) else {
+        let Some(slot) = self.view().find(field) else {
             return false;
         };
         let mut buf = Vec::with_capacity(self.bytes.len() - (slot.value.1 - slot.start));
@@ -208,24 +268,6 @@ impl Listpack {
         self.bytes = buf.into_boxed_slice();
         self.count -= 1;
         true
-    }
-
-    fn iter(&self) -> ListpackIter<'_> {
-        ListpackIter {
-            bytes: &self.bytes,
-            at: 0,
-        }
-    }
-
-    /// Start offsets of every pair (for random picks by position).
-    fn offsets(&self) -> Vec<u32> {
-        let mut out = Vec::with_capacity(self.len());
-        let mut at = 0;
-        while at < self.bytes.len() {
-            out.push(at as u32);
-            at = self.pair_at(at).1.1;
-        }
-        out
     }
 }
 
@@ -263,6 +305,14 @@ impl Default for HashValue {
     }
 }
 
+/// A borrowed hash, what readers get: a listpack (held by a [`HashValue`] or inline in
+/// its key's entry) or a hashtable.
+#[derive(Clone, Copy)]
+pub enum HashRef<'a> {
+    Listpack(ListpackRef<'a>),
+    Table(&'a DenseMap<Pair>),
+}
+
 /// Iterates the pairs of a hash: insertion order for a listpack, map order otherwise.
 pub enum Iter<'a> {
     Listpack(ListpackIter<'a>),
@@ -282,7 +332,7 @@ impl<'a> Iterator for Iter<'a> {
 
 /// Pairs addressable by position `0..len` (for random picks), built once per command.
 pub enum Positions<'a> {
-    Listpack(&'a Listpack, Vec<u32>),
+    Listpack(ListpackRef<'a>, Vec<u32>),
     Table(&'a DenseMap<Pair>),
 }
 
@@ -313,35 +363,31 @@ impl<'a> Positions<'a> {
     }
 }
 
-impl HashValue {
-    pub fn new() -> HashValue {
-        HashValue::default()
-    }
-
-    pub fn len(&self) -> usize {
+impl<'a> HashRef<'a> {
+    pub fn len(self) -> usize {
         match self {
-            HashValue::Listpack(lp) => lp.len(),
-            HashValue::Table(m) => m.len(),
+            HashRef::Listpack(lp) => lp.len(),
+            HashRef::Table(m) => m.len(),
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub fn is_empty(self) -> bool {
         self.len() == 0
     }
 
     /// Redis's OBJECT ENCODING name.
-    pub fn encoding(&self) -> &'static str {
+    pub fn encoding(self) -> &'static str {
         match self {
-            HashValue::Listpack(_) => "listpack",
-            HashValue::Table(_) => "hashtable",
+            HashRef::Listpack(_) => "listpack",
+            HashRef::Table(_) => "hashtable",
         }
     }
 
     /// Approximate heap bytes owned by the value (MEMORY USAGE, DEBUG OBJECT).
-    pub fn heap_bytes(&self) -> usize {
+    pub fn heap_bytes(self) -> usize {
         match self {
-            HashValue::Listpack(lp) => lp.bytes.len(),
-            HashValue::Table(m) => {
+            HashRef::Listpack(lp) => lp.bytes.len(),
+            HashRef::Table(m) => {
                 std::mem::size_of::<DenseMap<Pair>>()
                     + m.table_bytes()
                     + m.iter().map(|p| p.0.len()).sum::<usize>()
@@ -349,15 +395,133 @@ impl HashValue {
         }
     }
 
-    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+    pub fn get(self, field: &[u8]) -> Option<&'a [u8]> {
         match self {
-            HashValue::Listpack(lp) => lp.get(field),
-            HashValue::Table(m) => m.get(field).map(Pair::value),
+            HashRef::Listpack(lp) => lp.get(field),
+            HashRef::Table(m) => m.get(field).map(Pair::value),
         }
     }
 
-    pub fn contains(&self, field: &[u8]) -> bool {
+    pub fn contains(self, field: &[u8]) -> bool {
         self.get(field).is_some()
+    }
+
+    pub fn iter(self) -> Iter<'a> {
+        match self {
+            HashRef::Listpack(lp) => Iter::Listpack(lp.iter()),
+            HashRef::Table(m) => Iter::Table(m.iter()),
+        }
+    }
+
+    /// The pairs by position, for several random picks.
+    pub fn positions(self) -> Positions<'a> {
+        match self {
+            HashRef::Listpack(lp) => Positions::Listpack(lp, lp.offsets()),
+            HashRef::Table(m) => Positions::Table(m),
+        }
+    }
+
+    /// One uniformly random pair (`random` is any random number); None when empty.
+    pub fn random_pair(self, random: u64) -> Option<(&'a [u8], &'a [u8])> {
+        let len = self.len();
+        if len == 0 {
+            return None;
+        }
+        let i = (random % len as u64) as usize;
+        match self {
+            HashRef::Listpack(lp) => lp.iter().nth(i),
+            HashRef::Table(m) => {
+                let p = m.at(i);
+                Some((p.field(), p.value()))
+            }
+        }
+    }
+
+    /// One HSCAN step from `cursor`, visiting about `count` pairs; returns the next
+    /// cursor (0: done). A listpack is visited whole in one step, as Redis does.
+    pub fn scan(self, cursor: u64, count: usize, mut visit: impl FnMut(&'a [u8], &'a [u8])) -> u64 {
+        match self {
+            HashRef::Listpack(lp) => {
+                for (f, v) in lp.iter() {
+                    visit(f, v);
+                }
+                0
+            }
+            HashRef::Table(m) => {
+                // DenseMap::scan's walk (positions from the top down), spelled out so the
+                // visitor may keep what it borrows for the lifetime of the hash.
+                let len = m.len();
+                let mut next = if cursor == 0 {
+                    len
+                } else {
+                    usize::try_from(cursor).map_or(len, |c| c.min(len))
+                };
+                let mut visited = 0;
+                while next > 0 && visited < count.max(1) {
+                    next -= 1;
+                    let p = m.at(next);
+                    visit(p.field(), p.value());
+                    visited += 1;
+                }
+                next as u64
+            }
+        }
+    }
+
+    /// An owned copy, keeping the encoding.
+    pub fn to_owned(self) -> HashValue {
+        match self {
+            HashRef::Listpack(lp) => HashValue::Listpack(lp.to_owned()),
+            HashRef::Table(m) => HashValue::Table(Box::new(m.clone())),
+        }
+    }
+}
+
+impl HashValue {
+    pub fn new() -> HashValue {
+        HashValue::default()
+    }
+
+    /// A listpack rebuilt from the parts a [`ListpackRef`] gave (an inline hash leaving
+    /// its entry block to be changed).
+    pub fn from_listpack(lp: ListpackRef<'_>) -> HashValue {
+        HashValue::Listpack(lp.to_owned())
+    }
+
+    /// The read-only view every reader uses.
+    pub fn view(&self) -> HashRef<'_> {
+        match self {
+            HashValue::Listpack(lp) => HashRef::Listpack(lp.view()),
+            HashValue::Table(m) => HashRef::Table(m),
+        }
+    }
+
+    /// The listpack, when the hash is one (the entry module inlines small ones).
+    pub fn as_listpack(&self) -> Option<ListpackRef<'_>> {
+        match self {
+            HashValue::Listpack(lp) => Some(lp.view()),
+            HashValue::Table(_) => None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.view().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        self.view().encoding()
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        self.view().get(field)
+    }
+
+    pub fn iter(&self) -> Iter<'_> {
+        self.view().iter()
     }
 
     /// Sets `field` to `value`; true when the field is new. Converts to `hashtable`
@@ -406,77 +570,10 @@ impl HashValue {
     pub fn convert(&mut self) {
         if let HashValue::Listpack(lp) = self {
             let mut m = DenseMap::with_capacity(lp.len());
-            for (f, v) in lp.iter() {
+            for (f, v) in lp.view().iter() {
                 m.insert(Pair::new(f, v));
             }
             *self = HashValue::Table(Box::new(m));
-        }
-    }
-
-    pub fn iter(&self) -> Iter<'_> {
-        match self {
-            HashValue::Listpack(lp) => Iter::Listpack(lp.iter()),
-            HashValue::Table(m) => Iter::Table(m.iter()),
-        }
-    }
-
-    /// The pairs by position, for several random picks.
-    pub fn positions(&self) -> Positions<'_> {
-        match self {
-            HashValue::Listpack(lp) => Positions::Listpack(lp, lp.offsets()),
-            HashValue::Table(m) => Positions::Table(m),
-        }
-    }
-
-    /// One uniformly random pair (`random` is any random number); None when empty.
-    pub fn random_pair(&self, random: u64) -> Option<(&[u8], &[u8])> {
-        let len = self.len();
-        if len == 0 {
-            return None;
-        }
-        let i = (random % len as u64) as usize;
-        match self {
-            HashValue::Listpack(lp) => lp.iter().nth(i),
-            HashValue::Table(m) => {
-                let p = m.at(i);
-                Some((p.field(), p.value()))
-            }
-        }
-    }
-
-    /// One HSCAN step from `cursor`, visiting about `count` pairs; returns the next
-    /// cursor (0: done). A listpack is visited whole in one step, as Redis does.
-    pub fn scan<'a>(
-        &'a self,
-        cursor: u64,
-        count: usize,
-        mut visit: impl FnMut(&'a [u8], &'a [u8]),
-    ) -> u64 {
-        match self {
-            HashValue::Listpack(lp) => {
-                for (f, v) in lp.iter() {
-                    visit(f, v);
-                }
-                0
-            }
-            HashValue::Table(m) => {
-                // DenseMap::scan's walk (positions from the top down), spelled out so the
-                // visitor may keep what it borrows for the lifetime of the hash.
-                let len = m.len();
-                let mut next = if cursor == 0 {
-                    len
-                } else {
-                    usize::try_from(cursor).map_or(len, |c| c.min(len))
-                };
-                let mut visited = 0;
-                while next > 0 && visited < count.max(1) {
-                    next -= 1;
-                    let p = m.at(next);
-                    visit(p.field(), p.value());
-                    visited += 1;
-                }
-                next as u64
-            }
         }
     }
 }
@@ -621,7 +718,7 @@ mod tests {
             let mut want: Vec<_> = model.into_iter().collect();
             want.sort();
             assert_eq!(all, want, "seed {seed} round {round}");
-            let pos = h.positions();
+            let pos = h.view().positions();
             assert_eq!(pos.len(), h.len());
             for i in 0..pos.len() {
                 let (f, v) = pos.get(i);
@@ -641,7 +738,7 @@ mod tests {
             let mut seen = std::collections::HashSet::new();
             let mut cursor = 0;
             loop {
-                cursor = h.scan(cursor, 3, |f, _| {
+                cursor = h.view().scan(cursor, 3, |f, _| {
                     seen.insert(f.to_vec());
                 });
                 if cursor == 0 {
@@ -650,10 +747,10 @@ mod tests {
             }
             assert_eq!(seen.len(), 20);
             for r in 0..50 {
-                let (f, _) = h.random_pair(r * 7919).unwrap();
-                assert!(h.contains(f));
+                let (f, _) = h.view().random_pair(r * 7919).unwrap();
+                assert!(h.view().contains(f));
             }
         }
-        assert!(HashValue::new().random_pair(1).is_none());
+        assert!(HashValue::new().view().random_pair(1).is_none());
     }
 }

@@ -5,7 +5,7 @@
 //! [`super::set`], [`super::zset`]); each keeps `Value` at most [`VALUE_BYTES_MAX`] so an
 //! entry of the key table stays small.
 
-use super::hash::HashValue;
+use super::hash::{HashRef, HashValue};
 use super::list::ListValue;
 use super::set::SetValue;
 use super::zset::ZSetValue;
@@ -88,7 +88,7 @@ impl Value {
             Value::Int(n) => ValueRef::Int(*n),
             Value::Embstr(b) => ValueRef::Embstr(b),
             Value::Raw(v) => ValueRef::Raw(v),
-            Value::Hash(h) => ValueRef::Hash(h),
+            Value::Hash(h) => ValueRef::Hash(h.view()),
             Value::List(l) => ValueRef::List(l),
             Value::Set(s) => ValueRef::Set(s),
             Value::ZSet(z) => ValueRef::ZSet(z),
@@ -149,7 +149,7 @@ pub enum ValueRef<'a> {
     Int(i64),
     Embstr(&'a [u8]),
     Raw(&'a Vec<u8>),
-    Hash(&'a HashValue),
+    Hash(HashRef<'a>),
     List(&'a ListValue),
     Set(&'a SetValue),
     ZSet(&'a ZSetValue),
@@ -220,7 +220,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Int(n) => Value::Int(n),
             ValueRef::Embstr(b) => Value::Embstr(b.into()),
             ValueRef::Raw(v) => Value::Raw(v.clone()),
-            ValueRef::Hash(h) => Value::Hash(h.clone()),
+            ValueRef::Hash(h) => Value::Hash(h.to_owned()),
             ValueRef::List(l) => Value::List(l.clone()),
             ValueRef::Set(s) => Value::Set(s.clone()),
             ValueRef::ZSet(z) => Value::ZSet(z.clone()),
