@@ -2,8 +2,9 @@
 //! `begin_cut`), begun on every shard at one point of the transaction order. Each shard
 //! then writes out its untouched segments in short steps (one message round trip per
 //! step, each at most [`STEP_BUDGET`], so clients are served in between), while the
-//! before-change hook serializes any segment a write is about to change, as it was at
-//! the cut. Every full chunk goes at once to the file's writer thread ([`stream`]), which
+//! before-change hook serializes any entry a write is about to change, as it was at the
+//! cut (a whole segment only before its slots move: a split, a resize, an expiry
+//! sweep). Every full chunk goes at once to the file's writer thread ([`stream`]), which
 //! appends it to the file; the walker pauses while the writer is behind, the hook never
 //! waits. Shards serialize without LZF (a copy); the writer compresses.
 

@@ -31,8 +31,10 @@ use super::{Crc64Writer, DbChunk, db_section, header, install, opcode, temp_path
 
 /// Serialized bytes sent but not yet written above which the walker pauses.
 pub const QUEUE_BYTES_MAX: usize = 4 << 20;
-/// Emptied chunk buffers kept for reuse (fresh ones would be paged in anew).
-const SPARE_BUFFERS_MAX: usize = 32;
+/// Emptied chunk buffers kept for reuse (fresh ones would be paged in anew): about
+/// what the queue holds at its limit plus one in the making per shard; more only adds to
+/// the save's memory.
+const SPARE_BUFFERS_MAX: usize = 8;
 /// Buffers ready before the first chunk (about 1.25 MiB each).
 const PREFAULTED_BUFFERS: usize = 4;
 /// Writeback of the file is started every this many bytes (as Redis's

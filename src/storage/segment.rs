@@ -207,6 +207,12 @@ impl SegMap {
         std::mem::replace(self.entry_mut(i), entry)
     }
 
+    /// True when the next [`Self::insert_new`] rebuilds the map (so every slot index
+    /// changes).
+    pub fn insert_would_resize(&self) -> bool {
+        (self.len + self.tombstones + 1) * 10 > self.capacity() * LOAD_MAX_TENTHS
+    }
+
     /// Inserts a key known to be absent; `rehash` gives the hash of a stored key (a
     /// resize needs it).
     pub fn insert_new(
@@ -216,7 +222,7 @@ impl SegMap {
         access: u32,
         rehash: &dyn Fn(&[u8]) -> u64,
     ) -> SlotIndex {
-        if (self.len + self.tombstones + 1) * 10 > self.capacity() * LOAD_MAX_TENTHS {
+        if self.insert_would_resize() {
             self.resize(self.len + 1, rehash);
         }
         let mut g = self.home_group(hash);
@@ -256,11 +262,16 @@ impl SegMap {
     /// lengthen every probe) or when the map is under a third full (giving the memory
     /// back after mass deletion or expiry).
     pub fn tidy(&mut self, rehash: &dyn Fn(&[u8]) -> u64) {
-        let capacity = self.capacity();
-        let shrink = capacity > 4 * GROUP_SLOTS && self.len * 3 < capacity;
-        if self.tombstones * 4 > capacity || shrink {
+        if self.needs_tidy() {
             self.resize(self.len, rehash);
         }
+    }
+
+    /// True when [`Self::tidy`] would rebuild the map (so every slot index changes).
+    pub fn needs_tidy(&self) -> bool {
+        let capacity = self.capacity();
+        let shrink = capacity > 4 * GROUP_SLOTS && self.len * 3 < capacity;
+        self.tombstones * 4 > capacity || shrink
     }
 
     /// Rebuilds with room for `entries` (dropping tombstones).
@@ -292,6 +303,17 @@ impl SegMap {
 
     pub fn iter(&self) -> impl Iterator<Item = &Entry> + Clone {
         self.groups.iter().flat_map(|g| g.slots.iter().flatten())
+    }
+
+    /// Entries with their slot indexes (stable until a resize).
+    pub fn iter_indexed(&self) -> impl Iterator<Item = (SlotIndex, &Entry)> {
+        self.groups.iter().enumerate().flat_map(|(g, group)| {
+            group
+                .slots
+                .iter()
+                .enumerate()
+                .filter_map(move |(i, s)| s.as_ref().map(|e| (g * GROUP_SLOTS + i, e)))
+        })
     }
 
     /// Entries with their access data.

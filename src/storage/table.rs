@@ -14,15 +14,18 @@
 //! whole scan is returned at least once.
 //!
 //! Point-in-time cuts (for fork-free snapshots): every segment carries a version, the
-//! table an epoch. [`Table::begin_cut`] starts a new epoch and installs a hook; before
-//! any change to a segment still at an older version (insert, update through
-//! `get_mut`, delete, expiry, split, clear) the hook is given the segment's entries as
-//! they were at the cut, and the segment moves to the new epoch. A walker writes out the
-//! untouched ones with [`Table::write_out_next`]. So each entry present at the cut is
-//! handed out exactly once, whatever happens to the table meanwhile.
+//! table an epoch. [`Table::begin_cut`] starts a new epoch and installs a hook that sees
+//! every entry present at the cut before it first changes (update through `get_mut`,
+//! delete, deadline change); a walker hands out the rest, a segment per step, with
+//! [`Table::write_out_next`]. So each entry present at the cut is handed out exactly
+//! once, whatever happens to the table meanwhile. The bookkeeping is in [`cut`].
 
 use super::entry::Entry;
 use super::segment::SegMap;
+use cut::SavedSlots;
+
+#[path = "table_cut.rs"]
+mod cut;
 #[cfg(test)]
 use super::value::Value;
 use std::hash::BuildHasher;
@@ -42,6 +45,8 @@ struct Segment {
     volatile: u32,
     /// The epoch of the last cut this segment's contents were handed out for.
     version: u64,
+    /// Slots a running cut already handed out one by one (see [`cut`]).
+    saved: Option<SavedSlots>,
 }
 
 /// Runs before a segment that belongs to the current cut changes, with its entries as
@@ -82,67 +87,13 @@ impl Table {
                 map: SegMap::default(),
                 volatile: 0,
                 version: 0,
+                saved: None,
             }],
             len: 0,
             volatile: 0,
             epoch: 0,
             before_change: None,
             cut_next: 0,
-        }
-    }
-
-    // ---- cuts ---------------------------------------------------------------------------
-
-    /// Starts a cut: a new epoch whose `hook` sees every segment before it first changes.
-    /// Returns the epoch.
-    pub fn begin_cut(&mut self, hook: BeforeChange) -> u64 {
-        self.epoch += 1;
-        self.before_change = Some(hook);
-        self.cut_next = 0;
-        self.epoch
-    }
-
-    /// Hands the next segment the cut has not seen yet to `out` (the walker's step);
-    /// false once every segment is at the current epoch.
-    pub fn write_out_next(
-        &mut self,
-        out: &mut dyn FnMut(&mut dyn Iterator<Item = &Entry>),
-    ) -> bool {
-        while self.cut_next < self.segments.len() {
-            let seg = &mut self.segments[self.cut_next];
-            self.cut_next += 1;
-            if seg.version < self.epoch {
-                out(&mut seg.map.iter());
-                seg.version = self.epoch;
-                return true;
-            }
-        }
-        false
-    }
-
-    /// Ends the cut: the hook is dropped (and returned).
-    pub fn end_cut(&mut self) -> Option<BeforeChange> {
-        self.before_change.take()
-    }
-
-    pub fn epoch(&self) -> u64 {
-        self.epoch
-    }
-
-    /// The version of every segment, in segment order (for tests and diagnostics).
-    pub fn segment_versions(&self) -> impl Iterator<Item = u64> + '_ {
-        self.segments.iter().map(|s| s.version)
-    }
-
-    /// Called before segment `seg_index` changes: hands it to the cut if it belongs to
-    /// it. One comparison when no cut is running.
-    fn preserve(&mut self, seg_index: usize) {
-        let seg = &mut self.segments[seg_index];
-        if seg.version < self.epoch {
-            if let Some(hook) = self.before_change.as_mut() {
-                hook(&mut seg.map.iter());
-            }
-            seg.version = self.epoch;
         }
     }
 
@@ -213,7 +164,7 @@ impl Table {
         let hash = self.hash(key);
         let seg = self.segment_of(hash);
         let i = self.segments[seg].map.find(hash, key)?;
-        self.preserve(seg);
+        self.preserve_entry(seg, i);
         Some(self.segments[seg].map.entry_mut(i))
     }
 
@@ -223,7 +174,7 @@ impl Table {
         let hash = self.hash(key);
         let seg = self.segment_of(hash);
         let i = self.segments[seg].map.find(hash, key)?;
-        self.preserve(seg);
+        self.preserve_entry(seg, i);
         let map = &mut self.segments[seg].map;
         map.set_access(i, touched(map.access(i)));
         Some(map.entry_mut(i))
@@ -257,7 +208,11 @@ impl Table {
             seg_index = self.segment_of(hash);
             found = None;
         }
-        self.preserve(seg_index);
+        match found {
+            Some(i) => self.preserve_entry(seg_index, i),
+            None if self.segments[seg_index].map.insert_would_resize() => self.preserve(seg_index),
+            None => {}
+        }
         let hasher = &self.hasher;
         let seg = &mut self.segments[seg_index];
         let new_volatile = (entry.expire_at_ms() != 0) as u32;
@@ -267,12 +222,15 @@ impl Table {
                 Some(seg.map.replace(i, entry))
             }
             None => {
-                seg.map
+                let i = seg
+                    .map
                     .insert_new(hash, entry, access, &|k| hasher.hash_one(k));
                 self.len += 1;
+                self.mark_new(seg_index, i);
                 None
             }
         };
+        let seg = &mut self.segments[seg_index];
         let old_volatile = old.as_ref().is_some_and(|e| e.expire_at_ms() != 0) as u32;
         seg.volatile = seg.volatile + new_volatile - old_volatile;
         self.volatile = self.volatile + new_volatile as usize - old_volatile as usize;
@@ -283,10 +241,13 @@ impl Table {
         let hash = self.hash(key);
         let seg_index = self.segment_of(hash);
         let i = self.segments[seg_index].map.find(hash, key)?;
-        self.preserve(seg_index);
+        self.preserve_entry(seg_index, i);
+        let entry = self.segments[seg_index].map.remove_at(i);
+        if self.segments[seg_index].map.needs_tidy() {
+            self.preserve(seg_index);
+        }
         let hasher = &self.hasher;
         let seg = &mut self.segments[seg_index];
-        let entry = seg.map.remove_at(i);
         seg.map.tidy(&|k| hasher.hash_one(k));
         self.len -= 1;
         if entry.expire_at_ms() != 0 {
@@ -303,7 +264,7 @@ impl Table {
         let Some(i) = self.segments[seg_index].map.find(hash, key) else {
             return false;
         };
-        self.preserve(seg_index);
+        self.preserve_entry(seg_index, i);
         let seg = &mut self.segments[seg_index];
         let entry = seg.map.entry_mut(i);
         let was = (entry.expire_at_ms() != 0) as u32;
@@ -353,12 +314,14 @@ impl Table {
             map: SegMap::with_capacity(half),
             volatile: 0,
             version,
+            saved: None,
         };
         let mut high = Segment {
             depth: depth + 1,
             map: SegMap::with_capacity(half),
             volatile: 0,
             version,
+            saved: None,
         };
         let hasher = &self.hasher;
         let rehash = |k: &[u8]| hasher.hash_one(k);

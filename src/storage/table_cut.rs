@@ -1,0 +1,148 @@
+//! Point-in-time cuts of a [`Table`] (fork-free snapshots), per entry.
+//!
+//! A cut is an epoch. Every segment still below it belongs to the cut: its entries must
+//! be handed out as they were at the cut, each exactly once, either by the walker
+//! ([`Table::write_out_next`], a whole segment per step) or by the before-change hook.
+//! The hook works at the finest grain it can: before one entry of such a segment
+//! changes or goes, only that entry is handed out ([`Table::preserve_entry`]) and its
+//! slot is marked in the segment's `saved` bitmap, which the walker then skips. A slot
+//! filled by a new key is marked too (the key is not part of the cut). So a write costs
+//! one entry's serialization, not its segment's, and a write load that touches every
+//! segment copies only what it changes.
+//!
+//! Slot indexes are stable until a segment's map rebuilds; before anything that would
+//! rebuild one (a split, a resize on insert, a tidy after removals, an expiry sweep,
+//! CLEAR), the rest of the segment is handed out whole ([`Table::preserve`]) and the
+//! segment leaves the cut.
+
+use super::{BeforeChange, Table};
+use crate::storage::entry::Entry;
+use crate::storage::segment::{SegMap, SlotIndex};
+
+/// Which slots of a segment the cut has already handed out (or that hold keys newer
+/// than the cut): one bit per slot of the map's capacity at the time.
+pub(super) struct SavedSlots(Box<[u64]>);
+
+impl SavedSlots {
+    fn for_map(map: &SegMap) -> SavedSlots {
+        SavedSlots(vec![0u64; map.capacity().div_ceil(64)].into_boxed_slice())
+    }
+
+    fn is_set(&self, i: SlotIndex) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// Sets slot `i`'s bit; true when it was already set.
+    fn test_and_set(&mut self, i: SlotIndex) -> bool {
+        let was = self.is_set(i);
+        self.0[i / 64] |= 1 << (i % 64);
+        was
+    }
+}
+
+/// Entries of `map` the cut still needs (those `saved` has no bit for).
+fn unsaved<'a>(
+    map: &'a SegMap,
+    saved: Option<&'a SavedSlots>,
+) -> impl Iterator<Item = &'a Entry> + 'a {
+    map.iter_indexed()
+        .filter(move |(i, _)| !saved.is_some_and(|s| s.is_set(*i)))
+        .map(|(_, e)| e)
+}
+
+impl Table {
+    /// Starts a cut: a new epoch whose `hook` sees every entry of it before the entry
+    /// first changes. Returns the epoch.
+    pub fn begin_cut(&mut self, hook: BeforeChange) -> u64 {
+        self.forget_saved();
+        self.epoch += 1;
+        self.before_change = Some(hook);
+        self.cut_next = 0;
+        self.epoch
+    }
+
+    /// Hands the next segment's remaining cut entries to `out` (the walker's step);
+    /// false once every segment is at the current epoch.
+    pub fn write_out_next(
+        &mut self,
+        out: &mut dyn FnMut(&mut dyn Iterator<Item = &Entry>),
+    ) -> bool {
+        while self.cut_next < self.segments.len() {
+            let seg = &mut self.segments[self.cut_next];
+            self.cut_next += 1;
+            if seg.version < self.epoch {
+                let saved = seg.saved.take();
+                out(&mut unsaved(&seg.map, saved.as_ref()));
+                seg.version = self.epoch;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Ends the cut: the hook is dropped (and returned).
+    pub fn end_cut(&mut self) -> Option<BeforeChange> {
+        self.forget_saved();
+        self.before_change.take()
+    }
+
+    /// Drops the bitmaps of an abandoned cut (they would mislead the next one).
+    fn forget_saved(&mut self) {
+        for seg in &mut self.segments {
+            seg.saved = None;
+        }
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// The version of every segment, in segment order (for tests and diagnostics).
+    pub fn segment_versions(&self) -> impl Iterator<Item = u64> + '_ {
+        self.segments.iter().map(|s| s.version)
+    }
+
+    /// Before segment `seg_index` changes as a whole (its slots may move): hands the
+    /// entries the cut still needs to the hook, and the segment leaves the cut. One
+    /// comparison when no cut is running.
+    pub(super) fn preserve(&mut self, seg_index: usize) {
+        let seg = &mut self.segments[seg_index];
+        if seg.version < self.epoch {
+            let saved = seg.saved.take();
+            if let Some(hook) = self.before_change.as_mut() {
+                hook(&mut unsaved(&seg.map, saved.as_ref()));
+            }
+            seg.version = self.epoch;
+        }
+    }
+
+    /// Before the entry at slot `i` of segment `seg_index` changes or goes: hands it to
+    /// the hook if the cut still needs it, and marks its slot.
+    pub(super) fn preserve_entry(&mut self, seg_index: usize, i: SlotIndex) {
+        let seg = &mut self.segments[seg_index];
+        if seg.version >= self.epoch {
+            return;
+        }
+        let Some(hook) = self.before_change.as_mut() else {
+            seg.version = self.epoch;
+            return;
+        };
+        let saved = seg
+            .saved
+            .get_or_insert_with(|| SavedSlots::for_map(&seg.map));
+        if !saved.test_and_set(i) {
+            hook(&mut std::iter::once(seg.map.entry(i)));
+        }
+    }
+
+    /// After a new key filled slot `i` of segment `seg_index`: the cut must skip it.
+    pub(super) fn mark_new(&mut self, seg_index: usize, i: SlotIndex) {
+        let seg = &mut self.segments[seg_index];
+        if seg.version < self.epoch && self.before_change.is_some() {
+            let saved = seg
+                .saved
+                .get_or_insert_with(|| SavedSlots::for_map(&seg.map));
+            saved.test_and_set(i);
+        }
+    }
+}
