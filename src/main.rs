@@ -39,6 +39,9 @@ fn main() {
     for w in warnings {
         tracing::warn!("{w}");
     }
+    if settings.disable_thp && !shoal::alloc::disable_transparent_huge_pages() {
+        tracing::warn!("could not disable transparent huge pages: latency spikes are possible");
+    }
     let threads = shoal::server::shards_for(settings.threads);
     tracing::info!(
         "shoal {} (Redis {} compatible) starting: pid={}, threads={}, port={}",

@@ -82,6 +82,8 @@ pub struct Settings {
     pub stop_writes_on_bgsave_error: bool,
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
+    /// Transparent huge pages off for the process (startup only).
+    pub disable_thp: bool,
 }
 
 /// One `save` rule.
@@ -265,6 +267,7 @@ impl Default for Settings {
             stop_writes_on_bgsave_error: true,
             rdbcompression: true,
             rdbchecksum: true,
+            disable_thp: true,
         }
     }
 }
@@ -498,6 +501,7 @@ impl Config {
             enable_debug_command: self.enable_mode("enable-debug-command"),
             threads: usize::try_from(n("threads")).unwrap_or(0),
             pin_threads: self.text("pin-threads") == b"yes",
+            disable_thp: self.text("disable-thp") == b"yes",
             proto_max_bulk_len_bytes: n("proto-max-bulk-len"),
             client_query_buffer_limit_bytes: n("client-query-buffer-limit"),
             maxmemory_bytes: n("maxmemory"),

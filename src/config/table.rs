@@ -286,7 +286,7 @@ pub const PARAMS: &[Param] = &[
     p("databases", int(1, INT_MAX), "16", I | SHOAL),
     p("dbfilename", Kind::Str(StrRule::DbFilename), "dump.rdb", M | PROTECTED | SHOAL),
     p("dir", Kind::Dir, "", M | PROTECTED | SHOAL),
-    p("disable-thp", BOOL, "yes", I),
+    p("disable-thp", BOOL, "yes", I | SHOAL),
     p("dynamic-hz", BOOL, "yes", M),
     p("enable-debug-command", Kind::Enum(PROTECTED_ACTION), "no", I | SHOAL),
     p("enable-module-command", Kind::Enum(PROTECTED_ACTION), "no", I),
