@@ -15,6 +15,14 @@ use super::{Shard, ShardMsg};
 
 /// Queue capacity per ordered pair of threads.
 pub const MAILBOX_MESSAGES_MAX: usize = 4096;
+/// Messages the inbox handles in one turn. The executor polls for I/O only between
+/// turns of its tasks, so an inbox drained to empty under a steady stream from other
+/// threads held this thread's own clients for tens of milliseconds (measured: single
+/// inbox polls of 20-60 ms of CPU while growing to 3M keys at -P 16 with 50 clients).
+pub const INBOX_MESSAGES_PER_TURN_MAX: usize = 32;
+/// The pause between two full turns: a timer, so the task sleeps through one I/O poll
+/// of the executor rather than being run again at once.
+const INBOX_PAUSE: std::time::Duration = std::time::Duration::from_micros(20);
 
 pub struct ShardSet {
     pub local: Rc<RefCell<Shard>>,
@@ -59,10 +67,22 @@ impl ShardSet {
     pub async fn serve_inbox(&self) {
         loop {
             let msg = self.endpoint.recv().await;
-            let mut shard = self.local.borrow_mut();
-            shard.handle(msg);
-            while let Some(more) = self.endpoint.try_recv() {
-                shard.handle(more);
+            let mut handled = 1;
+            {
+                let mut shard = self.local.borrow_mut();
+                shard.handle(msg);
+                while handled < INBOX_MESSAGES_PER_TURN_MAX {
+                    let Some(more) = self.endpoint.try_recv() else {
+                        break;
+                    };
+                    shard.handle(more);
+                    handled += 1;
+                }
+            }
+            if handled == INBOX_MESSAGES_PER_TURN_MAX {
+                // More may be waiting: let the executor poll for I/O first, so this
+                // thread's own clients are served in between.
+                crate::runtime::sleep(INBOX_PAUSE).await;
             }
         }
     }
