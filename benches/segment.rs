@@ -112,5 +112,28 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// Growth: a whole table filled with 2M fresh keys (every segment resizes a few times,
+/// then splits), the work behind a SET of a new key. Rebuilds rehash every key from its
+/// entry block, a cache miss apiece once the table outgrows the caches;
+/// `SegMap::drain_hashed` prefetches a group's blocks together. Measured (medians, two
+/// alternating runs each): 1.15 / 1.72 s with the prefetch, 1.88 / 2.03 s without.
+fn grow(c: &mut Criterion) {
+    const KEYS: usize = 2_000_000;
+    let keys: Vec<Vec<u8>> = (0..KEYS).map(key).collect();
+    let mut g = c.benchmark_group("table");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(KEYS as u64));
+    g.bench_function("grow_2m", |b| {
+        b.iter(|| {
+            let mut t = shoal::storage::Table::new();
+            for k in &keys {
+                t.insert(Entry::new(k, Value::Int(1)));
+            }
+            black_box(t.len())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, grow);
 criterion_main!(benches);

@@ -277,21 +277,30 @@ impl SegMap {
     /// Rebuilds with room for `entries` (dropping tombstones).
     fn resize(&mut self, entries: usize, rehash: &dyn Fn(&[u8]) -> u64) {
         let old = std::mem::replace(self, SegMap::with_capacity(entries.max(self.len)));
-        for (entry, access) in old.into_entries() {
-            let hash = rehash(entry.key());
+        old.drain_hashed(rehash, |hash, entry, access| {
             self.insert_new(hash, entry, access, rehash);
-        }
+        });
     }
 
-    /// Every entry with its access data, emptying the map.
-    pub fn into_entries(self) -> impl Iterator<Item = (Entry, u32)> {
-        self.groups.into_iter().flat_map(|g| {
-            let access: [u32; GROUP_SLOTS] = std::array::from_fn(|i| g.access(i));
-            g.slots
-                .into_iter()
-                .zip(access)
-                .filter_map(|(s, a)| s.map(|e| (e, a)))
-        })
+    /// Every entry with its hash and access data, emptying the map. Hashing reads each
+    /// key from its own block, a cache miss apiece: a group's blocks are prefetched
+    /// together first, so their misses overlap (rebuilds and splits are mostly that).
+    pub fn drain_hashed(
+        self,
+        rehash: &dyn Fn(&[u8]) -> u64,
+        mut visit: impl FnMut(u64, Entry, u32),
+    ) {
+        for group in self.groups.into_iter() {
+            for entry in group.slots.iter().flatten() {
+                entry.prefetch();
+            }
+            let access: [u32; GROUP_SLOTS] = std::array::from_fn(|i| group.access(i));
+            for (slot, access) in group.slots.into_iter().zip(access) {
+                if let Some(entry) = slot {
+                    visit(rehash(entry.key()), entry, access);
+                }
+            }
+        }
     }
 
     /// Every entry, mutably (moving blocks; keys and hashes must not change).

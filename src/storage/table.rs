@@ -325,8 +325,7 @@ impl Table {
         };
         let hasher = &self.hasher;
         let rehash = |k: &[u8]| hasher.hash_one(k);
-        for (entry, access) in old.into_entries() {
-            let hash = rehash(entry.key());
+        old.drain_hashed(&rehash, |hash, entry, access| {
             let side = if position(hash) & bit != 0 {
                 &mut high
             } else {
@@ -334,7 +333,7 @@ impl Table {
             };
             side.volatile += (entry.expire_at_ms() != 0) as u32;
             side.map.insert_new(hash, entry, access, &rehash);
-        }
+        });
         self.segments[seg_index] = low;
         self.segments.push(high);
         // Directory slots of the old segment form one aligned run; its upper half now
