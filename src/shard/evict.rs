@@ -9,6 +9,15 @@
 //! evicts its own keys until it is under again, sampling `maxmemory-samples` keys per
 //! round into a small pool of the best candidates seen (Redis's approach), so the
 //! choice improves over successive rounds.
+//!
+//! Since each shard evicts only for its own writes, nothing else keeps the shards'
+//! shares of the keyspace even: transient memory (a connection's buffers) makes
+//! whichever shard writes then evict more than it inserts, the room freed afterwards is
+//! refilled by all shards, and the split drifts (to 65/35 in a cache workload), so each
+//! shard keeps a different cut of its keys, which costs hit ratio. So a shard under its
+//! share of the evictable keys, finding the process only a little over maxmemory
+//! (`DEFER_DIV`), leaves the eviction to the shards over their share, as a shard with
+//! nothing to evict already does; they evict on their next write or tick.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -24,6 +33,16 @@ pub const POOL_ENTRIES_MAX: usize = 16;
 pub const LFU_INIT_VAL: u32 = 5;
 /// Keys evicted between two looks at the clock.
 const EVICTIONS_PER_CLOCK_CHECK: usize = 16;
+/// A shard is over (under) its share of the evictable keys when it holds more (less)
+/// than the mean by 1/SHARE_SLACK_DIV of it (keys of different shards are alike in
+/// size only on average, so an exact split is no goal).
+const SHARE_SLACK_DIV: u64 = 32;
+/// A shard under its share leaves evicting to the others while the process is over
+/// maxmemory by at most 1/DEFER_DIV of it.
+const DEFER_DIV: u64 = 128;
+/// Shards whose counts [`Shard::defers_eviction`] reads (without allocating); any more
+/// are left out of the comparison.
+const DEFER_SHARDS_MAX: usize = 64;
 
 // ---- access data ----------------------------------------------------------------------
 
@@ -152,6 +171,30 @@ fn time_budget(tenacity: u32) -> Option<Duration> {
     Some(Duration::from_micros(us as u64))
 }
 
+/// Where a shard's `own` evictable keys stand against one share of `total` across
+/// `shards`: below, within or above the slack around it (-1, 0, 1).
+fn share_position(own: u64, total: u64, shards: usize) -> i8 {
+    let (scaled, slack) = (own * shards as u64, total / SHARE_SLACK_DIV);
+    if shards < 2 || scaled.abs_diff(total) <= slack {
+        0
+    } else if scaled > total {
+        1
+    } else {
+        -1
+    }
+}
+
+/// Whether a shard with `own` evictable keys leaves an `excess` over `limit` bytes to
+/// `others` (their published counts): it is under its share, some other is over, and
+/// the excess is small.
+fn defers(own: u64, others: &[u64], excess: u64, limit: u64) -> bool {
+    let total = own + others.iter().sum::<u64>();
+    let shards = others.len() + 1;
+    excess <= limit / DEFER_DIV
+        && share_position(own, total, shards) < 0
+        && others.iter().any(|&n| share_position(n, total, shards) > 0)
+}
+
 impl Shard {
     /// The gate of a write that may grow memory (DENYOOM), on the shard that runs it.
     pub fn room_for_write(&mut self, now_ms: u64) -> bool {
@@ -174,6 +217,19 @@ impl Shard {
         }
     }
 
+    /// This shard leaves evicting to the others for now (module doc; [`defers`]).
+    fn defers_eviction(&self, excess: u64, limit: u64) -> bool {
+        let mut others = [0u64; DEFER_SHARDS_MAX];
+        let mut count = 0;
+        for (i, n) in self.evictable_keys.iter().enumerate() {
+            if i != self.index && count < DEFER_SHARDS_MAX {
+                others[count] = n.load(Ordering::Relaxed);
+                count += 1;
+            }
+        }
+        defers(self.evictable_now(), &others[..count], excess, limit)
+    }
+
     /// Another shard still has keys to evict (as last published).
     fn others_can_evict(&self) -> bool {
         self.evictable_keys
@@ -184,15 +240,21 @@ impl Shard {
 
     /// Makes room before a write: while the process is over maxmemory, evicts keys of
     /// this shard per the policy. False when it is still over and nothing more can be
-    /// evicted (the write gets OOM); true when under the limit, without a limit, or when
-    /// the time budget ran out after evicting something (as Redis, the write proceeds).
+    /// evicted (the write gets OOM); true when under the limit, without a limit, when
+    /// the time budget ran out after evicting something (as Redis, the write proceeds),
+    /// or when this shard leaves a small excess to shards over their share (module doc).
     pub fn make_room(&mut self, now_ms: u64) -> bool {
         let limit = self.settings.maxmemory_bytes;
-        if limit == 0 || crate::alloc::used_bytes() <= limit {
+        let used = crate::alloc::used_bytes();
+        if limit == 0 || used <= limit {
             return true;
         }
         if self.settings.eviction.policy == EvictionPolicy::NoEviction {
             return false;
+        }
+        if self.defers_eviction(used - limit, limit) {
+            self.publish_evictable();
+            return true;
         }
         let budget = time_budget(self.settings.eviction.tenacity);
         let started = Instant::now();
@@ -327,6 +389,34 @@ mod tests {
         assert_eq!(pool.candidates.len(), POOL_ENTRIES_MAX);
         assert_eq!(pool.take_best().map(|c| c.score), Some(19));
         assert_eq!(pool.take_best().map(|c| c.score), Some(18));
+    }
+
+    #[test]
+    fn share_position_allows_a_little_slack() {
+        // Two shards, 2000 keys: a share is 1000, with 31 keys of slack (1/32 of 1000).
+        assert_eq!(share_position(1000, 2000, 2), 0);
+        assert_eq!(share_position(1031, 2000, 2), 0);
+        assert_eq!(share_position(1040, 2000, 2), 1);
+        assert_eq!(share_position(960, 2000, 2), -1);
+        // One shard has no one to balance with; four shards: a share is a quarter.
+        assert_eq!(share_position(5000, 5000, 1), 0);
+        assert_eq!(share_position(300, 1000, 4), 1);
+        assert_eq!(share_position(0, 0, 2), 0);
+    }
+
+    #[test]
+    fn only_a_shard_under_its_share_defers_and_only_a_little() {
+        let limit = 1_280_000;
+        let small = limit / DEFER_DIV;
+        // 6000 keys over two shards: 2500 is under the share, 3500 over.
+        assert!(defers(2500, &[3500], small, limit));
+        assert!(!defers(2500, &[3500], small + 1, limit));
+        assert!(!defers(3500, &[2500], small, limit));
+        assert!(!defers(3000, &[3000], small, limit));
+        // Under its share while no other is over theirs (three shards, slack 150).
+        assert!(!defers(1500, &[1650, 1650], small, limit));
+        assert!(defers(1500, &[1500, 1800], small, limit));
+        assert!(!defers(5000, &[], small, limit));
     }
 
     #[test]

@@ -349,10 +349,12 @@ impl Table {
         }
     }
 
-    /// Visits up to `count` entries near a random point (for eviction): a segment picked
-    /// by `random`, entries from a random offset in it, continuing into the following
+    /// Visits up to `count` entries near a random point (for eviction): the segment at a
+    /// random position, entries from a random offset in it, continuing into the following
     /// segments. With `volatile_only`, only entries with a deadline (segments without
-    /// any are skipped).
+    /// any are skipped). Picking by position, not by segment index, gives every key about
+    /// the same chance: a segment's keys are about proportional to its position range
+    /// (which halves at each split), as Redis's random bucket is uniform over keys.
     pub fn sample(
         &self,
         random: u64,
@@ -361,7 +363,7 @@ impl Table {
         mut visit: impl FnMut(&Entry, u32),
     ) {
         let segments_count = self.segments.len();
-        let first = (random % segments_count as u64) as usize;
+        let first = self.directory[self.dir_index(random as u32)] as usize;
         let mut visited = 0;
         for i in 0..segments_count {
             let seg = &self.segments[(first + i) % segments_count];
@@ -615,6 +617,38 @@ mod tests {
         for i in 0..2_000 {
             assert!(seen.contains(&key(i)), "key {i} missed by scan");
         }
+    }
+
+    #[test]
+    fn sample_gives_keys_of_shallow_and_deep_segments_the_same_chance() {
+        // Grow until the first split after 3000 keys: some segments one level deeper
+        // (half the range, about half the keys) than the others.
+        let mut t = Table::new();
+        let depths = |t: &Table| t.segments.iter().map(|s| s.depth).collect::<BTreeSet<u8>>();
+        let mut n = 0;
+        while n < 3_000 || depths(&t).len() == 1 {
+            t.insert(Entry::new(&key(n), Value::Int(0)));
+            n += 1;
+        }
+        let segment_of_key = |k: &[u8]| t.segment_of(t.hash(k));
+        let mut hits = vec![0u64; t.segments_count()];
+        let mut rng = Rng(crate::util::test_rng::seed_or_clock() | 1);
+        for _ in 0..300_000 {
+            t.sample(rng.next(), 1, false, |e, _| {
+                hits[segment_of_key(e.key())] += 1
+            });
+        }
+        // Hits per key of each segment: equal for uniform sampling (a segment picked
+        // by index instead favours the keys of half-size, deeper segments about 2x).
+        let per_key: Vec<f64> = t
+            .segments
+            .iter()
+            .zip(&hits)
+            .map(|(s, &h)| h as f64 / s.map.len() as f64)
+            .collect();
+        let max = per_key.iter().cloned().fold(0.0, f64::max);
+        let min = per_key.iter().cloned().fold(f64::MAX, f64::min);
+        assert!(max / min < 1.3, "per-key sampling rates {per_key:?}");
     }
 
     #[test]
