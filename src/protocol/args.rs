@@ -115,9 +115,10 @@ impl ArgsBuf {
         });
     }
 
+    /// Empties the buffer for reuse, letting a burst's peak capacity go.
     pub fn clear(&mut self) {
-        self.bytes.clear();
-        self.ranges.clear();
+        crate::util::buf::clear_and_trim(&mut self.bytes);
+        crate::util::buf::clear_and_trim(&mut self.ranges);
     }
 
     pub fn as_args(&self) -> Args<'_> {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::protocol::args::ArgsBuf;
 use crate::protocol::reply::RespVersion;
 use crate::runtime::oneshot::OneShot;
+use crate::util::buf::clear_and_trim;
 
 use super::ShardCtx;
 use crate::protocol::args::Args;
@@ -120,12 +121,14 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Empties the batch for reuse, letting a burst's peak capacity go (see
+    /// [`crate::util::buf`]).
     pub fn clear(&mut self) {
         self.args.clear();
-        self.cmds.clear();
+        clear_and_trim(&mut self.cmds);
         self.next = 0;
-        self.out.clear();
-        self.reply_ends.clear();
+        clear_and_trim(&mut self.out);
+        clear_and_trim(&mut self.reply_ends);
     }
 
     pub fn push(&mut self, run: ShardHandler, keys: KeyPositions, traits: CmdTraits, args: Args) {

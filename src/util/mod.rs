@@ -2,6 +2,7 @@
 //! Everything here is a function of its inputs, so it is unit-tested in place.
 
 pub mod bits;
+pub mod buf;
 pub mod glob;
 pub mod lcs;
 pub mod num;
