@@ -1222,6 +1222,9 @@ pub(crate) struct Reactor {
     poll_ring: RefCell<PollRing>,
 
     latency_preemption_timeout_src: Cell<Option<Source>>,
+    // shoal patch: whether `latency_preemption_timeout_src` is a preemption timer (which
+    // `wait` may keep armed) rather than one for a user deadline.
+    latency_timer_is_preempt: Cell<bool>,
     throughput_preemption_timeout_src: Cell<Option<Source>>,
 
     link_fd: RawFd,
@@ -1353,6 +1356,7 @@ impl Reactor {
             latency_ring: RefCell::new(latency_ring),
             poll_ring: RefCell::new(poll_ring),
             latency_preemption_timeout_src: Cell::new(None),
+            latency_timer_is_preempt: Cell::new(false),
             throughput_preemption_timeout_src: Cell::new(None),
             blocking_thread,
             link_fd,
@@ -1820,7 +1824,18 @@ impl Reactor {
         //
         // But if we will sleep, there might be a timer registered that needs
         // to be removed otherwise we'll wake up when it expires.
-        drop(self.latency_preemption_timeout_src.take());
+        // shoal patch: when this pass installs a preemption timer again (it is not going
+        // to sleep), keep one that is still armed instead of cancelling and re-arming it
+        // (two io_uring_enter on the latency ring per pass); it then fires at most
+        // `preempt` after it was armed rather than after this pass. Before a sleep the
+        // timer is cancelled as before.
+        let keep_latency_timer = preempt_timer().is_some();
+        let latency_timer = self
+            .latency_preemption_timeout_src
+            .take()
+            .filter(|src| {
+                keep_latency_timer && self.latency_timer_is_preempt.get() && src.result().is_none()
+            });
 
         // Schedule the throughput-based timeout immediately: it won't matter if we end
         // up sleeping.
@@ -1860,6 +1875,7 @@ impl Reactor {
             // We are about to go to sleep. It's ok to sleep, but if there
             // is a timer set, we need to make sure we wake up to handle it.
             if let Some(dur) = user_timer {
+                self.latency_timer_is_preempt.set(false);
                 self.latency_preemption_timeout_src
                     .set(Some(lat_ring.prepare_latency_preemption_timer(dur)));
                 assert!(flush_rings!(lat_ring)? > 0);
@@ -1889,9 +1905,14 @@ impl Reactor {
         }
 
         if let Some(preempt) = preempt_timer() {
-            self.latency_preemption_timeout_src
-                .set(Some(lat_ring.prepare_latency_preemption_timer(preempt)));
-            flush_rings!(lat_ring, main_ring)?;
+            if let Some(armed) = latency_timer.filter(|src| src.result().is_none()) {
+                self.latency_preemption_timeout_src.set(Some(armed));
+            } else {
+                self.latency_timer_is_preempt.set(true);
+                self.latency_preemption_timeout_src
+                    .set(Some(lat_ring.prepare_latency_preemption_timer(preempt)));
+                flush_rings!(lat_ring, main_ring)?;
+            }
         }
 
         // A Note about `need_preempt`:
