@@ -174,12 +174,14 @@ fn hook_hands_out_only_the_changed_entry() {
     t.set_expire(&key(8), 5);
     t.remove(&key(9));
     t.insert(Entry::new(&key(10), Value::Int(-10)));
-    t.insert(Entry::new(b"new after the cut", Value::Int(-1)));
     let hooked: Vec<_> = written.borrow().clone();
     assert_eq!(
         hooked,
         vec![(key(7), 7), (key(8), 8), (key(9), 9), (key(10), 10)]
     );
+    // A new key is not part of the cut. (Its segment may be handed out whole first, if
+    // the insert resizes it: the hash seed decides.)
+    t.insert(Entry::new(b"new after the cut", Value::Int(-1)));
     let w = written.clone();
     while t.write_out_next(&mut |entries| {
         w.borrow_mut()
