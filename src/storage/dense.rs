@@ -140,7 +140,7 @@ impl<T: Keyed> DenseMap<T> {
 
     /// One SCAN step: visits up to `count` items (at least one while any are left) and
     /// returns the next cursor, 0 when the walk is over. Cursor 0 starts a walk.
-    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&T)) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut visit: impl FnMut(&'a T)) -> u64 {
         let len = self.items.len();
         let mut next = if cursor == 0 {
             len

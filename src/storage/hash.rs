@@ -447,24 +447,7 @@ impl<'a> HashRef<'a> {
                 }
                 0
             }
-            HashRef::Table(m) => {
-                // DenseMap::scan's walk (positions from the top down), spelled out so the
-                // visitor may keep what it borrows for the lifetime of the hash.
-                let len = m.len();
-                let mut next = if cursor == 0 {
-                    len
-                } else {
-                    usize::try_from(cursor).map_or(len, |c| c.min(len))
-                };
-                let mut visited = 0;
-                while next > 0 && visited < count.max(1) {
-                    next -= 1;
-                    let p = m.at(next);
-                    visit(p.field(), p.value());
-                    visited += 1;
-                }
-                next as u64
-            }
+            HashRef::Table(m) => m.scan(cursor, count, |p| visit(p.field(), p.value())),
         }
     }
 

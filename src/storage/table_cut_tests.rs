@@ -160,6 +160,22 @@ fn a_second_cut_starts_over() {
     }
 }
 
+/// Walks the rest of the cut into `written`, ends it, and checks that everything handed
+/// out is keys `0..n` with their values at the cut, each once.
+fn finish_and_expect_first_keys(t: &mut Table, written: &Written, n: u64) {
+    let w = written.clone();
+    while t.write_out_next(&mut |entries| {
+        w.borrow_mut()
+            .extend(entries.map(|e| (e.key().to_vec(), int_of(e))))
+    }) {}
+    t.end_cut();
+    let mut all: Vec<_> = written.borrow().clone();
+    all.sort();
+    let mut want: Vec<_> = (0..n).map(|i| (key(i), i as i64)).collect();
+    want.sort();
+    assert_eq!(all, want);
+}
+
 /// A write hands out the one entry it changes, not its segment; the walker hands out the
 /// rest of the segment, skipping that entry and keys created after the cut.
 #[test]
@@ -182,17 +198,7 @@ fn hook_hands_out_only_the_changed_entry() {
     // A new key is not part of the cut. (Its segment may be handed out whole first, if
     // the insert resizes it: the hash seed decides.)
     t.insert(Entry::new(b"new after the cut", Value::Int(-1)));
-    let w = written.clone();
-    while t.write_out_next(&mut |entries| {
-        w.borrow_mut()
-            .extend(entries.map(|e| (e.key().to_vec(), int_of(e))))
-    }) {}
-    t.end_cut();
-    let mut all: Vec<_> = written.borrow().clone();
-    all.sort();
-    let mut want: Vec<_> = (0..3000).map(|i| (key(i), i as i64)).collect();
-    want.sort();
-    assert_eq!(all, want);
+    finish_and_expect_first_keys(&mut t, &written, 3000);
 }
 
 /// Mass removal during a cut shrinks segments (their slots move): each is first handed
@@ -211,15 +217,5 @@ fn shrinking_segments_leave_the_cut_whole() {
             t.insert(Entry::new(&key(10_000 + i), Value::Int(-1)));
         }
     }
-    let w = written.clone();
-    while t.write_out_next(&mut |entries| {
-        w.borrow_mut()
-            .extend(entries.map(|e| (e.key().to_vec(), int_of(e))))
-    }) {}
-    t.end_cut();
-    let mut all: Vec<_> = written.borrow().clone();
-    all.sort();
-    let mut want: Vec<_> = (0..3000).map(|i| (key(i), i as i64)).collect();
-    want.sort();
-    assert_eq!(all, want);
+    finish_and_expect_first_keys(&mut t, &written, 3000);
 }
