@@ -317,6 +317,14 @@ mod tests {
     /// Other tests of this process allocate and free at the same time, so one look can
     /// be off by what they did meanwhile: the 4 MiB must show up in one of a few tries.
     #[test]
+    fn transparent_huge_pages_can_be_turned_off() {
+        assert!(disable_transparent_huge_pages());
+        // SAFETY: PR_GET_THP_DISABLE takes no pointers; it returns the flag.
+        let flag = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
+        assert_eq!(flag, 1);
+    }
+
+    #[test]
     fn counts_what_is_live() {
         let seen = (0..20).any(|_| {
             let before = used_bytes();
