@@ -426,8 +426,9 @@ impl Entry {
         *self = Entry::with_parts(self.key(), value, self.expire_at_ms());
     }
 
-    /// True when the value lives in a heap `Value` rather than inline (tests).
-    pub fn is_heap(&self) -> bool {
+    /// True when the value lives in a heap `Value` rather than inline.
+    #[cfg(test)]
+    fn is_heap(&self) -> bool {
         self.kind() == Kind::Heap
     }
 

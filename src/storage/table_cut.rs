@@ -15,7 +15,7 @@
 //! CLEAR), the rest of the segment is handed out whole ([`Table::preserve`]) and the
 //! segment leaves the cut.
 
-use super::{BeforeChange, Table};
+use super::{BeforeChange, Segment, Table};
 use crate::storage::entry::Entry;
 use crate::storage::segment::{SegMap, SlotIndex};
 
@@ -50,6 +50,19 @@ fn unsaved<'a>(
         .map(|(_, e)| e)
 }
 
+/// Where a segment's entries for the cut go: the walker's sink or the hook.
+type HandOut<'a> = &'a mut dyn FnMut(&mut dyn Iterator<Item = &Entry>);
+
+/// Hands the entries of `seg` the cut still needs to `out` (when there is one) and
+/// moves the segment to `epoch`: it has left the cut.
+fn hand_out_rest(seg: &mut Segment, epoch: u64, out: Option<HandOut<'_>>) {
+    let saved = seg.saved.take();
+    if let Some(out) = out {
+        out(&mut unsaved(&seg.map, saved.as_ref()));
+    }
+    seg.version = epoch;
+}
+
 impl Table {
     /// Starts a cut: a new epoch whose `hook` sees every entry of it before the entry
     /// first changes. Returns the epoch.
@@ -71,9 +84,7 @@ impl Table {
             let seg = &mut self.segments[self.cut_next];
             self.cut_next += 1;
             if seg.version < self.epoch {
-                let saved = seg.saved.take();
-                out(&mut unsaved(&seg.map, saved.as_ref()));
-                seg.version = self.epoch;
+                hand_out_rest(seg, self.epoch, Some(out));
                 return true;
             }
         }
@@ -108,11 +119,8 @@ impl Table {
     pub(super) fn preserve(&mut self, seg_index: usize) {
         let seg = &mut self.segments[seg_index];
         if seg.version < self.epoch {
-            let saved = seg.saved.take();
-            if let Some(hook) = self.before_change.as_mut() {
-                hook(&mut unsaved(&seg.map, saved.as_ref()));
-            }
-            seg.version = self.epoch;
+            let hook = self.before_change.as_deref_mut();
+            hand_out_rest(seg, self.epoch, hook.map(|h| h as _));
         }
     }
 
