@@ -244,6 +244,29 @@ impl Shard {
     /// the time budget ran out after evicting something (as Redis, the write proceeds),
     /// or when this shard leaves a small excess to shards over their share (module doc).
     pub fn make_room(&mut self, now_ms: u64) -> bool {
+        self.make_room_with(now_ms, true)
+    }
+
+    /// Evicts down to maxmemory without leaving any excess to other shards: after
+    /// CONFIG SET lowered it (Redis evicts at once).
+    pub fn evict_to_limit(&mut self, now_ms: u64) {
+        self.make_room_with(now_ms, false);
+    }
+
+    /// The clock tick's eviction: an idle shard sheds keys too while the process is over
+    /// maxmemory. A shard under its share may leave the excess to the others for one
+    /// tick, not two in a row, so the process always gets back under the limit even
+    /// when published counts are stale.
+    pub fn evict_on_tick(&mut self, now_ms: u64) {
+        let may_defer = !self.over_limit_at_last_tick;
+        self.make_room_with(now_ms, may_defer);
+        self.over_limit_at_last_tick = crate::alloc::used_bytes() > self.settings.maxmemory_bytes;
+        self.publish_evictable();
+    }
+
+    /// [`Self::make_room`], where `may_defer` allows leaving a small excess to shards
+    /// over their share (module doc).
+    fn make_room_with(&mut self, now_ms: u64, may_defer: bool) -> bool {
         let limit = self.settings.maxmemory_bytes;
         let used = crate::alloc::used_bytes();
         if limit == 0 || used <= limit {
@@ -252,7 +275,7 @@ impl Shard {
         if self.settings.eviction.policy == EvictionPolicy::NoEviction {
             return false;
         }
-        if self.defers_eviction(used - limit, limit) {
+        if may_defer && self.defers_eviction(used - limit, limit) {
             self.publish_evictable();
             return true;
         }

@@ -75,6 +75,9 @@ pub struct Shard {
     pub txq: TxQueue,
     pub active_expire_enabled: bool,
     pub eviction_pool: evict::EvictionPool,
+    /// The process was over maxmemory at this shard's last tick (see
+    /// [`Shard::evict_on_tick`]).
+    pub over_limit_at_last_tick: bool,
     /// Per shard, the keys its policy could evict, as each last published them: a shard
     /// with none left lets a write through while others still have some (they evict on
     /// their next write or tick). Shared by all shards of a server.
@@ -127,6 +130,7 @@ impl Shard {
             txq: TxQueue::default(),
             active_expire_enabled: true,
             eviction_pool: evict::EvictionPool::default(),
+            over_limit_at_last_tick: false,
             evictable_keys: (0..shards_count).map(|_| AtomicU64::new(0)).collect(),
             blocking: blocking::Blocking::default(),
             defrag: defrag::DefragState::default(),
@@ -200,8 +204,7 @@ impl Shard {
                 self.active_expire_cycle();
                 // Idle shards shed keys too when the process is over maxmemory.
                 if self.settings.maxmemory_bytes > 0 {
-                    self.make_room(now_ms());
-                    self.publish_evictable();
+                    self.evict_on_tick(now_ms());
                 }
                 self.defrag_tick(now_ms());
             }

@@ -57,7 +57,7 @@ fn set<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
                         s.settings = settings.clone();
                         // A lowered maxmemory (or a new policy) takes effect at once.
                         s.eviction_pool.clear();
-                        s.make_room(crate::shard::now_ms());
+                        s.evict_to_limit(crate::shard::now_ms());
                     })
                     .await;
                 ctx.reply().ok();
