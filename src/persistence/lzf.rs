@@ -7,104 +7,168 @@ const LITERAL_RUN_BYTES_MAX: usize = 32;
 const OFFSET_BYTES_MAX: usize = 1 << 13;
 const MATCH_BYTES_MAX: usize = (1 << 8) + (1 << 3);
 
-fn hash3(b: &[u8]) -> usize {
-    let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+fn hash3(a: u8, b: u8, c: u8) -> usize {
+    hash_of((a as u32) << 16 | (b as u32) << 8 | c as u32)
+}
+
+/// The slot of three bytes packed big-end first into the low 24 bits of `v`.
+fn hash_of(v: u32) -> usize {
     (v.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
+}
+
+/// The two bytes at `at` packed as [`hash_of`] expects its first two (zero past the end).
+fn first_two(input: &[u8], at: usize) -> u32 {
+    let byte = |i: usize| input.get(i).copied().unwrap_or(0) as u32;
+    byte(at) << 8 | byte(at + 1)
 }
 
 /// The hash table of earlier positions, kept per thread: zeroing 64 KiB for every
 /// string (most are about a KiB) cost more than compressing it. An entry belongs to the
 /// current call when it is above `base`; each call moves `base` past its own positions.
+/// `scratch` holds the output of [`with_compressed`] (reused, no allocation per string).
 struct PositionTable {
     slots: Vec<u32>,
     base: u32,
+    scratch: Vec<u8>,
 }
 
 thread_local! {
     static TABLE: std::cell::RefCell<PositionTable> = const {
-        std::cell::RefCell::new(PositionTable { slots: Vec::new(), base: 0 })
+        std::cell::RefCell::new(PositionTable { slots: Vec::new(), base: 0, scratch: Vec::new() })
     };
+}
+
+/// Compresses `input` into `out` (cleared first); false when the output would not be
+/// shorter than `out_bytes_max` (`out` then holds nothing useful).
+fn compress_into(
+    input: &[u8],
+    out_bytes_max: usize,
+    out: &mut Vec<u8>,
+    t: &mut PositionTable,
+) -> bool {
+    if t.slots.is_empty() || t.base as u64 + input.len() as u64 + 1 > u32::MAX as u64 {
+        t.slots.clear();
+        t.slots.resize(1 << HASH_LOG, 0);
+        t.base = 0;
+    }
+    let base = t.base;
+    let ok = compress_with(input, out_bytes_max, &mut t.slots, base, out);
+    t.base = base + input.len() as u32 + 1;
+    ok
 }
 
 /// Compresses `input`; `None` when the output would not be shorter than `out_bytes_max`.
 pub fn compress(input: &[u8], out_bytes_max: usize) -> Option<Vec<u8>> {
+    with_compressed(input, out_bytes_max, <[u8]>::to_vec)
+}
+
+/// Runs `f` on the compressed form of `input` (borrowed from a per-thread buffer);
+/// `None` when the output would not be shorter than `out_bytes_max`.
+pub fn with_compressed<R>(
+    input: &[u8],
+    out_bytes_max: usize,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Option<R> {
     TABLE.with(|t| {
         let mut t = t.borrow_mut();
         let t = &mut *t;
-        if t.slots.is_empty() || t.base as u64 + input.len() as u64 + 1 > u32::MAX as u64 {
-            t.slots.clear();
-            t.slots.resize(1 << HASH_LOG, 0);
-            t.base = 0;
-        }
-        let base = t.base;
-        let out = compress_with(input, out_bytes_max, &mut t.slots, base);
-        t.base = base + input.len() as u32 + 1;
-        out
+        let mut out = std::mem::take(&mut t.scratch);
+        let ok = compress_into(input, out_bytes_max, &mut out, t);
+        let r = ok.then(|| f(&out));
+        t.scratch = out;
+        r
     })
 }
 
-/// [`compress`] with the table: a slot holds `base + position + 1` for this call.
+/// The number of equal leading bytes of `a` and `b`, at most `max` (both at least that
+/// long), compared eight at a time.
+fn common_prefix(a: &[u8], b: &[u8], max: usize) -> usize {
+    let mut i = 0;
+    while i + 8 <= max {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().expect("8 bytes"))
+            ^ u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        if x != 0 {
+            return i + (x.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < max && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// Appends `bytes` as literal runs of at most [`LITERAL_RUN_BYTES_MAX`].
+fn put_literals(out: &mut Vec<u8>, bytes: &[u8]) {
+    for run in bytes.chunks(LITERAL_RUN_BYTES_MAX) {
+        out.push((run.len() - 1) as u8);
+        out.extend_from_slice(run);
+    }
+}
+
+/// A back reference of `len` bytes (3 to [`MATCH_BYTES_MAX`]) starting `off` bytes back.
+fn put_match(out: &mut Vec<u8>, len: usize, off: usize) {
+    let (l, o) = (len - 2, off - 1);
+    if l < 7 {
+        out.push(((l << 5) | (o >> 8)) as u8);
+    } else {
+        out.push(((7 << 5) | (o >> 8)) as u8);
+        out.push((l - 7) as u8);
+    }
+    out.push(o as u8);
+}
+
+/// [`compress_into`] with the table: a slot holds `base + position + 1` for this call.
+/// Literals are not copied one by one: `lit` marks where the pending run starts, and the
+/// run is written when a match or the end closes it. After a match only its last two
+/// positions are hashed (as liblzf's fast mode does), not every byte it covers.
 fn compress_with(
     input: &[u8],
     out_bytes_max: usize,
     table: &mut [u32],
     base: u32,
-) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(out_bytes_max.min(input.len()));
-    // Index of the current literal run's control byte in `out`, if one is open.
-    let mut lit_start: Option<usize> = None;
+    out: &mut Vec<u8>,
+) -> bool {
+    out.clear();
+    let n = input.len();
+    let mut lit = 0;
     let mut ip = 0;
-    let push_literal = |out: &mut Vec<u8>, lit_start: &mut Option<usize>, b: u8| {
-        match lit_start {
-            Some(at) if (out[*at] as usize) < LITERAL_RUN_BYTES_MAX - 1 => out[*at] += 1,
-            _ => {
-                *lit_start = Some(out.len());
-                out.push(0);
-            }
+    let mut v = first_two(input, 0);
+    while ip + 2 < n {
+        let pending = ip - lit;
+        if out.len() + pending + pending / LITERAL_RUN_BYTES_MAX + 1 >= out_bytes_max {
+            return false;
         }
-        out.push(b);
-    };
-    while ip < input.len() {
-        if ip + 2 < input.len() {
-            let h = hash3(&input[ip..]);
-            let candidate = table[h];
-            table[h] = base + ip as u32 + 1;
-            if candidate > base {
-                let r = (candidate - base - 1) as usize;
-                let off = ip - r;
-                if off > 0 && off <= OFFSET_BYTES_MAX && input[r..r + 3] == input[ip..ip + 3] {
-                    let mut len = 3;
-                    let max = MATCH_BYTES_MAX.min(input.len() - ip);
-                    while len < max && input[r + len] == input[ip + len] {
-                        len += 1;
+        // The three bytes at `ip` as one number: the last two were read for `ip - 1`.
+        v = (v << 8 | input[ip + 2] as u32) & 0xff_ffff;
+        let h = hash_of(v);
+        let candidate = table[h];
+        table[h] = base + ip as u32 + 1;
+        if candidate > base {
+            let r = (candidate - base - 1) as usize;
+            let off = ip - r;
+            if off <= OFFSET_BYTES_MAX && input[r..r + 3] == input[ip..ip + 3] {
+                let max = MATCH_BYTES_MAX.min(n - ip);
+                let len = 3 + common_prefix(&input[r + 3..], &input[ip + 3..], max - 3);
+                put_literals(out, &input[lit..ip]);
+                put_match(out, len, off);
+                ip += len;
+                lit = ip;
+                v = first_two(input, ip);
+                for p in ip - 2..ip {
+                    if p + 2 < n {
+                        table[hash3(input[p], input[p + 1], input[p + 2])] = base + p as u32 + 1;
                     }
-                    let (l, o) = (len - 2, off - 1);
-                    if l < 7 {
-                        out.push(((l << 5) | (o >> 8)) as u8);
-                    } else {
-                        out.push(((7 << 5) | (o >> 8)) as u8);
-                        out.push((l - 7) as u8);
-                    }
-                    out.push(o as u8);
-                    lit_start = None;
-                    for p in ip + 1..(ip + len).min(input.len().saturating_sub(2)) {
-                        table[hash3(&input[p..])] = base + p as u32 + 1;
-                    }
-                    ip += len;
-                    if out.len() >= out_bytes_max {
-                        return None;
-                    }
-                    continue;
                 }
+            } else {
+                ip += 1;
             }
-        }
-        push_literal(&mut out, &mut lit_start, input[ip]);
-        ip += 1;
-        if out.len() >= out_bytes_max {
-            return None;
+        } else {
+            ip += 1;
         }
     }
-    Some(out)
+    put_literals(out, &input[lit..]);
+    out.len() < out_bytes_max
 }
 
 /// Decompresses `input` into exactly `out_bytes` bytes; `None` when the data is corrupt.
@@ -184,7 +248,9 @@ mod tests {
                     }
                 })
                 .collect();
-            let fresh = compress_with(&data, len + 64, &mut vec![0; 1 << HASH_LOG], 0);
+            let mut fresh = Vec::new();
+            let fresh = compress_with(&data, len + 64, &mut vec![0; 1 << HASH_LOG], 0, &mut fresh)
+                .then_some(fresh);
             let c = compress(&data, len + 64);
             // The table kept from earlier calls never changes what a call writes.
             assert_eq!(c, fresh, "seed {seed} round {round}");

@@ -42,6 +42,18 @@ pub fn put_int_string(out: &mut Vec<u8>, n: i64) -> bool {
     true
 }
 
+/// Appends `s` LZF-compressed (with its header) when that makes it shorter by more
+/// than 4 bytes, as Redis requires; false (nothing written) otherwise.
+fn put_compressed(out: &mut Vec<u8>, s: &[u8]) -> bool {
+    lzf::with_compressed(s, s.len() - 4, |c| {
+        out.push(0xc3);
+        put_len(out, c.len() as u64);
+        put_len(out, s.len() as u64);
+        out.extend_from_slice(c);
+    })
+    .is_some()
+}
+
 pub fn put_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
     if s.len() <= INT_TEXT_BYTES_MAX
         && let Some(n) = parse_i64(s)
@@ -49,14 +61,7 @@ pub fn put_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
     {
         return;
     }
-    if compress
-        && s.len() >= COMPRESS_BYTES_MIN
-        && let Some(c) = lzf::compress(s, s.len() - 4)
-    {
-        out.push(0xc3);
-        put_len(out, c.len() as u64);
-        put_len(out, s.len() as u64);
-        out.extend_from_slice(&c);
+    if compress && s.len() >= COMPRESS_BYTES_MIN && put_compressed(out, s) {
         return;
     }
     put_len(out, s.len() as u64);
@@ -244,15 +249,13 @@ impl<'a> Recompress<'a> {
         if len < COMPRESS_BYTES_MIN {
             return Ok(());
         }
-        let Some(c) = lzf::compress(s, len - 4) else {
-            return Ok(());
-        };
+        let mark = self.out.len();
         self.out.extend_from_slice(&self.bytes[self.copied..start]);
-        self.out.push(0xc3);
-        put_len(self.out, c.len() as u64);
-        put_len(self.out, len as u64);
-        self.out.extend_from_slice(&c);
-        self.copied = self.at;
+        if put_compressed(self.out, s) {
+            self.copied = self.at;
+        } else {
+            self.out.truncate(mark);
+        }
         Ok(())
     }
 }
