@@ -36,7 +36,7 @@ fn words(len: usize) -> Vec<u8> {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         out.extend_from_slice(WORDS[(seed % 12) as usize].as_bytes());
-        out.extend_from_slice(if seed % 5 == 0 { b"\":\"" } else { b"," });
+        out.extend_from_slice(if seed.is_multiple_of(5) { b"\":\"" } else { b"," });
     }
     out.truncate(len);
     out
