@@ -42,10 +42,11 @@ pub fn put_int_string(out: &mut Vec<u8>, n: i64) -> bool {
     true
 }
 
-/// Appends `s` LZF-compressed (with its header) when that makes it shorter by more
-/// than 4 bytes, as Redis requires; false (nothing written) otherwise.
-fn put_compressed(out: &mut Vec<u8>, s: &[u8]) -> bool {
+/// Appends `before`, then `s` LZF-compressed (with its header), when that makes `s`
+/// shorter by more than 4 bytes, as Redis requires; false (nothing written) otherwise.
+fn put_compressed(out: &mut Vec<u8>, before: &[u8], s: &[u8]) -> bool {
     lzf::with_compressed(s, s.len() - 4, |c| {
+        out.extend_from_slice(before);
         out.push(0xc3);
         put_len(out, c.len() as u64);
         put_len(out, s.len() as u64);
@@ -61,7 +62,7 @@ pub fn put_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
     {
         return;
     }
-    if compress && s.len() >= COMPRESS_BYTES_MIN && put_compressed(out, s) {
+    if compress && s.len() >= COMPRESS_BYTES_MIN && put_compressed(out, &[], s) {
         return;
     }
     put_len(out, s.len() as u64);
@@ -249,12 +250,11 @@ impl<'a> Recompress<'a> {
         if len < COMPRESS_BYTES_MIN {
             return Ok(());
         }
-        let mark = self.out.len();
-        self.out.extend_from_slice(&self.bytes[self.copied..start]);
-        if put_compressed(self.out, s) {
+        // The bytes since the last compressed string are copied only when this one
+        // compresses: copying them ahead and taking them back on failure was
+        // quadratic in a chunk of incompressible strings.
+        if put_compressed(self.out, &self.bytes[self.copied..start], s) {
             self.copied = self.at;
-        } else {
-            self.out.truncate(mark);
         }
         Ok(())
     }
