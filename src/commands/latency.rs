@@ -309,7 +309,12 @@ pub fn doctor_report(enabled: bool, events: &[(&'static str, Series)], now: u64)
         let n = series.samples.len().max(1) as u64;
         let sum: u64 = series.samples.iter().map(|s| s.ms).sum();
         let avg = sum / n;
-        let deviation = series.samples.iter().map(|s| s.ms.abs_diff(avg)).sum::<u64>() / n;
+        let deviation = series
+            .samples
+            .iter()
+            .map(|s| s.ms.abs_diff(avg))
+            .sum::<u64>()
+            / n;
         let first = series.samples.front().map_or(now, |s| s.unix_secs);
         let period = now.saturating_sub(first) as f64 / n as f64;
         out.push_str(&format!(

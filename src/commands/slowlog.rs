@@ -151,7 +151,7 @@ fn reset() {
 /// Merges the threads' newest-first logs into the server's newest `count`, newest first.
 pub fn merge(parts: Vec<Vec<Entry>>, count: usize) -> Vec<Entry> {
     let mut all: Vec<Entry> = parts.into_iter().flatten().collect();
-    all.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+    all.sort_unstable_by_key(|e| std::cmp::Reverse(e.id));
     all.truncate(count);
     all
 }
@@ -324,7 +324,15 @@ mod tests {
         let buf = args_of(&[b"hello", b"3", b"setname", b"x", b"auth", b"u", b"p"]);
         assert_eq!(
             texts(&logged_args("hello", buf.as_args())),
-            ["hello", "3", "setname", "x", "auth", "(redacted)", "(redacted)"]
+            [
+                "hello",
+                "3",
+                "setname",
+                "x",
+                "auth",
+                "(redacted)",
+                "(redacted)"
+            ]
         );
         let buf = args_of(&[b"hello", b"3", b"auth", b"u"]);
         assert_eq!(

@@ -562,7 +562,10 @@ impl Config {
             rdbcompression: self.text("rdbcompression") == b"yes",
             rdbchecksum: self.text("rdbchecksum") == b"yes",
             monitor: MonitorLimits {
-                slowlog_slower_than_us: self.string("slowlog-log-slower-than").parse().unwrap_or(-1),
+                slowlog_slower_than_us: self
+                    .string("slowlog-log-slower-than")
+                    .parse()
+                    .unwrap_or(-1),
                 slowlog_max_len: n("slowlog-max-len"),
                 latency_threshold_ms: n("latency-monitor-threshold"),
             },
