@@ -76,6 +76,8 @@ pub const CONFIG_REWRITE_UNSUPPORTED: &str =
 pub const SHUTDOWN_SAVE_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
 pub const FUNCTION_FLUSH_MODE: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
 pub const SCRIPT_FLUSH_MODE: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
+/// SLOWLOG GET with a count that is not an integer of at least -1.
+pub const SLOWLOG_COUNT: &str = "ERR count should be greater than or equal to -1";
 
 use crate::protocol::reply::Reply;
 
@@ -116,6 +118,16 @@ pub fn unknown_subcommand(r: &mut Reply, sub: &[u8], container_upper: &str) {
         buf.extend_from_slice(b"'. Try ");
         buf.extend_from_slice(container_upper.as_bytes());
         buf.extend_from_slice(b" HELP.");
+    });
+}
+
+/// `ERR No samples available for event 'foo'` (LATENCY GRAPH of an unknown event; the
+/// name is echoed whole, as Redis does).
+pub fn latency_no_samples(r: &mut Reply, event: &[u8]) {
+    r.error_with(|buf| {
+        buf.extend_from_slice(b"ERR No samples available for event '");
+        push_clean(buf, event);
+        buf.push(b'\'');
     });
 }
 
@@ -232,6 +244,10 @@ mod tests {
         assert_eq!(
             render(|r| wrong_arity(r, "get")),
             "-ERR wrong number of arguments for 'get' command\r\n"
+        );
+        assert_eq!(
+            render(|r| latency_no_samples(r, b"cmd")),
+            "-ERR No samples available for event 'cmd'\r\n"
         );
         assert_eq!(
             render(|r| unknown_command(r, b"foo", [&b"a"[..], b"b"].into_iter())),

@@ -15,13 +15,16 @@ pub mod connection;
 pub mod context;
 pub mod hash;
 pub mod keyspace;
+pub mod latency;
 pub mod list;
 pub mod multikey;
 pub mod server;
 pub mod set;
+pub mod slowlog;
 pub mod sort;
 pub mod stats;
 pub mod string;
+pub mod timing;
 pub mod typed;
 pub mod zset;
 
@@ -230,6 +233,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     server::scripting::COMMANDS,
     server::memory::COMMANDS,
+    slowlog::COMMANDS,
+    latency::COMMANDS,
     server::persist::COMMANDS,
     keyspace::COMMANDS,
     keyspace::relocate::COMMANDS,

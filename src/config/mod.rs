@@ -84,6 +84,30 @@ pub struct Settings {
     pub rdbchecksum: bool,
     /// Transparent huge pages off for the process (startup only).
     pub disable_thp: bool,
+    /// SLOWLOG and the LATENCY monitor thresholds.
+    pub monitor: MonitorLimits,
+}
+
+/// What SLOWLOG and the LATENCY monitor record (`crate::commands::timing`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MonitorLimits {
+    /// `slowlog-log-slower-than`: commands running at least this long are logged; -1
+    /// logs nothing, 0 everything.
+    pub slowlog_slower_than_us: i64,
+    /// `slowlog-max-len`: entries kept (0 logs nothing).
+    pub slowlog_max_len: u64,
+    /// `latency-monitor-threshold`: events at least this long are sampled; 0 is off.
+    pub latency_threshold_ms: u64,
+}
+
+impl Default for MonitorLimits {
+    fn default() -> Self {
+        MonitorLimits {
+            slowlog_slower_than_us: 10_000,
+            slowlog_max_len: 128,
+            latency_threshold_ms: 0,
+        }
+    }
 }
 
 /// One `save` rule.
@@ -268,6 +292,7 @@ impl Default for Settings {
             rdbcompression: true,
             rdbchecksum: true,
             disable_thp: true,
+            monitor: MonitorLimits::default(),
         }
     }
 }
@@ -536,6 +561,14 @@ impl Config {
             stop_writes_on_bgsave_error: self.text("stop-writes-on-bgsave-error") == b"yes",
             rdbcompression: self.text("rdbcompression") == b"yes",
             rdbchecksum: self.text("rdbchecksum") == b"yes",
+            monitor: MonitorLimits {
+                slowlog_slower_than_us: self
+                    .string("slowlog-log-slower-than")
+                    .parse()
+                    .unwrap_or(-1),
+                slowlog_max_len: n("slowlog-max-len"),
+                latency_threshold_ms: n("latency-monitor-threshold"),
+            },
         };
         self.settings = settings;
     }

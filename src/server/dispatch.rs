@@ -231,7 +231,9 @@ async fn route(
             let mut out = std::mem::take(&mut ctx.out);
             let start = clock::ticks();
             handler(ctx, args, &mut Reply::new(&mut out, ctx.resp));
-            commands::stats::record_ticks(name, clock::ticks().wrapping_sub(start));
+            let ticks = clock::ticks().wrapping_sub(start);
+            commands::stats::record_ticks(name, ticks);
+            commands::timing::note(ctx, name, args, ticks);
             // A handler may have switched protocol (HELLO): its reply is already encoded.
             ctx.out = out;
             note_failed(ctx, mark, name);
@@ -306,7 +308,9 @@ impl Pipeline {
                 };
                 let start = clock::ticks();
                 handler(&mut sctx, args, &mut reply);
-                commands::stats::record_ticks(name, clock::ticks().wrapping_sub(start));
+                let ticks = clock::ticks().wrapping_sub(start);
+                commands::stats::record_ticks(name, ticks);
+                commands::timing::note(ctx, name, args, ticks);
                 if ctx.out.get(mark) == Some(&b'-') {
                     commands::stats::record_failed(name);
                 }
@@ -360,7 +364,9 @@ impl Pipeline {
         let start = clock::ticks();
         ctx.dirty_noted.set(false);
         handler(ctx, &scratch).await;
-        commands::stats::record_ticks(name, clock::ticks().wrapping_sub(start));
+        let ticks = clock::ticks().wrapping_sub(start);
+        commands::stats::record_ticks(name, ticks);
+        commands::timing::note(ctx, name, scratch.as_args(), ticks);
         note_failed(ctx, mark, name);
         if spec.is_write()
             && !ctx.dirty_noted.take()
@@ -413,6 +419,10 @@ impl Pipeline {
                 };
                 let cmd = &batch.cmds[i];
                 commands::stats::record_ticks(cmd.name, cmd.ticks);
+                // Logged here, on the connection's thread, not on the shard that ran
+                // it: the batch still holds the arguments, and the client's address
+                // and name are at hand.
+                commands::timing::note(ctx, cmd.name, batch.cmd_args(i), cmd.ticks);
                 if batch.out.get(start) == Some(&b'-') {
                     commands::stats::record_failed(cmd.name);
                 }

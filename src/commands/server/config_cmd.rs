@@ -55,6 +55,8 @@ fn set<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
                 ctx.shards
                     .run_on_all(move |s| {
                         s.settings = settings.clone();
+                        // SLOWLOG and LATENCY thresholds are cached per thread.
+                        crate::commands::timing::configure(settings.monitor);
                         // A lowered maxmemory (or a new policy) takes effect at once.
                         s.eviction_pool.clear();
                         s.evict_to_limit(crate::shard::now_ms());

@@ -29,6 +29,11 @@ pub const DOCS: FamilyDocs = FamilyDocs {
         ("memory|usage", "key [SAMPLES count:integer]"),
         ("bgsave", "[SCHEDULE]{since=3.2.2}"),
         ("swapdb", "index1:integer index2:integer"),
+        ("slowlog|get", "[count:integer]"),
+        ("latency|graph", "event"),
+        ("latency|history", "event"),
+        ("latency|reset", "[event...]"),
+        ("latency|histogram", "[command...]"),
     ],
     key_flags: &[(&["RO"], &["memory|usage"])],
     tips: &[
@@ -98,6 +103,66 @@ pub const DOCS: FamilyDocs = FamilyDocs {
             ],
         ),
         ("lastsave", &["nondeterministic_output"]),
+        (
+            "slowlog|get",
+            &["request_policy:all_nodes", "nondeterministic_output"],
+        ),
+        (
+            "slowlog|len",
+            &[
+                "request_policy:all_nodes",
+                "response_policy:agg_sum",
+                "nondeterministic_output",
+            ],
+        ),
+        (
+            "slowlog|reset",
+            &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        ),
+        (
+            "latency|reset",
+            &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        ),
+        (
+            "latency|doctor",
+            &[
+                "nondeterministic_output",
+                "request_policy:all_nodes",
+                "response_policy:special",
+            ],
+        ),
+        (
+            "latency|graph",
+            &[
+                "nondeterministic_output",
+                "request_policy:all_nodes",
+                "response_policy:special",
+            ],
+        ),
+        (
+            "latency|histogram",
+            &[
+                "nondeterministic_output",
+                "request_policy:all_nodes",
+                "response_policy:special",
+            ],
+        ),
+        (
+            "latency|history",
+            &[
+                "nondeterministic_output",
+                "request_policy:all_nodes",
+                "response_policy:special",
+            ],
+        ),
+        (
+            "latency|latest",
+            &[
+                "nondeterministic_output",
+                "request_policy:all_nodes",
+                "response_policy:special",
+            ],
+        ),
     ],
     key_specs: &[],
     history: &[
@@ -155,6 +220,13 @@ pub const DOCS: FamilyDocs = FamilyDocs {
             )],
         ),
         ("bgsave", &[("3.2.2", "Added the `SCHEDULE` option.")]),
+        (
+            "slowlog|get",
+            &[(
+                "4.0.0",
+                "Added client IP address, port and name to the reply.",
+            )],
+        ),
     ],
     deprecated: &[],
     doc_flags: &[("debug", &["syscmd"])],
