@@ -6,7 +6,8 @@
 //! Run: `cargo bench --bench lzf`. Measured here (criterion medians, 2-core VM): before
 //! the literal runs, the rolling hash and hashing only a match's last two positions,
 //! random-1000 2.93 us, repeated-1000 2.13 us, words-16k 44.3 us; after, 1.55 us,
-//! 0.145 us and 33.4 us.
+//! 0.145 us and 33.4 us. Giving up after a probe of the first max(256, len/8) bytes
+//! saved nothing: random-1000 0.41 us (the others unchanged).
 
 use std::hint::black_box;
 
@@ -36,7 +37,11 @@ fn words(len: usize) -> Vec<u8> {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         out.extend_from_slice(WORDS[(seed % 12) as usize].as_bytes());
-        out.extend_from_slice(if seed.is_multiple_of(5) { b"\":\"" } else { b"," });
+        out.extend_from_slice(if seed.is_multiple_of(5) {
+            b"\":\""
+        } else {
+            b","
+        });
     }
     out.truncate(len);
     out

@@ -6,6 +6,12 @@ const HASH_LOG: u32 = 14;
 const LITERAL_RUN_BYTES_MAX: usize = 32;
 const OFFSET_BYTES_MAX: usize = 1 << 13;
 const MATCH_BYTES_MAX: usize = (1 << 8) + (1 << 3);
+/// Compression gives up when the first `max(PROBE_BYTES_MIN, len / PROBE_DIV)` bytes of
+/// a string saved nothing. Random-looking values (redis-benchmark's, tokens, hashes)
+/// never compress, and scanning all of them was most of a BGSAVE writer's CPU; a
+/// string that only compresses after such a prefix is stored longer than it could be.
+const PROBE_BYTES_MIN: usize = 256;
+const PROBE_DIV: usize = 8;
 
 fn hash3(a: u8, b: u8, c: u8) -> usize {
     hash_of((a as u32) << 16 | (b as u32) << 8 | c as u32)
@@ -134,10 +140,19 @@ fn compress_with(
     let mut lit = 0;
     let mut ip = 0;
     let mut v = first_two(input, 0);
+    let mut probe_at = PROBE_BYTES_MIN.max(n / PROBE_DIV);
     while ip + 2 < n {
         let pending = ip - lit;
-        if out.len() + pending + pending / LITERAL_RUN_BYTES_MAX + 1 >= out_bytes_max {
+        let projected = out.len() + pending + pending / LITERAL_RUN_BYTES_MAX + 1;
+        if projected >= out_bytes_max {
             return false;
+        }
+        if ip >= probe_at {
+            if projected >= ip {
+                // Nothing saved so far: the string looks incompressible.
+                return false;
+            }
+            probe_at = usize::MAX;
         }
         // The three bytes at `ip` as one number: the last two were read for `ip - 1`.
         v = (v << 8 | input[ip + 2] as u32) & 0xff_ffff;
@@ -220,6 +235,33 @@ mod tests {
         assert!(decompress(&[0x01, b'a'], 5).is_none());
         assert!(decompress(&[0xe0], 5).is_none());
         assert!(decompress(&[0x20, 0x05], 5).is_none());
+    }
+
+    #[test]
+    fn gives_up_on_an_incompressible_prefix_only() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut noise = |len: usize| -> Vec<u8> {
+            (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    b'0' + (x % 75) as u8
+                })
+                .collect()
+        };
+        // Random bytes: abandoned (after the probe), as LZF would fail at the end anyway.
+        let random = noise(1000);
+        assert!(compress(&random, random.len() - 4).is_none());
+        // A repetitive tail after a short random head still compresses.
+        let mut mixed = noise(100);
+        mixed.extend(std::iter::repeat_n(b'a', 900));
+        let c = compress(&mixed, mixed.len() - 4).expect("compresses");
+        assert_eq!(decompress(&c, mixed.len()).as_deref(), Some(&mixed[..]));
+        // A random head longer than the probe: stored plain (the documented cost).
+        let mut late = noise(300);
+        late.extend(std::iter::repeat_n(b'a', 700));
+        assert!(compress(&late, late.len() - 4).is_none());
     }
 
     #[test]

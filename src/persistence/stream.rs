@@ -323,9 +323,12 @@ impl FileWriter {
         // writer copies instead: the queue, which is memory, stays short; the strings
         // are written plain (any loader reads both).
         let behind = self.queued_bytes.load(Ordering::Relaxed) > QUEUE_BYTES_MAX;
-        let bytes = if self.options.compress && !behind {
-            self.recompressed.clear();
-            write::recompress(&c.bytes, &mut self.recompressed).map_err(std::io::Error::other)?;
+        self.recompressed.clear();
+        let shortened = self.options.compress
+            && !behind
+            && write::recompress(&c.bytes, &mut self.recompressed)
+                .map_err(std::io::Error::other)?;
+        let bytes = if shortened {
             &self.recompressed[..]
         } else {
             &c.bytes[..]

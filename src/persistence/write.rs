@@ -156,8 +156,9 @@ pub fn put_entry(
 /// `put_entry(.., true)` would have written them: every plain string LZF shortens is
 /// replaced by its compressed form, the rest is copied. A BGSAVE's shards serialize
 /// without compression (a copy, so a segment about to change is preserved quickly) and
-/// the file's writer thread compresses here.
-pub fn recompress(entries: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+/// the file's writer thread compresses here. False when no string shortened: `out` is
+/// then left as it was and `entries` is the answer (not copied for nothing).
+pub fn recompress(entries: &[u8], out: &mut Vec<u8>) -> Result<bool, String> {
     let mut c = Recompress {
         bytes: entries,
         at: 0,
@@ -189,8 +190,11 @@ pub fn recompress(entries: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
             }
         }
     }
+    if c.copied == 0 {
+        return Ok(false);
+    }
     c.out.extend_from_slice(&entries[c.copied..]);
-    Ok(())
+    Ok(true)
 }
 
 /// [`recompress`]'s cursor: `bytes[copied..at]` is still to be copied to `out`.
