@@ -146,7 +146,8 @@ async fn flush_out(stream: &mut TcpStream, ctx: &mut ConnCtx) -> bool {
     ctx.server
         .total_net_output_bytes
         .fetch_add(ctx.out.len() as u64, Ordering::Relaxed);
-    ctx.out.clear();
+    // A burst's large reply is let go at the next smaller one, not kept while idle.
+    crate::util::buf::clear_and_trim(&mut ctx.out);
     true
 }
 
@@ -219,14 +220,8 @@ async fn run(stream: &mut TcpStream, ctx: &mut ConnCtx) {
         };
         let keep_open = process_input(ctx, &mut qbuf, &mut parser, &mut pipeline, limits).await;
         ctx.info.query_buffer_bytes.set(qbuf.filled - qbuf.start);
-        if !ctx.out.is_empty() {
-            if stream.write_all(&ctx.out).await.is_err() {
-                return;
-            }
-            ctx.server
-                .total_net_output_bytes
-                .fetch_add(ctx.out.len() as u64, Ordering::Relaxed);
-            ctx.out.clear();
+        if !flush_out(stream, ctx).await {
+            return;
         }
         if !keep_open || ctx.close_after_reply || ctx.info.kill_requested.get() {
             return;
