@@ -255,8 +255,7 @@ impl<'a> Recompress<'a> {
             return Ok(());
         }
         // The bytes since the last compressed string are copied only when this one
-        // compresses: copying them ahead and taking them back on failure was
-        // quadratic in a chunk of incompressible strings.
+        // compresses, so each byte of the chunk is copied at most once.
         if put_compressed(self.out, &self.bytes[self.copied..start], s) {
             self.copied = self.at;
         }
