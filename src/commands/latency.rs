@@ -84,10 +84,7 @@ pub(crate) fn add_sample(event: &'static str, ms: u64) {
 }
 
 fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
+    crate::shard::now_ms() / 1000
 }
 
 fn snapshot() -> Vec<(&'static str, Series)> {

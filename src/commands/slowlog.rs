@@ -69,10 +69,7 @@ pub fn push(ctx: &ConnCtx, name: &str, args: Args, duration_us: u64, max_len: u6
 }
 
 fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
+    crate::shard::now_ms() / 1000
 }
 
 /// The arguments as the log keeps them: at most [`ENTRY_ARGS_MAX`] (the last saying
