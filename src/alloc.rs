@@ -48,10 +48,32 @@ pub fn used_bytes() -> u64 {
     sum.max(0) as u64
 }
 
-/// Returns this thread's freed pages to the system (MEMORY PURGE).
+/// Returns this thread's freed pages, and every page any thread freed, to the system
+/// (MEMORY PURGE, and the clock thread once per [`PURGE_PERIOD_MS`]).
 pub fn purge() {
-    // SAFETY: mi_collect only walks the calling thread's own heap.
+    // SAFETY: mi_collect walks the calling thread's own heap, then mimalloc's shared
+    // arenas, which it guards for concurrent use.
     unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
+/// Index of `mi_option_purge_delay` in the mimalloc (v3) that libmimalloc-sys builds;
+/// the crate names only the options both versions share. A test pins it.
+const MI_OPTION_PURGE_DELAY: libc::c_int = 15;
+/// How often the clock thread returns freed pages to the system.
+pub const PURGE_PERIOD_MS: u64 = 1000;
+/// How long mimalloc lets freed pages wait before it returns them on its own: twice the
+/// clock thread's period, so the clock thread always gets there first.
+const ALLOCATOR_PURGE_DELAY_MS: libc::c_long = 2 * PURGE_PERIOD_MS as libc::c_long;
+
+/// Moves the return of freed pages to the system off the shard threads. mimalloc does
+/// it inside whichever allocation or free finds the delay expired, all pages freed
+/// since the last time in one go: during growth that measured 3-5 ms of `madvise` once
+/// a second, inside a SET. With a longer delay the clock thread, calling [`purge`]
+/// every [`PURGE_PERIOD_MS`], does that work instead. Call before the threads start.
+pub fn hand_purging_to_clock_thread() {
+    // SAFETY: mi_option_set stores an integer in mimalloc's option table (an atomic
+    // store); the index is the purge delay's (see MI_OPTION_PURGE_DELAY).
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, ALLOCATOR_PURGE_DELAY_MS) }
 }
 
 /// The size of a memory page, in bytes.
@@ -268,6 +290,20 @@ pub fn block_generation_draining() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The option index is the purge delay's: mimalloc's default (1000 ms) or ours, a
+    /// value no neighbouring option has by default (1 and 0).
+    #[test]
+    fn purge_delay_option_index_is_right() {
+        /// mimalloc's own default for that option, in milliseconds.
+        const MI_PURGE_DELAY_DEFAULT_MS: libc::c_long = 1000;
+        // SAFETY: reads an integer from mimalloc's option table.
+        let delay_ms = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        assert!(
+            delay_ms == MI_PURGE_DELAY_DEFAULT_MS || delay_ms == ALLOCATOR_PURGE_DELAY_MS,
+            "option {MI_OPTION_PURGE_DELAY} reads {delay_ms}"
+        );
+    }
 
     /// Blocks move to a new generation and the old one is deleted: the blocks stay
     /// valid, are counted while live and freed through the global allocator.

@@ -81,6 +81,29 @@ pub fn available_cores() -> Vec<usize> {
         .collect()
 }
 
+/// Gives the calling (helper, non-executor) thread the lowest scheduling priority,
+/// nice 19: on a machine with no spare core, its bursts of work then wait for the
+/// shard threads instead of preempting one in the middle of a command. An unprivileged
+/// process may always lower its own priority; a refusal is logged and ignored.
+pub fn lower_this_thread_priority() {
+    const NICE_LOWEST: libc::c_int = 19;
+    // SAFETY: setpriority reads its integer arguments only; a thread id from gettid
+    // names the calling thread (Linux schedules threads individually).
+    let refused = unsafe {
+        libc::setpriority(
+            libc::PRIO_PROCESS,
+            libc::gettid() as libc::id_t,
+            NICE_LOWEST,
+        ) != 0
+    };
+    if refused {
+        tracing::debug!(
+            "could not lower a helper thread's priority: {}",
+            io::Error::last_os_error()
+        );
+    }
+}
+
 /// Spawns a task on the current executor; it runs until it completes.
 pub fn spawn_local<F: Future<Output = ()> + 'static>(future: F) {
     glommio::spawn_local(future).detach();

@@ -105,6 +105,7 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
     let addr = listener.local_addr()?;
     let cores = runtime::available_cores();
     runtime::clock::init();
+    crate::alloc::hand_purging_to_clock_thread();
     let state = Arc::new(ServerState::new(config, shards_count));
     // As Redis: the listener serves while the dataset loads, answering -LOADING.
     let loading = load::begin(&settings, &state);
@@ -194,6 +195,9 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
 /// a pending timer must arm and cancel an io_uring timeout every time it goes to sleep,
 /// which on a busy server is thousands of times a second; a tick wakes a parked
 /// executor at most `hz` times a second.
+///
+/// It also returns the pages the allocator freed to the system, so that work (up to
+/// milliseconds) never lands inside a command (see [`crate::alloc::hand_purging_to_clock_thread`]).
 fn start_clock(
     mesh: Arc<Mesh<ShardMsg>>,
     state: Arc<ServerState>,
@@ -203,9 +207,18 @@ fn start_clock(
     std::thread::Builder::new()
         .name("shoal-clock".into())
         .spawn(move || {
+            // Its purges (see above) take milliseconds of CPU; ticks only need to arrive
+            // within a fraction of their period.
+            runtime::lower_this_thread_priority();
+            let purge_period = Duration::from_millis(crate::alloc::PURGE_PERIOD_MS);
+            let mut last_purge = std::time::Instant::now();
             while !state.shutdown.load(Ordering::Relaxed) {
                 let hz = state.settings().hz.clamp(1, 500) as u64;
                 std::thread::sleep(Duration::from_millis(1000 / hz));
+                if last_purge.elapsed() >= purge_period {
+                    crate::alloc::purge();
+                    last_purge = std::time::Instant::now();
+                }
                 for shard in 0..shards_count {
                     // A full queue means the shard is busy and a tick is already pending
                     // behind other work: dropping this one loses nothing.
