@@ -1,7 +1,8 @@
 //! BGSAVE without fork: a point-in-time cut of every table ([`crate::storage::Table`]'s
 //! `begin_cut`), begun on every shard at one point of the transaction order. Each shard
 //! then writes out its untouched segments in short steps (one message round trip per
-//! step, each at most [`STEP_BUDGET`], so clients are served in between), while the
+//! step, each at most [`STEP_BUDGET`]; while clients keep a shard busy the walker rests
+//! three times as long as each step, so it takes at most a quarter of the shard), while the
 //! before-change hook serializes any entry a write is about to change, as it was at the
 //! cut (a whole segment only before its slots move: a split, a resize, an expiry
 //! sweep). Every full chunk goes at once to the file's writer thread ([`stream`]), which
@@ -21,9 +22,18 @@ use crate::shard::set::ShardSet;
 
 /// Longest a walker step serializes before the shard serves clients again (a segment
 /// is about 0.1 ms of copying per MiB; at least one is written per step).
-pub const STEP_BUDGET: Duration = Duration::from_micros(500);
+pub const STEP_BUDGET: Duration = Duration::from_micros(250);
 /// The coordinator's wait before the next step while the writer is behind.
 const CONGESTED_PAUSE: Duration = Duration::from_millis(1);
+/// While clients keep a shard busy, the walker rests this many times as long as its
+/// last step took: it then takes at most a quarter of the shard's time, and a command
+/// arriving during a step waits at most [`STEP_BUDGET`].
+const PAUSE_PER_STEP_TIME: u32 = 3;
+/// The coordinator's wait between steps when no shard ran a command since the last
+/// one: long enough for the executor to poll for I/O, so a client that arrives is
+/// noticed at the next step. (A step for this thread's own shard runs inline, without
+/// a hop, so without a pause the walk would never let the executor poll.)
+const IDLE_PAUSE: Duration = Duration::from_micros(20);
 
 struct CutState {
     /// Database `i`'s table was cut at epoch `epoch_base + i`: tables move between
@@ -37,6 +47,8 @@ struct CutState {
     sink: Option<Sink>,
     /// The writer could not start: chunks are dropped instead of waiting.
     discard: bool,
+    /// The shard's `commands_processed` at its last walker step.
+    commands_at_step: u64,
 }
 
 thread_local! {
@@ -83,6 +95,7 @@ pub fn begin(shard: &mut Shard, _compress: bool, now_ms: u64) {
             sizes,
             sink: None,
             discard: false,
+            commands_at_step: shard.stats.commands_processed,
         })
     });
     for (db, d) in shard.dbs.iter_mut().enumerate() {
@@ -133,10 +146,38 @@ fn congested() -> bool {
     })
 }
 
-/// Writes out segments for up to [`STEP_BUDGET`] (none while the writer is behind);
-/// true when every segment was.
-pub fn step(shard: &mut Shard) -> bool {
-    step_within(shard, STEP_BUDGET)
+/// What one walker step on one shard found.
+#[derive(Clone, Copy, Debug)]
+pub struct Step {
+    /// Every segment is written out.
+    pub done: bool,
+    /// The shard ran commands since its previous step.
+    pub busy: bool,
+}
+
+/// Writes out segments for up to [`STEP_BUDGET`] (none while the writer is behind).
+pub fn step(shard: &mut Shard) -> Step {
+    let commands = shard.stats.commands_processed;
+    let before = CUT.with(|c| {
+        c.borrow_mut().as_mut().map_or(commands, |st| {
+            std::mem::replace(&mut st.commands_at_step, commands)
+        })
+    });
+    Step {
+        done: step_within(shard, STEP_BUDGET),
+        busy: commands != before,
+    }
+}
+
+/// The coordinator's rest after a round of steps that took `spent`.
+fn pause_after(steps: &[Step], spent: Duration, congested: bool) -> Duration {
+    if congested {
+        CONGESTED_PAUSE
+    } else if steps.iter().any(|s| s.busy) {
+        (spent * PAUSE_PER_STEP_TIME).max(IDLE_PAUSE)
+    } else {
+        IDLE_PAUSE
+    }
 }
 
 /// [`step`] with a given budget (zero: one segment).
@@ -201,10 +242,14 @@ pub async fn write_out(
     if let Ok(sink) = &sink {
         sink.sizes(sizes);
     }
-    while !shards.run_on_all(step).await.iter().all(|d| *d) {
-        if sink.as_ref().is_ok_and(Sink::congested) {
-            crate::runtime::sleep(CONGESTED_PAUSE).await;
+    loop {
+        let started = Instant::now();
+        let steps = shards.run_on_all(step).await;
+        if steps.iter().all(|s| s.done) {
+            break;
         }
+        let congested = sink.as_ref().is_ok_and(Sink::congested);
+        crate::runtime::sleep(pause_after(&steps, started.elapsed(), congested)).await;
     }
     shards.run_on_all(finish).await;
     let sink = sink?;
@@ -274,6 +319,37 @@ mod tests {
         got
     }
 
+    /// A step reports the shard busy only when it ran commands since the step before.
+    #[test]
+    fn steps_see_whether_clients_kept_the_shard_busy() {
+        let mut s = shard();
+        for i in 0..3000 {
+            s.dbs[0].table.insert(Entry::new(&key(i), Value::Int(1)));
+        }
+        begin(&mut s, true, 1000);
+        let writer = attach_writer(&mut s, true);
+        assert!(!step(&mut s).busy, "no command ran since the cut began");
+        s.stats.commands_processed += 1;
+        assert!(step(&mut s).busy);
+        assert!(!step(&mut s).busy);
+        while !step(&mut s).done {}
+        assert_eq!(finish_and_load(&mut s, writer).len(), 3000);
+    }
+
+    /// The walker rests 3x its step while clients are busy, briefly when they are not,
+    /// and longest while the writer is behind.
+    #[test]
+    fn the_walker_rests_in_proportion_to_its_steps_under_load() {
+        let step = |busy| Step { done: false, busy };
+        let spent = Duration::from_micros(200);
+        let busy = [step(false), step(true)];
+        let idle = [step(false), step(false)];
+        assert_eq!(pause_after(&busy, spent, false), spent * 3);
+        assert_eq!(pause_after(&idle, spent, false), IDLE_PAUSE);
+        assert_eq!(pause_after(&busy, Duration::ZERO, false), IDLE_PAUSE);
+        assert_eq!(pause_after(&idle, spent, true), CONGESTED_PAUSE);
+    }
+
     /// Writes, deletes, SWAPDB and FLUSHDB during the cut: the file holds the data as
     /// it was when the cut began.
     #[test]
@@ -313,13 +389,13 @@ mod tests {
         step_within(&mut s, Duration::ZERO);
         s.dbs[0].table.clear();
         s.dbs[1].table.insert(Entry::new(b"late", Value::Int(0)));
-        while !step(&mut s) {}
+        while !step(&mut s).done {}
         let got = finish_and_load(&mut s, writer);
         assert_eq!(got, expected);
         // The next cut starts clean.
         begin(&mut s, false, 1000);
         let writer = attach_writer(&mut s, false);
-        while !step(&mut s) {}
+        while !step(&mut s).done {}
         assert_eq!(
             finish_and_load(&mut s, writer).len(),
             5000 - 1000 + 4000 + 1

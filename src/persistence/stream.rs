@@ -147,6 +147,7 @@ pub fn start(
         .name("shoal-bgsave".into())
         .spawn(move || {
             unpin_thread();
+            crate::runtime::lower_this_thread_priority();
             writer.prefault();
             done(writer.run())
         })?;
