@@ -6,15 +6,15 @@
 pub mod clock;
 pub mod mailbox;
 pub mod oneshot;
+pub mod tcp;
 
 use std::future::Future;
 use std::io;
-use std::os::fd::{FromRawFd, IntoRawFd};
 use std::time::Duration;
 
 use glommio::{LocalExecutorBuilder, Placement};
 
-pub use glommio::net::{TcpListener, TcpStream};
+pub use tcp::{TcpListener, TcpStream};
 
 /// Locked memory glommio registers per executor for io_uring buffers. Small, so that the
 /// default 8 MiB RLIMIT_MEMLOCK of a non-root user covers many threads.
@@ -116,16 +116,4 @@ pub async fn sleep(duration: Duration) {
 /// Lets other tasks on this executor run.
 pub async fn yield_now() {
     glommio::yield_if_needed().await;
-}
-
-/// A listener for this executor sharing the process's one listening socket (a dup of
-/// it), so every thread accepts without SO_REUSEPORT and a port that is already taken
-/// fails at bind time.
-pub fn listener_from_std(listener: &std::net::TcpListener) -> io::Result<TcpListener> {
-    let dup = listener.try_clone()?;
-    dup.set_nonblocking(true)?;
-    let fd = dup.into_raw_fd();
-    // SAFETY: `fd` is a freshly duplicated, bound and listening TCP socket whose
-    // ownership we transfer to glommio's listener (into_raw_fd gave it up).
-    Ok(unsafe { TcpListener::from_raw_fd(fd) })
 }

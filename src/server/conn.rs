@@ -10,8 +10,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
-
 use crate::commands::context::{CLIENTS, ClientInfo, ConnCtx, ReplyMode, ServerState};
 use crate::protocol::args::Args;
 use crate::protocol::parser::{Limits, ParseStatus, RequestParser};
@@ -49,7 +47,7 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
         return;
     }
     let _ = stream.set_nodelay(true);
-    apply_socket_settings(&stream, &settings);
+    apply_socket_settings(&mut stream, &settings);
     let info = Rc::new(ClientInfo {
         id: server.new_client_id(),
         addr: stream
@@ -103,7 +101,7 @@ pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<Serv
     // Leave the registry before closing: CLIENT KILL must never shut down a descriptor
     // the kernel has already handed to a new connection.
     CLIENTS.with(|c| c.borrow_mut().retain(|i| i.id != info.id));
-    let _ = stream.close().await;
+    drop(stream);
     server.connected_clients.fetch_sub(1, Ordering::Relaxed);
 }
 
@@ -116,7 +114,7 @@ fn denied_by_protected_mode(stream: &TcpStream, settings: &crate::config::Settin
 }
 
 /// TCP keepalive (`tcp-keepalive`) and the idle timeout (`timeout`; 0 = never).
-fn apply_socket_settings(stream: &TcpStream, settings: &crate::config::Settings) {
+fn apply_socket_settings(stream: &mut TcpStream, settings: &crate::config::Settings) {
     if settings.tcp_keepalive_secs > 0 {
         let fd = std::os::fd::AsRawFd::as_raw_fd(stream);
         // SAFETY: `fd` is the live socket owned by `stream`; SockRef only borrows it for
@@ -130,8 +128,7 @@ fn apply_socket_settings(stream: &TcpStream, settings: &crate::config::Settings)
         let _ = sock.set_tcp_keepalive(&keepalive);
     }
     if settings.timeout_secs > 0 {
-        let _ =
-            stream.set_read_timeout(Some(std::time::Duration::from_secs(settings.timeout_secs)));
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(settings.timeout_secs)));
     }
 }
 

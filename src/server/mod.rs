@@ -146,7 +146,7 @@ pub fn start(config: Config) -> io::Result<ServerHandle> {
             ));
             let tcp = {
                 let std_listener = listener.lock().unwrap_or_else(|e| e.into_inner());
-                runtime::listener_from_std(&std_listener)
+                runtime::TcpListener::share(&std_listener)
             };
             match tcp {
                 Ok(tcp) => {

@@ -107,11 +107,13 @@ fn yolo_sendmsg(
 }
 
 mod datagram;
+mod readiness; // shoal patch 5
 mod stream;
 mod tcp_socket;
 mod udp_socket;
 mod unix;
 pub use self::{
+    readiness::{wait_readable, WaitReadable},
     stream::{Buffered, Preallocated},
     tcp_socket::{AcceptedTcpStream, TcpListener, TcpStream},
     udp_socket::UdpSocket,

@@ -1,0 +1,44 @@
+// shoal patch 5: waiting for any descriptor to become readable.
+//
+//! A future that completes when a file descriptor becomes readable, through the
+//! executor's io_uring (a one-shot `IORING_OP_POLL_ADD`). shoal polls its own epoll
+//! descriptor with it, so that readiness of all its sockets costs one poll per pass.
+
+use crate::sys::Source;
+use std::{
+    future::Future,
+    io,
+    os::unix::io::RawFd,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+/// Completes when `fd` is readable (or reports an error or hang-up). Dropping it
+/// cancels the poll.
+pub fn wait_readable(fd: RawFd) -> WaitReadable {
+    WaitReadable { fd, source: None }
+}
+
+/// The future of [`wait_readable`].
+#[derive(Debug)]
+pub struct WaitReadable {
+    fd: RawFd,
+    source: Option<Source>,
+}
+
+impl Future for WaitReadable {
+    type Output = io::Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fd = self.fd;
+        let source = self
+            .source
+            .get_or_insert_with(|| crate::executor().reactor().poll_read_ready(fd));
+        if let Some(result) = source.result() {
+            self.source = None;
+            return Poll::Ready(result.map(|_| ()));
+        }
+        source.add_waiter_single(cx.waker());
+        Poll::Pending
+    }
+}
