@@ -250,7 +250,9 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    fn new(socket: std::net::TcpStream) -> io::Result<Self> {
+    /// Serves a connected socket from this executor thread (registers it in the
+    /// thread's epoll set).
+    pub fn from_std(socket: std::net::TcpStream) -> io::Result<Self> {
         socket.set_nonblocking(true)?;
         let registration = Registration::new(socket.as_raw_fd())?;
         Ok(TcpStream {
@@ -382,7 +384,7 @@ impl TcpListener {
     pub async fn accept(&self) -> io::Result<TcpStream> {
         loop {
             match self.socket.accept() {
-                Ok((socket, _)) => return TcpStream::new(socket),
+                Ok((socket, _)) => return TcpStream::from_std(socket),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.registration.ready.readable.set(false);
                     self.registration.wait(true).await;
