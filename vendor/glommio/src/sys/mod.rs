@@ -306,6 +306,10 @@ impl SleepNotifier {
     }
 
     pub(crate) fn notify(&self, force: bool) {
+        // shoal patch 6: pairs with the fence a sleeping executor issues after setting
+        // `should_notify` (see `Reactor::wait`): whatever the caller queued before this
+        // call is either seen by that executor, or this load sees it is going to sleep.
+        std::sync::atomic::fence(Ordering::SeqCst);
         if self
             .should_notify
             .compare_exchange(true, false, Ordering::Relaxed, Ordering::Relaxed)

@@ -1891,10 +1891,16 @@ impl Reactor {
             // last time until now it could be that something happened in a remote executor
             // that opened up room. If it did we bail on sleep and go process it.
             self.notifier.prepare_to_sleep();
-            // See https://www.scylladb.com/2018/02/15/memory-barriers-seastar-linux/ for
-            // details. This translates to `sys_membarrier()` /
-            // `MEMBARRIER_CMD_PRIVATE_EXPEDITED`
-            membarrier::heavy();
+            // shoal patch 6: a SeqCst fence, paired with the one in
+            // `SleepNotifier::notify`, instead of `sys_membarrier()`
+            // (MEMBARRIER_CMD_PRIVATE_EXPEDITED). Store-buffering: this thread stores
+            // `should_notify` and then reads its queues; a waker pushes to a queue and
+            // then reads `should_notify`. With a full fence on both sides one of the two
+            // sees the other's store. The membarrier made the waker's side free but cost
+            // every sleep a system call that interrupts (IPI) each CPU running another
+            // thread of the process, which with shard threads on every core is every
+            // sleep interrupting the other shards (a VM exit each, on a virtual machine).
+            std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
             let events = process_remote_channels() + self.flush_syscall_thread();
             if events == 0 {
                 if self.eventfd_src.is_installed().unwrap() {
