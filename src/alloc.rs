@@ -7,12 +7,13 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use mimalloc::MiMalloc;
 
-/// Counter slots; threads past this many share slots (still exact, slightly slower).
-pub const SLOTS_COUNT_MAX: usize = 64;
+/// Counter slots: one per stripe of [`crate::util::striped`] (threads past that many
+/// share slots: still exact, slightly slower).
+pub const SLOTS_COUNT_MAX: usize = crate::util::striped::STRIPES_COUNT_MAX;
 
 #[repr(align(64))]
 struct Slot(AtomicI64);
@@ -20,26 +21,9 @@ struct Slot(AtomicI64);
 #[allow(clippy::declare_interior_mutable_const)]
 const ZERO: Slot = Slot(AtomicI64::new(0));
 static SLOTS: [Slot; SLOTS_COUNT_MAX] = [ZERO; SLOTS_COUNT_MAX];
-static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    /// This thread's slot index, `usize::MAX` until first use. `const` with no destructor,
-    /// so the allocator can touch it at any point of a thread's life.
-    static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
-}
 
 fn slot() -> &'static AtomicI64 {
-    let index = SLOT
-        .try_with(|s| {
-            let mut i = s.get();
-            if i == usize::MAX {
-                i = NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS_COUNT_MAX;
-                s.set(i);
-            }
-            i
-        })
-        .unwrap_or(0);
-    &SLOTS[index].0
+    &SLOTS[crate::util::striped::this_thread_stripe()].0
 }
 
 /// Bytes allocated and not yet freed, by the whole process.

@@ -42,8 +42,9 @@ pub struct ServerState {
     pub blocked_with_timeout: AtomicUsize,
     pub total_connections_received: AtomicU64,
     pub rejected_connections: AtomicU64,
-    pub total_net_input_bytes: AtomicU64,
-    pub total_net_output_bytes: AtomicU64,
+    /// Bytes read from and written to clients; bumped per request by every thread.
+    pub total_net_input_bytes: crate::util::striped::StripedCounter,
+    pub total_net_output_bytes: crate::util::striped::StripedCounter,
     pub config_file: Option<std::path::PathBuf>,
     pub executable: String,
     /// Allocated bytes when the server started (INFO's `used_memory_startup`).
@@ -91,8 +92,8 @@ impl ServerState {
             blocked_with_timeout: AtomicUsize::new(0),
             total_connections_received: AtomicU64::new(0),
             rejected_connections: AtomicU64::new(0),
-            total_net_input_bytes: AtomicU64::new(0),
-            total_net_output_bytes: AtomicU64::new(0),
+            total_net_input_bytes: Default::default(),
+            total_net_output_bytes: Default::default(),
             config_file,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())

@@ -142,7 +142,7 @@ async fn flush_out(stream: &mut TcpStream, ctx: &mut ConnCtx) -> bool {
     }
     ctx.server
         .total_net_output_bytes
-        .fetch_add(ctx.out.len() as u64, Ordering::Relaxed);
+        .add(ctx.out.len() as u64);
     // A burst's large reply is let go at the next smaller one, not kept while idle.
     crate::util::buf::clear_and_trim(&mut ctx.out);
     true
@@ -205,7 +205,7 @@ async fn run(stream: &mut TcpStream, ctx: &mut ConnCtx) {
             qbuf.filled += n;
             ctx.server
                 .total_net_input_bytes
-                .fetch_add(n as u64, Ordering::Relaxed);
+                .add(n as u64);
         }
         skip_read = false;
         ctx.info.last_interaction.set(Instant::now());
@@ -353,7 +353,7 @@ async fn wait_blocked(stream: &mut TcpStream, ctx: &mut ConnCtx, qbuf: &mut Quer
                 qbuf.filled += n;
                 ctx.server
                     .total_net_input_bytes
-                    .fetch_add(n as u64, Ordering::Relaxed);
+                .add(n as u64);
                 if ctx.info.kill_requested.get()
                     || (qbuf.filled - qbuf.start) as u64
                         > ctx.settings.client_query_buffer_limit_bytes

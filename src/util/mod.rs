@@ -10,5 +10,6 @@ pub mod num;
 pub(crate) mod oracle;
 pub mod slot;
 pub mod splitargs;
+pub mod striped;
 #[cfg(test)]
 pub mod test_rng;

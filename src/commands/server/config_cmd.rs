@@ -84,11 +84,11 @@ fn resetstat<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {
         for counter in [
             &server.total_connections_received,
             &server.rejected_connections,
-            &server.total_net_input_bytes,
-            &server.total_net_output_bytes,
         ] {
             counter.store(0, Ordering::Relaxed);
         }
+        server.total_net_input_bytes.reset();
+        server.total_net_output_bytes.reset();
         ctx.reply().ok();
     })
 }

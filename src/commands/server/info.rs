@@ -521,12 +521,12 @@ fn stats_section(out: &mut String, server: &ServerState, f: &Figures) {
     field(
         out,
         "total_net_input_bytes",
-        load(&server.total_net_input_bytes),
+        server.total_net_input_bytes.load(),
     );
     field(
         out,
         "total_net_output_bytes",
-        load(&server.total_net_output_bytes),
+        server.total_net_output_bytes.load(),
     );
     field(out, "total_net_repl_input_bytes", 0);
     field(out, "total_net_repl_output_bytes", 0);
@@ -712,8 +712,8 @@ async fn sample_rates(shards: Rc<ShardSet>, server: Arc<ServerState>) {
         window.push_back(Sample {
             at: Instant::now(),
             calls,
-            input_bytes: server.total_net_input_bytes.load(Ordering::Relaxed),
-            output_bytes: server.total_net_output_bytes.load(Ordering::Relaxed),
+            input_bytes: server.total_net_input_bytes.load(),
+            output_bytes: server.total_net_output_bytes.load(),
         });
         if window.len() > SAMPLES_KEPT {
             window.pop_front();
