@@ -57,38 +57,36 @@ fn pairs() -> Vec<(StdStream, StdStream)> {
         .collect()
 }
 
+/// Echoes what `$stream` reads until it closes (the two stream types share no trait
+/// with an async read).
+macro_rules! echo_until_closed {
+    ($stream:expr) => {{
+        let mut buf = [0u8; 4096];
+        loop {
+            match $stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if $stream.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }};
+}
+
 async fn echo_glommio(socket: StdStream) {
     use std::os::fd::{FromRawFd, IntoRawFd};
     socket.set_nonblocking(true).unwrap();
     // SAFETY: the descriptor comes from a connected socket whose ownership
     // `into_raw_fd` gave up; glommio's stream now owns and closes it.
     let mut stream = unsafe { glommio::net::TcpStream::from_raw_fd(socket.into_raw_fd()) };
-    let mut buf = [0u8; 4096];
-    loop {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if stream.write_all(&buf[..n]).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
+    echo_until_closed!(stream)
 }
 
 async fn echo_shoal(socket: StdStream) {
     let mut stream = TcpStream::from_std(socket).unwrap();
-    let mut buf = [0u8; 4096];
-    loop {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if stream.write_all(&buf[..n]).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
+    echo_until_closed!(stream)
 }
 
 /// One client: `rounds` requests, each waiting for its echo.

@@ -140,9 +140,7 @@ async fn flush_out(stream: &mut TcpStream, ctx: &mut ConnCtx) -> bool {
     if stream.write_all(&ctx.out).await.is_err() {
         return false;
     }
-    ctx.server
-        .total_net_output_bytes
-        .add(ctx.out.len() as u64);
+    ctx.server.total_net_output_bytes.add(ctx.out.len() as u64);
     // A burst's large reply is let go at the next smaller one, not kept while idle.
     crate::util::buf::clear_and_trim(&mut ctx.out);
     true
@@ -203,9 +201,7 @@ async fn run(stream: &mut TcpStream, ctx: &mut ConnCtx) {
                 return;
             }
             qbuf.filled += n;
-            ctx.server
-                .total_net_input_bytes
-                .add(n as u64);
+            ctx.server.total_net_input_bytes.add(n as u64);
         }
         skip_read = false;
         ctx.info.last_interaction.set(Instant::now());
@@ -351,9 +347,7 @@ async fn wait_blocked(stream: &mut TcpStream, ctx: &mut ConnCtx, qbuf: &mut Quer
             BlockEvent::Read(Ok(0)) | BlockEvent::Read(Err(_)) => break None,
             BlockEvent::Read(Ok(n)) => {
                 qbuf.filled += n;
-                ctx.server
-                    .total_net_input_bytes
-                .add(n as u64);
+                ctx.server.total_net_input_bytes.add(n as u64);
                 if ctx.info.kill_requested.get()
                     || (qbuf.filled - qbuf.start) as u64
                         > ctx.settings.client_query_buffer_limit_bytes

@@ -61,7 +61,9 @@ impl StripedCounter {
 
     /// Back to zero (CONFIG RESETSTAT); adds racing with it may survive.
     pub fn reset(&self) {
-        self.stripes.iter().for_each(|s| s.store(0, Ordering::Relaxed));
+        self.stripes
+            .iter()
+            .for_each(|s| s.store(0, Ordering::Relaxed));
     }
 }
 
