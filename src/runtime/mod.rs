@@ -104,6 +104,35 @@ pub fn lower_this_thread_priority() {
     }
 }
 
+/// The process's open-files limit (RLIMIT_NOFILE): (soft, hard).
+pub fn open_files_limit() -> io::Result<(u64, u64)> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the two fields of the rlimit it is given, which lives on
+    // this stack frame for the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((limit.rlim_cur as u64, limit.rlim_max as u64))
+}
+
+/// Sets the process's open-files limit (RLIMIT_NOFILE); raising the hard limit needs
+/// privileges.
+pub fn set_open_files_limit(soft: u64, hard: u64) -> io::Result<()> {
+    let limit = libc::rlimit {
+        rlim_cur: soft as libc::rlim_t,
+        rlim_max: hard as libc::rlim_t,
+    };
+    // SAFETY: setrlimit only reads the rlimit it is given, which lives on this stack
+    // frame for the call.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Spawns a task on the current executor; it runs until it completes.
 pub fn spawn_local<F: Future<Output = ()> + 'static>(future: F) {
     glommio::spawn_local(future).detach();

@@ -6,6 +6,7 @@
 
 pub mod conn;
 pub mod dispatch;
+pub mod limits;
 pub mod load;
 
 use std::cell::RefCell;
@@ -94,7 +95,9 @@ fn bind(settings: &crate::config::Settings) -> io::Result<StdListener> {
 }
 
 /// Binds, starts every thread and returns once all are accepting connections.
-pub fn start(config: Config) -> io::Result<ServerHandle> {
+pub fn start(mut config: Config) -> io::Result<ServerHandle> {
+    let threads = shards_for(config.settings().threads);
+    limits::fit_maxclients(&mut config, threads)?;
     let settings = config.settings().clone();
     let key_load_delay_us = config
         .value("key-load-delay")
