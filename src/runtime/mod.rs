@@ -115,15 +115,15 @@ pub fn open_files_limit() -> io::Result<(u64, u64)> {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok((limit.rlim_cur as u64, limit.rlim_max as u64))
+    Ok((limit.rlim_cur, limit.rlim_max))
 }
 
 /// Sets the process's open-files limit (RLIMIT_NOFILE); raising the hard limit needs
 /// privileges.
 pub fn set_open_files_limit(soft: u64, hard: u64) -> io::Result<()> {
     let limit = libc::rlimit {
-        rlim_cur: soft as libc::rlim_t,
-        rlim_max: hard as libc::rlim_t,
+        rlim_cur: soft,
+        rlim_max: hard,
     };
     // SAFETY: setrlimit only reads the rlimit it is given, which lives on this stack
     // frame for the call.
