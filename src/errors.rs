@@ -81,6 +81,18 @@ pub const SLOWLOG_COUNT: &str = "ERR count should be greater than or equal to -1
 
 use crate::protocol::reply::Reply;
 
+/// CONFIG SET's refusal of one parameter; the whole CONFIG SET is undone.
+pub fn config_set_failed(name: &str, problem: &str) -> String {
+    format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {problem}")
+}
+
+/// CONFIG SET maxclients beyond what the open-files limit allows.
+pub fn too_many_clients_for_the_os(fits: u64) -> String {
+    format!(
+        "The operating system is not able to handle the specified number of clients, try with {fits}"
+    )
+}
+
 /// `ERR wrong number of arguments for 'get' command` (name lowercased, subcommands as
 /// `config|get`).
 pub fn wrong_arity(r: &mut Reply, full_name: &str) {
@@ -241,6 +253,10 @@ mod tests {
 
     #[test]
     fn formatted_errors_match_redis() {
+        assert_eq!(
+            config_set_failed("maxclients", &too_many_clients_for_the_os(268)),
+            "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with 268"
+        );
         assert_eq!(
             render(|r| wrong_arity(r, "get")),
             "-ERR wrong number of arguments for 'get' command\r\n"

@@ -5,7 +5,7 @@
 mod common;
 
 use common::client::{connect, q, start_server};
-use shoal::server::limits::{FDS_PER_THREAD, RESERVED_FDS};
+use shoal::runtime::limits::{FDS_PER_THREAD, RESERVED_FDS};
 
 const THREADS: usize = 2;
 

@@ -415,12 +415,8 @@ impl Config {
         let mut next = self.clone();
         for (entry, (_, value)) in entries.iter().zip(pairs) {
             let args = value::split_set_value(&entry.param.kind, value);
-            next.store(entry.index, &args).map_err(|e| {
-                format!(
-                    "ERR CONFIG SET failed (possibly related to argument '{}') - {e}",
-                    entry.key
-                )
-            })?;
+            next.store(entry.index, &args)
+                .map_err(|e| crate::errors::config_set_failed(entry.key, &e))?;
         }
         next.rebuild_settings();
         *self = next;
@@ -454,9 +450,7 @@ impl Config {
                 None
             };
             if let Some(problem) = problem {
-                return Err(format!(
-                    "ERR CONFIG SET failed (possibly related to argument '{shown}') - {problem}"
-                ));
+                return Err(crate::errors::config_set_failed(&shown, problem));
             }
             entries.push(entry);
         }

@@ -4,6 +4,7 @@
 //! swapped by rewriting this module.
 
 pub mod clock;
+pub mod limits;
 pub mod mailbox;
 pub mod oneshot;
 pub mod tcp;

@@ -6,7 +6,6 @@
 
 pub mod conn;
 pub mod dispatch;
-pub mod limits;
 pub mod load;
 
 use std::cell::RefCell;
@@ -96,8 +95,14 @@ fn bind(settings: &crate::config::Settings) -> io::Result<StdListener> {
 
 /// Binds, starts every thread and returns once all are accepting connections.
 pub fn start(mut config: Config) -> io::Result<ServerHandle> {
-    let threads = shards_for(config.settings().threads);
-    limits::fit_maxclients(&mut config, threads)?;
+    let wanted = config.settings().maxclients;
+    let maxclients =
+        runtime::limits::fit_maxclients(wanted, shards_for(config.settings().threads))?;
+    if maxclients < wanted {
+        config
+            .set(&[(b"maxclients", maxclients.to_string().as_bytes())])
+            .map_err(io::Error::other)?;
+    }
     let settings = config.settings().clone();
     let key_load_delay_us = config
         .value("key-load-delay")

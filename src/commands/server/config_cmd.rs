@@ -38,12 +38,7 @@ fn set<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
             .step_by(2)
             .map(|i| (&a[i], &a[i + 1]))
             .collect();
-        let result = ctx
-            .server
-            .config
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .set(&pairs);
+        let result = set_config(&ctx.server, &pairs);
         match result {
             Err(e) => ctx.reply().error(&e),
             Ok(()) => {
@@ -66,6 +61,30 @@ fn set<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
             }
         }
     })
+}
+
+/// Applies CONFIG SET's pairs, all or none. A higher `maxclients` must fit the
+/// open-files limit (raised if it can be), as in Redis.
+fn set_config(
+    server: &crate::commands::context::ServerState,
+    pairs: &[(&[u8], &[u8])],
+) -> Result<(), String> {
+    let mut config = server.config.write().unwrap_or_else(|e| e.into_inner());
+    let before = config.settings().maxclients;
+    config.set(pairs)?;
+    let wanted = config.settings().maxclients;
+    if wanted > before
+        && let Err(fits) = crate::runtime::limits::make_room_for(wanted, server.shards_count)
+    {
+        config
+            .set(&[(b"maxclients", before.to_string().as_bytes())])
+            .expect("the previous maxclients was valid");
+        return Err(errors::config_set_failed(
+            "maxclients",
+            &errors::too_many_clients_for_the_os(fits),
+        ));
+    }
+    Ok(())
 }
 
 /// Resets what INFO counts: every shard's counters and every thread's command
