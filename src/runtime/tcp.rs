@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Events taken from the kernel per `epoll_wait`; a pass repeats while a batch is full.
 const EVENTS_PER_WAIT_MAX: usize = 256;
@@ -88,11 +88,12 @@ fn poller() -> io::Result<Rc<Poller>> {
     Ok(poller)
 }
 
-/// Consecutive passes the driver makes without waiting on the epoll descriptor, while
-/// each pass finds events. Between passes the woken tasks run; a pass that finds nothing,
-/// or the last of these, waits through the runtime, which lets the executor sleep and
-/// handle its own I/O and timers (it does so only once its run queue is empty).
-const BUSY_PASSES_MAX: u32 = 8;
+/// How long the driver keeps making passes without waiting on the epoll descriptor,
+/// while each pass finds events. Between passes the woken tasks run; after a pass that
+/// finds nothing, or once this much time went by, the driver waits through the runtime,
+/// which lets the executor handle its own I/O and timers (it does so only once its run
+/// queue is empty): a timer fires at most this late because of the driver.
+const BUSY_PASSES_TIME_MAX: Duration = Duration::from_micros(500);
 
 /// Hands every ready event to its socket, forever: while events keep coming, by asking
 /// the kernel again after the woken tasks have run (a plain `epoll_wait`, as
@@ -100,14 +101,16 @@ const BUSY_PASSES_MAX: u32 = 8;
 /// descriptor through the runtime (an io_uring poll: set up, fired and completed).
 async fn drive(poller: Rc<Poller>) {
     let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; EVENTS_PER_WAIT_MAX];
-    let mut busy_passes = 0;
+    let mut busy_since: Option<Instant> = None;
     loop {
-        if take_events(&poller, &mut events) > 0 && busy_passes < BUSY_PASSES_MAX {
-            busy_passes += 1;
-            futures_lite::future::yield_now().await;
-            continue;
+        if take_events(&poller, &mut events) > 0 {
+            let since = *busy_since.get_or_insert_with(Instant::now);
+            if since.elapsed() < BUSY_PASSES_TIME_MAX {
+                futures_lite::future::yield_now().await;
+                continue;
+            }
         }
-        busy_passes = 0;
+        busy_since = None;
         if let Err(e) = glommio::net::wait_readable(poller.epoll.as_raw_fd()).await {
             tracing::warn!("waiting for socket events failed: {e}");
             super::sleep(Duration::from_millis(1)).await;
