@@ -81,6 +81,15 @@ pub const SLOWLOG_COUNT: &str = "ERR count should be greater than or equal to -1
 
 use crate::protocol::reply::Reply;
 
+/// `strerror` text for an I/O error (Rust appends " (os error N)"; Redis does not).
+pub fn os_error_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}
+
 /// CONFIG SET's refusal of one parameter; the whole CONFIG SET is undone.
 pub fn config_set_failed(name: &str, problem: &str) -> String {
     format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {problem}")

@@ -185,7 +185,7 @@ fn read_config_file(path: &Path) -> Result<Vec<u8>, String> {
         format!(
             "Fatal error, can't open config file '{}': {}",
             path.display(),
-            value::os_error_text(&e)
+            crate::errors::os_error_text(&e)
         )
     })
 }
@@ -401,7 +401,7 @@ impl Loader {
                 format!(
                     "Fatal error, can't open config file '{}': {}",
                     file.display(),
-                    value::os_error_text(&e)
+                    crate::errors::os_error_text(&e)
                 )
             })?;
             text.extend_from_slice(&contents);
@@ -420,7 +420,10 @@ impl Loader {
                 .create(true)
                 .open(path);
             if let Err(e) = opened {
-                let message = format!("Can't open the log file: {}", value::os_error_text(&e));
+                let message = format!(
+                    "Can't open the log file: {}",
+                    crate::errors::os_error_text(&e)
+                );
                 return Err(fatal(None, &message));
             }
         }

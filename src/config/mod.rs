@@ -10,7 +10,6 @@
 mod load;
 mod table;
 mod value;
-pub use value::os_error_text;
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;

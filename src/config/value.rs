@@ -711,27 +711,18 @@ fn trim_double(mut s: String) -> String {
 fn parse_dir(v: &[u8], old: &[u8]) -> Result<Vec<u8>, String> {
     let v = c_str(v);
     if v.is_empty() {
-        return Err(os_error_text(&std::io::Error::from_raw_os_error(
-            libc::ENOENT,
-        )));
+        return Err(crate::errors::os_error_text(
+            &std::io::Error::from_raw_os_error(libc::ENOENT),
+        ));
     }
     let path = Path::new(std::ffi::OsStr::from_bytes(old)).join(std::ffi::OsStr::from_bytes(v));
-    let real = std::fs::canonicalize(&path).map_err(|e| os_error_text(&e))?;
+    let real = std::fs::canonicalize(&path).map_err(|e| crate::errors::os_error_text(&e))?;
     if !real.is_dir() {
-        return Err(os_error_text(&std::io::Error::from_raw_os_error(
-            libc::ENOTDIR,
-        )));
+        return Err(crate::errors::os_error_text(
+            &std::io::Error::from_raw_os_error(libc::ENOTDIR),
+        ));
     }
     Ok(real.as_os_str().as_bytes().to_vec())
-}
-
-/// `strerror` text for an I/O error (Rust appends " (os error N)"; Redis does not).
-pub fn os_error_text(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

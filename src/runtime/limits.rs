@@ -12,72 +12,95 @@ pub const RESERVED_FDS: u64 = 32;
 /// epoll set and its copy of the listening socket.
 pub const FDS_PER_THREAD: u64 = 8;
 
-/// Descriptors the server needs for `maxclients` clients on `threads` threads.
-fn fds_wanted(maxclients: u64, threads: usize) -> (u64, u64) {
-    let reserved = RESERVED_FDS + FDS_PER_THREAD * threads as u64;
-    (maxclients.saturating_add(reserved), reserved)
-}
-
 /// The current soft and hard limits (1024 for both, with a warning, when unknown).
 fn current_limits() -> (u64, u64) {
     super::open_files_limit().unwrap_or_else(|e| {
         tracing::warn!(
             "Unable to obtain the current NOFILE limit ({}), assuming 1024 and setting the max clients configuration accordingly.",
-            crate::config::os_error_text(&e)
+            crate::errors::os_error_text(&e)
         );
         (1024, 1024)
     })
+}
+
+/// What raising the limit for a `maxclients` came to.
+struct Fit {
+    /// Descriptors `maxclients` needs, and those kept beyond one per client.
+    wanted: u64,
+    reserved: u64,
+    /// The soft limit now in force.
+    soft_now: u64,
+    /// Why it could not be raised further.
+    error: io::Error,
+}
+
+impl Fit {
+    fn enough(&self) -> bool {
+        self.soft_now >= self.wanted
+    }
+
+    /// Clients the limit now in force allows.
+    fn clients(&self) -> u64 {
+        self.soft_now.saturating_sub(self.reserved)
+    }
+}
+
+/// Raises the soft limit towards what `maxclients` needs (logging a raise as Redis does).
+fn fit(maxclients: u64, threads: usize) -> Fit {
+    let reserved = RESERVED_FDS + FDS_PER_THREAD * threads as u64;
+    let wanted = maxclients.saturating_add(reserved);
+    let (soft, hard) = current_limits();
+    let (soft_now, error) = if soft >= wanted {
+        (soft, io::Error::other("no change needed"))
+    } else {
+        raise_soft_limit(wanted, soft, hard)
+    };
+    if soft_now > soft && soft_now >= wanted {
+        tracing::info!(
+            "Increased maximum number of open files to {wanted} (it was originally set to {soft})."
+        );
+    }
+    Fit {
+        wanted,
+        reserved,
+        soft_now,
+        error,
+    }
 }
 
 /// At startup: raises the soft limit to what `maxclients` needs, or returns the lower
 /// `maxclients` the limit allows (logged as Redis does). Fails when the limit leaves no
 /// room for a single client.
 pub fn fit_maxclients(maxclients: u64, threads: usize) -> io::Result<u64> {
-    let (wanted, reserved) = fds_wanted(maxclients, threads);
-    let (soft, hard) = current_limits();
-    if soft >= wanted {
+    let f = fit(maxclients, threads);
+    if f.enough() {
         return Ok(maxclients);
     }
-    let (best, error) = raise_soft_limit(wanted, soft, hard);
-    if best >= wanted {
-        tracing::info!(
-            "Increased maximum number of open files to {wanted} (it was originally set to {soft})."
-        );
-        return Ok(maxclients);
-    }
-    if best <= reserved {
+    let (wanted, best) = (f.wanted, f.soft_now);
+    if best <= f.reserved {
         return Err(io::Error::other(format!(
             "Your current 'ulimit -n' of {best} is not enough for the server to start. Please increase your open file limit to at least {wanted}. Exiting."
         )));
     }
-    let reduced = best - reserved;
     tracing::warn!(
         "You requested maxclients of {maxclients} requiring at least {wanted} max file descriptors."
     );
     tracing::warn!(
         "Server can't set maximum open files to {wanted} because of OS error: {}.",
-        crate::config::os_error_text(&error)
+        crate::errors::os_error_text(&f.error)
     );
     tracing::warn!(
-        "Current maximum open files is {best}. maxclients has been reduced to {reduced} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."
+        "Current maximum open files is {best}. maxclients has been reduced to {} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+        f.clients()
     );
-    Ok(reduced)
+    Ok(f.clients())
 }
 
 /// CONFIG SET maxclients: raises the soft limit to what `maxclients` needs; when it
 /// cannot, returns how many clients the limit allows (the setting is then refused).
 pub fn make_room_for(maxclients: u64, threads: usize) -> Result<(), u64> {
-    let (wanted, reserved) = fds_wanted(maxclients, threads);
-    let (soft, hard) = current_limits();
-    if soft >= wanted {
-        return Ok(());
-    }
-    let (best, _) = raise_soft_limit(wanted, soft, hard);
-    if best >= wanted {
-        Ok(())
-    } else {
-        Err(best.saturating_sub(reserved))
-    }
+    let f = fit(maxclients, threads);
+    if f.enough() { Ok(()) } else { Err(f.clients()) }
 }
 
 /// Tries `wanted` with the hard limit raised as well (allowed with privileges), then the

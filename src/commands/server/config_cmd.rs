@@ -70,15 +70,13 @@ fn set_config(
     pairs: &[(&[u8], &[u8])],
 ) -> Result<(), String> {
     let mut config = server.config.write().unwrap_or_else(|e| e.into_inner());
-    let before = config.settings().maxclients;
+    let before = config.clone();
     config.set(pairs)?;
     let wanted = config.settings().maxclients;
-    if wanted > before
+    if wanted > before.settings().maxclients
         && let Err(fits) = crate::runtime::limits::make_room_for(wanted, server.shards_count)
     {
-        config
-            .set(&[(b"maxclients", before.to_string().as_bytes())])
-            .expect("the previous maxclients was valid");
+        *config = before;
         return Err(errors::config_set_failed(
             "maxclients",
             &errors::too_many_clients_for_the_os(fits),
