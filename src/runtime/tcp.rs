@@ -4,9 +4,11 @@
 //! Why not the runtime's own sockets: glommio arms a one-shot io_uring poll before
 //! every read that finds no data, which at one request per read (redis-benchmark -P 1)
 //! is a poll set up, fired, completed and torn down per request. Here every socket is
-//! registered once in the thread's epoll set; a single driver task waits (through the
-//! runtime) for the epoll descriptor itself, then reads every ready event in one
-//! `epoll_wait` and wakes the tasks that wait on those sockets. Reads and writes are
+//! registered once in the thread's epoll set; a single driver task reads every ready
+//! event in one `epoll_wait` and wakes the tasks that wait on those sockets. When there
+//! are none it parks until the executor is idle (`wait_readable_when_idle`): the
+//! executor then sleeps in an epoll set that holds this one as well as its rings, so
+//! waiting for sockets costs no io_uring operation at all. Reads and writes are
 //! plain non-blocking `recv`/`send`, as in redis-server's event loop.
 //!
 //! Each socket has two flags, readable and writable. An event sets them; a read or write
@@ -97,8 +99,8 @@ const BUSY_PASSES_TIME_MAX: Duration = Duration::from_micros(500);
 
 /// Hands every ready event to its socket, forever: while events keep coming, by asking
 /// the kernel again after the woken tasks have run (a plain `epoll_wait`, as
-/// redis-server's loop does); once none are waiting, by waiting for the epoll
-/// descriptor through the runtime (an io_uring poll: set up, fired and completed).
+/// redis-server's loop does); once none are waiting, by parking until the executor has
+/// nothing else to do and sleeps on this epoll set among its own descriptors.
 async fn drive(poller: Rc<Poller>) {
     let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; EVENTS_PER_WAIT_MAX];
     let mut busy_since: Option<Instant> = None;
@@ -111,7 +113,7 @@ async fn drive(poller: Rc<Poller>) {
             }
         }
         busy_since = None;
-        if let Err(e) = glommio::net::wait_readable(poller.epoll.as_raw_fd()).await {
+        if let Err(e) = glommio::net::wait_readable_when_idle(poller.epoll.as_raw_fd()).await {
             tracing::warn!("waiting for socket events failed: {e}");
             super::sleep(Duration::from_millis(1)).await;
         }

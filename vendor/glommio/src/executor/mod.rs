@@ -1325,7 +1325,11 @@ impl LocalExecutor {
         loop {
             self.reactor.sys.install_eventfd();
             if self.need_preempt() {
-                break;
+                // shoal patch 7: a preemption timer that fires before any queue ran (it
+                // may have been armed passes ago, see `Reactor::wait`) must not make the
+                // caller park: queues may be runnable, and a sleep would leave them until
+                // some unrelated event. Report a run; the next pass consumes the timer.
+                return true;
             }
             if !self.run_one_task_queue() {
                 return false;

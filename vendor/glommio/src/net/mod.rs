@@ -113,7 +113,7 @@ mod tcp_socket;
 mod udp_socket;
 mod unix;
 pub use self::{
-    readiness::{wait_readable, WaitReadable},
+    readiness::{wait_readable, wait_readable_when_idle, WaitReadable, WaitReadableWhenIdle},
     stream::{Buffered, Preallocated},
     tcp_socket::{AcceptedTcpStream, TcpListener, TcpStream},
     udp_socket::UdpSocket,

@@ -42,3 +42,30 @@ impl Future for WaitReadable {
         Poll::Pending
     }
 }
+
+/// shoal patch 7: completes once `fd` is readable while the executor has nothing else
+/// to do, or after the executor kept busy for a short while (50 us) without sleeping,
+/// whichever comes first; it may complete spuriously. Unlike [`wait_readable`] it
+/// submits nothing to the ring: an executor with such a waiter parked sleeps in one
+/// `epoll_pwait2` on its rings and `fd`. One `fd` per executor.
+pub fn wait_readable_when_idle(fd: RawFd) -> WaitReadableWhenIdle {
+    WaitReadableWhenIdle { fd }
+}
+
+/// The future of [`wait_readable_when_idle`].
+#[derive(Debug)]
+pub struct WaitReadableWhenIdle {
+    fd: RawFd,
+}
+
+impl Future for WaitReadableWhenIdle {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match crate::executor().reactor().sys.idle_poll(self.fd, cx.waker()) {
+            Ok(true) => Poll::Ready(Ok(())),
+            Ok(false) => Poll::Pending,
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}

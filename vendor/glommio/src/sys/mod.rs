@@ -172,6 +172,7 @@ pub(crate) fn sendmsg_syscall(
 }
 
 mod dma_buffer;
+mod idle_wait; // shoal patch 7
 mod membarrier;
 pub(crate) mod source;
 pub(crate) mod sysfs;

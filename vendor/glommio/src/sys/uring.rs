@@ -1247,6 +1247,9 @@ pub(crate) struct Reactor {
     blocking_thread: BlockingThreadPool,
 
     rings_depth: usize,
+
+    // shoal patch 7: the idle waiter, and the epoll set this executor then sleeps in.
+    idle: RefCell<sys::idle_wait::IdleWait>,
 }
 
 pub(crate) fn common_flags() -> PollFlags {
@@ -1370,6 +1373,7 @@ impl Reactor {
             eventfd_src,
             source_map,
             rings_depth: ring_depth,
+            idle: RefCell::new(Default::default()),
         })
     }
 
@@ -1387,6 +1391,17 @@ impl Reactor {
                 .borrow_mut()
                 .install_eventfd(&self.eventfd_src);
         }
+    }
+
+    /// shoal patch 7: see `sys::idle_wait`. Returns true once `fd` was found readable
+    /// while the executor was idle (or it stayed busy for a while).
+    pub(crate) fn idle_poll(&self, fd: RawFd, waker: &std::task::Waker) -> io::Result<bool> {
+        let sleepers = [
+            self.main_ring.borrow().ring_fd(),
+            self.latency_ring.borrow().ring_fd(),
+            self.notifier.eventfd_fd(),
+        ];
+        self.idle.borrow_mut().poll(fd, &sleepers, waker)
     }
 
     pub(crate) fn process_foreign_wakes(&self) -> usize {
@@ -1836,11 +1851,21 @@ impl Reactor {
         // `preempt` after it was armed rather than after this pass. Before a sleep the
         // timer is cancelled as before.
         let keep_latency_timer = preempt_timer().is_some();
+        if keep_latency_timer {
+            self.idle.borrow_mut().busy_pass(); // shoal patch 7
+        }
+        // shoal patch 7: an executor that will sleep in the idle waiter's epoll set keeps
+        // its preemption timer armed across the sleep (should it fire, the latency ring
+        // becomes readable and the sleep ends early once) instead of a cancel before the
+        // sleep and a new timer after it.
+        let idle_sleep = self.idle.borrow().parked();
         let latency_timer = self
             .latency_preemption_timeout_src
             .take()
             .filter(|src| {
-                keep_latency_timer && self.latency_timer_is_preempt.get() && src.result().is_none()
+                (keep_latency_timer || idle_sleep)
+                    && self.latency_timer_is_preempt.get()
+                    && src.result().is_none()
             });
 
         // Schedule the throughput-based timeout immediately: it won't matter if we end
@@ -1878,9 +1903,11 @@ impl Reactor {
             && lat_ring.can_sleep();
 
         if should_sleep {
+            // shoal patch 7: with an idle waiter parked, sleep in its epoll set, which
+            // takes the next timer as its timeout: no timer, link poll or cancellations.
             // We are about to go to sleep. It's ok to sleep, but if there
             // is a timer set, we need to make sure we wake up to handle it.
-            if let Some(dur) = user_timer {
+            if let Some(dur) = user_timer.filter(|_| !idle_sleep) {
                 self.latency_timer_is_preempt.set(false);
                 self.latency_preemption_timeout_src
                     .set(Some(lat_ring.prepare_latency_preemption_timer(dur)));
@@ -1903,7 +1930,12 @@ impl Reactor {
             std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
             let events = process_remote_channels() + self.flush_syscall_thread();
             if events == 0 {
-                if self.eventfd_src.is_installed().unwrap() {
+                if idle_sleep && self.eventfd_src.is_installed().unwrap() {
+                    if let Err(e) = self.idle.borrow_mut().sleep(user_timer) {
+                        warn!("idle sleep failed: {e}");
+                    }
+                    consume_rings!(into &mut 0; lat_ring, poll_ring, main_ring);
+                } else if self.eventfd_src.is_installed().unwrap() {
                     self.link_rings_and_sleep(&mut main_ring)
                         .expect("some error");
                     // May have new cancellations related to the link ring fd.
@@ -1925,6 +1957,10 @@ impl Reactor {
                     .set(Some(lat_ring.prepare_latency_preemption_timer(preempt)));
                 flush_rings!(lat_ring, main_ring)?;
             }
+        } else if let Some(armed) = latency_timer.filter(|src| src.result().is_none()) {
+            // shoal patch 7: kept across an idle sleep (see above); the slot is free, as
+            // no timer for a user deadline was armed.
+            self.latency_preemption_timeout_src.set(Some(armed));
         }
 
         // A Note about `need_preempt`:
