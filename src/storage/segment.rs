@@ -316,13 +316,25 @@ impl SegMap {
 
     /// Entries with their slot indexes (stable until a resize).
     pub fn iter_indexed(&self) -> impl Iterator<Item = (SlotIndex, &Entry)> {
-        self.groups.iter().enumerate().flat_map(|(g, group)| {
-            group
-                .slots
-                .iter()
-                .enumerate()
-                .filter_map(move |(i, s)| s.as_ref().map(|e| (g * GROUP_SLOTS + i, e)))
-        })
+        self.iter_indexed_from(0)
+    }
+
+    /// [`SegMap::iter_indexed`] from slot `from` on (without visiting the groups before
+    /// it).
+    pub fn iter_indexed_from(&self, from: SlotIndex) -> impl Iterator<Item = (SlotIndex, &Entry)> {
+        let first_group = (from / GROUP_SLOTS).min(self.groups.len());
+        self.groups[first_group..]
+            .iter()
+            .enumerate()
+            .flat_map(move |(g, group)| {
+                let base = (first_group + g) * GROUP_SLOTS;
+                group
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(i, s)| s.as_ref().map(|e| (base + i, e)))
+            })
+            .filter(move |(i, _)| *i >= from)
     }
 
     /// Entries with their access data.

@@ -66,8 +66,11 @@ pub struct Table {
     /// The current cut's epoch (0: never cut).
     epoch: u64,
     before_change: Option<BeforeChange>,
-    /// Where `write_out_next` resumes (segment index).
+    /// Where `write_out_next` resumes: segment index, and slot within that segment.
+    /// Segments are only ever appended or replaced in place after leaving the cut, and a
+    /// segment's slots stay put until it leaves the cut, so the pair stays meaningful.
     cut_next: usize,
+    cut_slot: usize,
 }
 
 impl Default for Table {
@@ -94,6 +97,7 @@ impl Table {
             epoch: 0,
             before_change: None,
             cut_next: 0,
+            cut_slot: 0,
         }
     }
 

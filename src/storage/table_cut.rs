@@ -19,6 +19,11 @@ use super::{BeforeChange, Segment, Table};
 use crate::storage::entry::Entry;
 use crate::storage::segment::{SegMap, SlotIndex};
 
+/// Entries the walker hands out per call at most. A segment holds up to
+/// [`super::table::SEGMENT_ENTRIES_MAX`] entries, and of 1 KB values that is ~1 MB, a
+/// few hundred microseconds of copying; a step must be able to stop inside it.
+pub const WALK_ENTRIES_PER_CALL: usize = 32;
+
 /// Which slots of a segment the cut has already handed out (or that hold keys newer
 /// than the cut): one bit per slot of the map's capacity at the time.
 pub(super) struct SavedSlots(Box<[u64]>);
@@ -74,19 +79,47 @@ impl Table {
         self.epoch
     }
 
-    /// Hands the next segment's remaining cut entries to `out` (the walker's step);
-    /// false once every segment is at the current epoch.
+    /// Hands the next [`WALK_ENTRIES_PER_CALL`] cut entries to `out` (a piece of the
+    /// walker's step), marking their slots; a segment whose last slot was passed leaves
+    /// the cut. False once every segment is at the current epoch.
     pub fn write_out_next(
         &mut self,
         out: &mut dyn FnMut(&mut dyn Iterator<Item = &Entry>),
     ) -> bool {
         while self.cut_next < self.segments.len() {
             let seg = &mut self.segments[self.cut_next];
-            self.cut_next += 1;
-            if seg.version < self.epoch {
-                hand_out_rest(seg, self.epoch, Some(out));
-                return true;
+            if seg.version >= self.epoch {
+                self.cut_next += 1;
+                self.cut_slot = 0;
+                continue;
             }
+            let Segment { map, saved, .. } = seg;
+            let saved = saved.get_or_insert_with(|| SavedSlots::for_map(map));
+            let mut picked = [0 as SlotIndex; WALK_ENTRIES_PER_CALL];
+            let mut count = 0;
+            let mut rest = map
+                .iter_indexed_from(self.cut_slot)
+                .filter(|(i, _)| !saved.is_set(*i));
+            for (i, _) in rest.by_ref().take(WALK_ENTRIES_PER_CALL) {
+                picked[count] = i;
+                count += 1;
+            }
+            let segment_done = rest.next().is_none();
+            for &i in &picked[..count] {
+                saved.test_and_set(i);
+            }
+            if count > 0 {
+                out(&mut picked[..count].iter().map(|&i| map.entry(i)));
+            }
+            if segment_done {
+                seg.saved = None;
+                seg.version = self.epoch;
+                self.cut_next += 1;
+                self.cut_slot = 0;
+            } else {
+                self.cut_slot = picked[count - 1] + 1;
+            }
+            return true;
         }
         false
     }
