@@ -20,8 +20,9 @@ use crate::runtime::oneshot::OneShot;
 use crate::shard::Shard;
 use crate::shard::set::ShardSet;
 
-/// Longest a walker step serializes before the shard serves clients again (a segment
-/// is about 0.1 ms of copying per MiB; at least one is written per step).
+/// Longest a walker step serializes before the shard serves clients again (it stops
+/// between pieces of at most 32 entries, see [`crate::storage::WALK_ENTRIES_PER_CALL`]:
+/// 32 values of 1 KB are about 15 us of copying).
 pub const STEP_BUDGET: Duration = Duration::from_micros(250);
 /// The coordinator's wait before the next step while the writer is behind.
 const CONGESTED_PAUSE: Duration = Duration::from_millis(1);
@@ -374,7 +375,7 @@ mod tests {
         begin(&mut s, true, 1000);
         s.dbs[0].table.insert(Entry::new(&key(1), Value::Int(-1)));
         let writer = attach_writer(&mut s, true);
-        // One segment per step: most are still unseen when the writes below come.
+        // One piece per step: most are still unseen when the writes below come.
         assert!(!step_within(&mut s, Duration::ZERO));
         for i in (0..5000).step_by(3) {
             s.dbs[0].table.insert(Entry::new(&key(i), Value::Int(7)));

@@ -16,13 +16,14 @@
 //! Point-in-time cuts (for fork-free snapshots): every segment carries a version, the
 //! table an epoch. [`Table::begin_cut`] starts a new epoch and installs a hook that sees
 //! every entry present at the cut before it first changes (update through `get_mut`,
-//! delete, deadline change); a walker hands out the rest, a segment per step, with
+//! delete, deadline change); a walker hands out the rest, a few entries per call, with
 //! [`Table::write_out_next`]. So each entry present at the cut is handed out exactly
 //! once, whatever happens to the table meanwhile. The bookkeeping is in [`cut`].
 
 use super::entry::Entry;
 use super::segment::SegMap;
 use cut::SavedSlots;
+pub use cut::WALK_ENTRIES_PER_CALL;
 
 #[path = "table_cut.rs"]
 mod cut;

@@ -2,7 +2,9 @@
 //!
 //! A cut is an epoch. Every segment still below it belongs to the cut: its entries must
 //! be handed out as they were at the cut, each exactly once, either by the walker
-//! ([`Table::write_out_next`], a whole segment per step) or by the before-change hook.
+//! ([`Table::write_out_next`], a few entries per call, marking their slots as the hook
+//! does, and the segment leaves the cut once its last slot is passed) or by the
+//! before-change hook.
 //! The hook works at the finest grain it can: before one entry of such a segment
 //! changes or goes, only that entry is handed out ([`Table::preserve_entry`]) and its
 //! slot is marked in the segment's `saved` bitmap, which the walker then skips. A slot
@@ -20,7 +22,7 @@ use crate::storage::entry::Entry;
 use crate::storage::segment::{SegMap, SlotIndex};
 
 /// Entries the walker hands out per call at most. A segment holds up to
-/// [`super::table::SEGMENT_ENTRIES_MAX`] entries, and of 1 KB values that is ~1 MB, a
+/// [`super::SEGMENT_ENTRIES_MAX`] entries, and of 1 KB values that is ~1 MB, a
 /// few hundred microseconds of copying; a step must be able to stop inside it.
 pub const WALK_ENTRIES_PER_CALL: usize = 32;
 
