@@ -219,3 +219,40 @@ fn shrinking_segments_leave_the_cut_whole() {
     }
     finish_and_expect_first_keys(&mut t, &written, 3000);
 }
+
+/// The walker stops inside a segment (a step of large values must be able to end
+/// early); the hook then hands out only entries the walker has not, and a segment is
+/// at the epoch only once its last slot was passed.
+#[test]
+fn the_walker_hands_out_a_segment_in_pieces() {
+    let mut t = Table::new();
+    for i in 0..3000 {
+        t.insert(Entry::new(&key(i), Value::Int(i as i64)));
+    }
+    let written: Written = Rc::default();
+    let epoch = t.begin_cut(collector(&written));
+    let first: Written = Rc::default();
+    let f = first.clone();
+    assert!(t.write_out_next(&mut |entries| {
+        f.borrow_mut()
+            .extend(entries.map(|e| (e.key().to_vec(), int_of(e))))
+    }));
+    assert_eq!(first.borrow().len(), WALK_ENTRIES_PER_CALL);
+    assert!(
+        t.segment_versions().all(|v| v < epoch),
+        "no segment is done yet"
+    );
+    // Changing a key the walker handed out calls no hook; changing one it has not yet
+    // reached hands it out once.
+    let walked_key = first.borrow()[0].0.clone();
+    t.get_mut(&walked_key).unwrap().set_value(Value::Int(-1));
+    assert!(written.borrow().is_empty());
+    let pending = (0..3000)
+        .map(key)
+        .find(|k| !first.borrow().iter().any(|(w, _)| w == k))
+        .unwrap();
+    t.get_mut(&pending).unwrap().set_value(Value::Int(-1));
+    assert_eq!(written.borrow().len(), 1);
+    written.borrow_mut().extend(first.borrow().iter().cloned());
+    finish_and_expect_first_keys(&mut t, &written, 3000);
+}
