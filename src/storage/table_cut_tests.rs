@@ -9,6 +9,15 @@ fn key(i: u64) -> Vec<u8> {
     format!("key:{i}").into_bytes()
 }
 
+/// A table of keys `0..n`, each holding its number.
+fn first_keys(n: u64) -> Table {
+    let mut t = Table::new();
+    for i in 0..n {
+        t.insert(Entry::new(&key(i), Value::Int(i as i64)));
+    }
+    t
+}
+
 fn int_of(e: &Entry) -> i64 {
     match e.value() {
         crate::storage::ValueRef::Int(v) => v,
@@ -32,10 +41,7 @@ fn collector(written: &Written) -> BeforeChange {
 
 #[test]
 fn no_cut_no_hook_and_versions_stay() {
-    let mut t = Table::new();
-    for i in 0..2000 {
-        t.insert(Entry::new(&key(i), Value::Int(i as i64)));
-    }
+    let mut t = first_keys(2000);
     assert_eq!(t.epoch(), 0);
     assert!(t.segment_versions().all(|v| v == 0));
     assert!(!t.write_out_next(&mut |_| panic!("nothing to write")));
@@ -43,10 +49,7 @@ fn no_cut_no_hook_and_versions_stay() {
 
 #[test]
 fn hook_runs_once_per_entry_and_walker_bumps_versions() {
-    let mut t = Table::new();
-    for i in 0..3000 {
-        t.insert(Entry::new(&key(i), Value::Int(i as i64)));
-    }
+    let mut t = first_keys(3000);
     let calls = Rc::new(RefCell::new(0usize));
     let c = calls.clone();
     let epoch = t.begin_cut(Box::new(move |_| *c.borrow_mut() += 1));
@@ -143,10 +146,7 @@ fn a_cut_sees_exactly_the_table_at_the_cut() {
 
 #[test]
 fn a_second_cut_starts_over() {
-    let mut t = Table::new();
-    for i in 0..1500 {
-        t.insert(Entry::new(&key(i), Value::Int(i as i64)));
-    }
+    let mut t = first_keys(1500);
     for round in 1..=2u64 {
         let written: Written = Rc::default();
         assert_eq!(t.begin_cut(collector(&written)), round);
@@ -180,10 +180,7 @@ fn finish_and_expect_first_keys(t: &mut Table, written: &Written, n: u64) {
 /// rest of the segment, skipping that entry and keys created after the cut.
 #[test]
 fn hook_hands_out_only_the_changed_entry() {
-    let mut t = Table::new();
-    for i in 0..3000 {
-        t.insert(Entry::new(&key(i), Value::Int(i as i64)));
-    }
+    let mut t = first_keys(3000);
     let written: Written = Rc::default();
     t.begin_cut(collector(&written));
     t.get_mut(&key(7)).unwrap().set_value(Value::Int(-7));
@@ -205,10 +202,7 @@ fn hook_hands_out_only_the_changed_entry() {
 /// out whole, so no entry is lost or handed out twice.
 #[test]
 fn shrinking_segments_leave_the_cut_whole() {
-    let mut t = Table::new();
-    for i in 0..3000 {
-        t.insert(Entry::new(&key(i), Value::Int(i as i64)));
-    }
+    let mut t = first_keys(3000);
     let written: Written = Rc::default();
     t.begin_cut(collector(&written));
     for i in (0..3000).filter(|i| i % 4 != 0) {
@@ -225,10 +219,7 @@ fn shrinking_segments_leave_the_cut_whole() {
 /// at the epoch only once its last slot was passed.
 #[test]
 fn the_walker_hands_out_a_segment_in_pieces() {
-    let mut t = Table::new();
-    for i in 0..3000 {
-        t.insert(Entry::new(&key(i), Value::Int(i as i64)));
-    }
+    let mut t = first_keys(3000);
     let written: Written = Rc::default();
     let epoch = t.begin_cut(collector(&written));
     let first: Written = Rc::default();
