@@ -331,12 +331,15 @@ fn lowering_maxmemory_evicts_down_to_it() {
     let used = used_memory(&mut con);
     let limit = used - 3_000_000;
     set_config(&mut con, "maxmemory", &limit.to_string());
-    // Each shard evicts at once, then on every tick: give the ticks a second.
+    // Each shard evicts at once, then on every tick: give the ticks a second. The shards
+    // stop at the limit as they count it; INFO counts its own reply under construction
+    // too (a few hundred bytes), which may put its figure just over (so does Redis's).
+    let info_own_bytes = 4096;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-    while used_memory(&mut con) > limit && std::time::Instant::now() < deadline {
+    while used_memory(&mut con) > limit + info_own_bytes && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert!(used_memory(&mut con) <= limit);
+    assert!(used_memory(&mut con) <= limit + info_own_bytes);
     assert!(evicted_keys(&mut con) >= 2000);
 }
 
