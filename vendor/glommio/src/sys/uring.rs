@@ -1849,7 +1849,7 @@ impl Reactor {
         // to sleep), keep one that is still armed instead of cancelling and re-arming it
         // (two io_uring_enter on the latency ring per pass); it then fires at most
         // `preempt` after it was armed rather than after this pass. Before a sleep the
-        // timer is cancelled as before.
+        // timer is cancelled as before, unless the sleep is an idle one (patch 7, below).
         let keep_latency_timer = preempt_timer().is_some();
         if keep_latency_timer {
             self.idle.borrow_mut().busy_pass(); // shoal patch 7
