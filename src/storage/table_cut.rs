@@ -47,14 +47,21 @@ impl SavedSlots {
     }
 }
 
-/// Entries of `map` the cut still needs (those `saved` has no bit for).
+/// Entries of `map` from slot `from` on that the cut still needs (those `saved` has no
+/// bit for), with their slots.
 fn unsaved<'a>(
     map: &'a SegMap,
     saved: Option<&'a SavedSlots>,
-) -> impl Iterator<Item = &'a Entry> + 'a {
-    map.iter_indexed()
+    from: SlotIndex,
+) -> impl Iterator<Item = (SlotIndex, &'a Entry)> + 'a {
+    map.iter_indexed_from(from)
         .filter(move |(i, _)| !saved.is_some_and(|s| s.is_set(*i)))
-        .map(|(_, e)| e)
+}
+
+/// The segment has left the cut: it is at `epoch`, and its bitmap is no longer needed.
+fn leave_cut(seg: &mut Segment, epoch: u64) {
+    seg.saved = None;
+    seg.version = epoch;
 }
 
 /// Where a segment's entries for the cut go: the walker's sink or the hook.
@@ -63,11 +70,10 @@ type HandOut<'a> = &'a mut dyn FnMut(&mut dyn Iterator<Item = &Entry>);
 /// Hands the entries of `seg` the cut still needs to `out` (when there is one) and
 /// moves the segment to `epoch`: it has left the cut.
 fn hand_out_rest(seg: &mut Segment, epoch: u64, out: Option<HandOut<'_>>) {
-    let saved = seg.saved.take();
     if let Some(out) = out {
-        out(&mut unsaved(&seg.map, saved.as_ref()));
+        out(&mut unsaved(&seg.map, seg.saved.as_ref(), 0).map(|(_, e)| e));
     }
-    seg.version = epoch;
+    leave_cut(seg, epoch);
 }
 
 impl Table {
@@ -95,27 +101,27 @@ impl Table {
                 self.cut_slot = 0;
                 continue;
             }
-            let Segment { map, saved, .. } = seg;
-            let saved = saved.get_or_insert_with(|| SavedSlots::for_map(map));
+            let saved = seg
+                .saved
+                .get_or_insert_with(|| SavedSlots::for_map(&seg.map));
             let mut picked = [0 as SlotIndex; WALK_ENTRIES_PER_CALL];
             let mut count = 0;
-            let mut rest = map
-                .iter_indexed_from(self.cut_slot)
-                .filter(|(i, _)| !saved.is_set(*i));
-            for (i, _) in rest.by_ref().take(WALK_ENTRIES_PER_CALL) {
-                picked[count] = i;
-                count += 1;
-            }
-            let segment_done = rest.next().is_none();
+            let segment_done = {
+                let mut rest = unsaved(&seg.map, Some(saved), self.cut_slot);
+                for (i, _) in rest.by_ref().take(WALK_ENTRIES_PER_CALL) {
+                    picked[count] = i;
+                    count += 1;
+                }
+                rest.next().is_none()
+            };
             for &i in &picked[..count] {
                 saved.test_and_set(i);
             }
             if count > 0 {
-                out(&mut picked[..count].iter().map(|&i| map.entry(i)));
+                out(&mut picked[..count].iter().map(|&i| seg.map.entry(i)));
             }
             if segment_done {
-                seg.saved = None;
-                seg.version = self.epoch;
+                leave_cut(seg, self.epoch);
                 self.cut_next += 1;
                 self.cut_slot = 0;
             } else {
