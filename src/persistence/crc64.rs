@@ -39,8 +39,23 @@ const fn build_tables() -> [[u64; 256]; 8] {
     t
 }
 
-/// Continues a checksum over `bytes` (start with 0).
-pub fn update(mut crc: u64, bytes: &[u8]) -> u64 {
+/// Continues a checksum over `bytes` (start with 0). Inputs of a few hundred bytes and
+/// more go through carry-less multiplication where the CPU has it: a BGSAVE's writer
+/// checksums the whole file, and at table speed (about 1.7 GiB/s here) that was as
+/// much of its time as LZF, on the core the shards share with clients.
+pub fn update(crc: u64, bytes: &[u8]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if bytes.len() >= clmul::BYTES_MIN && std::arch::is_x86_feature_detected!("pclmulqdq") {
+        // SAFETY: the CPU was just checked for PCLMULQDQ, the one feature `clmul::update`
+        // is compiled for beyond x86_64's baseline SSE2.
+        return unsafe { clmul::update(crc, bytes) };
+    }
+    update_tables(crc, bytes)
+}
+
+/// The table form of `update`, eight bytes per step, on any CPU. Public for the
+/// benchmark that compares it with the carry-less form.
+pub fn update_tables(mut crc: u64, bytes: &[u8]) -> u64 {
     let t = &TABLES;
     let mut words = bytes.chunks_exact(8);
     for w in &mut words {
@@ -64,9 +79,125 @@ pub fn crc64(bytes: &[u8]) -> u64 {
     update(0, bytes)
 }
 
+/// `x^n mod P` for the Jones polynomial, bit-reversed: the form carry-less
+/// multiplication of reflected values needs (see `clmul`).
+const fn x_pow_mod_reflected(n: u32) -> u64 {
+    // Normal (unreflected) form of P without its x^64 term.
+    const POLY: u64 = 0xad93_d235_94c9_35a9;
+    let mut r: u64 = 1;
+    let mut i = 0;
+    while i < n {
+        let carry = r >> 63;
+        r <<= 1;
+        if carry == 1 {
+            r ^= POLY;
+        }
+        i += 1;
+    }
+    r.reverse_bits()
+}
+
+/// Carry-less-multiplication CRC (the "folding" method): 128-bit blocks of the input
+/// are multiplied forward by `x^distance mod P` and added to later blocks, eight
+/// independent lanes at a time, until one 128-bit block is left whose table CRC is the
+/// answer.
+///
+/// Why the constants are `x^(d+63)` and `x^(d-1)`, not `x^(d+64)` and `x^d`: a 16-byte
+/// little-endian block holds its polynomial reflected (bit `j` is the coefficient of
+/// `x^(127-j)`), so its low quadword `H` is the high half: block = `H*x^64 + L`. Moving
+/// it `d` bits forward gives `H*x^(d+64) + L*x^d`. The carry-less product of two
+/// reflected 64-bit values is the reflected product times `x`, which the constants
+/// absorb. Every product has degree at most 127 and so fits a block; the sum is
+/// congruent mod P, which is all a CRC sees. Continuing from a non-zero `crc` is the
+/// same as adding it to the first 8 bytes (reflected, no final XOR).
+#[cfg(target_arch = "x86_64")]
+mod clmul {
+    use std::arch::x86_64::{
+        __m128i, _mm_clmulepi64_si128, _mm_cvtsi64_si128, _mm_loadu_si128, _mm_set_epi64x,
+        _mm_storeu_si128, _mm_xor_si128,
+    };
+
+    use super::{update_tables, x_pow_mod_reflected};
+
+    const LANES: usize = 8;
+    const BLOCK_BYTES: usize = 16;
+    const STRIDE_BYTES: usize = LANES * BLOCK_BYTES;
+    /// Below this the table form is as fast and the set-up is not worth it.
+    pub const BYTES_MIN: usize = 2 * STRIDE_BYTES;
+
+    /// Multipliers that move a block forward by `distance_bits`: low quadword for the
+    /// block's low quadword (its high-degree half), high for its high quadword.
+    const fn keys(distance_bits: u32) -> (u64, u64) {
+        (
+            x_pow_mod_reflected(distance_bits + 63),
+            x_pow_mod_reflected(distance_bits - 1),
+        )
+    }
+    const KEYS_STRIDE: (u64, u64) = keys(8 * STRIDE_BYTES as u32);
+    const KEYS_BLOCK: (u64, u64) = keys(8 * BLOCK_BYTES as u32);
+
+    #[target_feature(enable = "pclmulqdq")]
+    fn fold(block: __m128i, keys: __m128i) -> __m128i {
+        _mm_xor_si128(
+            _mm_clmulepi64_si128::<0x00>(block, keys),
+            _mm_clmulepi64_si128::<0x11>(block, keys),
+        )
+    }
+
+    #[target_feature(enable = "pclmulqdq")]
+    fn load(block: &[u8]) -> __m128i {
+        let block: &[u8; BLOCK_BYTES] = block.try_into().expect("one block");
+        // SAFETY: `block` is 16 readable bytes; the load is unaligned.
+        unsafe { _mm_loadu_si128(block.as_ptr().cast()) }
+    }
+
+    fn keys_vector((low, high): (u64, u64)) -> __m128i {
+        // SAFETY: SSE2 is part of x86_64's baseline.
+        unsafe { _mm_set_epi64x(high as i64, low as i64) }
+    }
+
+    /// # Safety
+    /// The CPU must support PCLMULQDQ; `bytes` must hold at least `BYTES_MIN` bytes.
+    #[target_feature(enable = "pclmulqdq")]
+    pub unsafe fn update(crc: u64, bytes: &[u8]) -> u64 {
+        assert!(bytes.len() >= BYTES_MIN);
+        let mut strides = bytes.chunks_exact(STRIDE_BYTES);
+        let first = strides.next().expect("at least one stride");
+        let mut lanes: [__m128i; LANES] =
+            std::array::from_fn(|i| load(&first[i * BLOCK_BYTES..][..BLOCK_BYTES]));
+        lanes[0] = _mm_xor_si128(lanes[0], _mm_cvtsi64_si128(crc as i64));
+        let keys_stride = keys_vector(KEYS_STRIDE);
+        for stride in &mut strides {
+            for (i, lane) in lanes.iter_mut().enumerate() {
+                let next = load(&stride[i * BLOCK_BYTES..][..BLOCK_BYTES]);
+                *lane = _mm_xor_si128(fold(*lane, keys_stride), next);
+            }
+        }
+        let keys_block = keys_vector(KEYS_BLOCK);
+        let mut acc = lanes[0];
+        for lane in &lanes[1..] {
+            acc = _mm_xor_si128(fold(acc, keys_block), *lane);
+        }
+        let mut blocks = strides.remainder().chunks_exact(BLOCK_BYTES);
+        for block in &mut blocks {
+            acc = _mm_xor_si128(fold(acc, keys_block), load(block));
+        }
+        let mut last = [0u8; BLOCK_BYTES];
+        // SAFETY: `last` is 16 writable bytes; the store is unaligned.
+        unsafe { _mm_storeu_si128(last.as_mut_ptr().cast(), acc) };
+        update_tables(update_tables(0, &last), blocks.remainder())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bytewise(crc: u64, bytes: &[u8]) -> u64 {
+        bytes.iter().fold(crc, |c, &x| {
+            TABLES[0][((c ^ x as u64) & 0xff) as usize] ^ (c >> 8)
+        })
+    }
 
     #[test]
     fn check_value_matches_redis() {
@@ -75,16 +206,31 @@ mod tests {
         assert_eq!(update(update(0, b"hello wor"), b"ld, split"), whole);
         // Every split point and length against the byte-at-a-time form.
         let bytes: Vec<u8> = (0..100u32).map(|i| (i * 37 + 11) as u8).collect();
-        let bytewise = |crc: u64, b: &[u8]| {
-            b.iter().fold(crc, |c, &x| {
-                TABLES[0][((c ^ x as u64) & 0xff) as usize] ^ (c >> 8)
-            })
-        };
         for len in 0..bytes.len() {
             for split in 0..=len {
                 let (a, b) = bytes[..len].split_at(split);
                 assert_eq!(update(update(0, a), b), bytewise(0, &bytes[..len]));
             }
+        }
+    }
+
+    #[test]
+    fn carry_less_form_matches_the_tables() {
+        // Seeded lengths around every boundary of the lanes, strides and tail, and
+        // random starting values (a BGSAVE continues the checksum chunk by chunk).
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let bytes: Vec<u8> = (0..5000).map(|_| next() as u8).collect();
+        for len in (0..600).chain([1024, 4095, 4096, 4097, 5000]) {
+            let crc = next();
+            let want = bytewise(crc, &bytes[..len]);
+            assert_eq!(update(crc, &bytes[..len]), want, "len {len}");
+            assert_eq!(update_tables(crc, &bytes[..len]), want, "len {len}");
         }
     }
 }
