@@ -83,7 +83,7 @@ pub fn crc64(bytes: &[u8]) -> u64 {
 /// multiplication of reflected values needs (see `clmul`).
 const fn x_pow_mod_reflected(n: u32) -> u64 {
     // Normal (unreflected) form of P without its x^64 term.
-    const POLY: u64 = 0xad93_d235_94c9_35a9;
+    const POLY: u64 = POLY_REFLECTED.reverse_bits();
     let mut r: u64 = 1;
     let mut i = 0;
     while i < n {
@@ -122,7 +122,9 @@ mod clmul {
     const LANES: usize = 8;
     const BLOCK_BYTES: usize = 16;
     const STRIDE_BYTES: usize = LANES * BLOCK_BYTES;
-    /// Below this the table form is as fast and the set-up is not worth it.
+    /// Shorter inputs take the table form. The fold needs one whole stride to start, and
+    /// two make the lanes' set-up and final reduction a small part (1000 bytes measured
+    /// 5.7x faster; shorter lengths were not measured).
     pub const BYTES_MIN: usize = 2 * STRIDE_BYTES;
 
     /// Multipliers that move a block forward by `distance_bits`: low quadword for the
