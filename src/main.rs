@@ -44,11 +44,16 @@ fn main() {
     }
     let threads = shoal::server::shards_for(settings.threads);
     tracing::info!(
-        "shoal {} (Redis {} compatible) starting: pid={}, threads={}, port={}",
+        "shoal {} (Redis {} compatible) starting: pid={}, threads={}, pinned={}, port={}",
         env!("CARGO_PKG_VERSION"),
         shoal::commands::server::REDIS_VERSION,
         std::process::id(),
         threads,
+        if shoal::server::threads_pinned(&settings) {
+            "yes"
+        } else {
+            "no"
+        },
         settings.port
     );
     let server = match shoal::server::start(config) {

@@ -42,6 +42,41 @@ impl EnableMode {
     }
 }
 
+/// Whether executor threads are pinned to cores: shoal's `pin-threads`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinThreads {
+    No,
+    Yes,
+    /// Pin only when the shards leave at least one core without a shard thread.
+    Auto,
+}
+
+impl PinThreads {
+    fn from_text(text: &[u8]) -> PinThreads {
+        match text {
+            b"yes" => PinThreads::Yes,
+            b"no" => PinThreads::No,
+            _ => PinThreads::Auto,
+        }
+    }
+
+    /// Are `shards` threads pinned on a machine whose process may use `cores` cores?
+    ///
+    /// `auto` pins only when some core has no shard thread. When every core has one, the
+    /// clients on the same machine, the snapshot writer and the kernel's own threads must
+    /// share a core with a shard, and a pinned shard cannot move to the core that is idle
+    /// at that moment: with 2 threads on 2 cores and redis-benchmark beside them, pinned
+    /// threads measured 0.57-0.64x Redis's -P 1 throughput and unpinned 0.78-0.89x
+    /// (`scripts/bench --threads 2 --rounds 5`, with and without `--unpinned`).
+    pub fn pins(self, shards: usize, cores: usize) -> bool {
+        match self {
+            PinThreads::No => false,
+            PinThreads::Yes => cores > 0,
+            PinThreads::Auto => cores > shards,
+        }
+    }
+}
+
 /// Typed view of the parameters the server acts on. Rebuilt after every CONFIG SET and
 /// copied to each thread, so hot paths read plain fields.
 #[derive(Clone, Debug)]
@@ -63,9 +98,8 @@ pub struct Settings {
     pub enable_debug_command: EnableMode,
     /// shoal's own: executor threads (= shards); 0 means one per core.
     pub threads: usize,
-    /// shoal's own: pin each executor thread to a core. Best on a dedicated machine; on a
-    /// small machine shared with the clients, unpinned threads can move out of their way.
-    pub pin_threads: bool,
+    /// shoal's own: pin each executor thread to a core (see [`PinThreads::pins`]).
+    pub pin_threads: PinThreads,
     pub proto_max_bulk_len_bytes: u64,
     pub client_query_buffer_limit_bytes: u64,
     pub maxmemory_bytes: u64,
@@ -278,7 +312,7 @@ impl Default for Settings {
             dbfilename: "dump.rdb".into(),
             enable_debug_command: EnableMode::No,
             threads: 0,
-            pin_threads: true,
+            pin_threads: PinThreads::Auto,
             proto_max_bulk_len_bytes: 512 * 1024 * 1024,
             client_query_buffer_limit_bytes: 1024 * 1024 * 1024,
             maxmemory_bytes: 0,
@@ -519,7 +553,7 @@ impl Config {
             dbfilename: self.string("dbfilename"),
             enable_debug_command: self.enable_mode("enable-debug-command"),
             threads: usize::try_from(n("threads")).unwrap_or(0),
-            pin_threads: self.text("pin-threads") == b"yes",
+            pin_threads: PinThreads::from_text(self.text("pin-threads")),
             disable_thp: self.text("disable-thp") == b"yes",
             proto_max_bulk_len_bytes: n("proto-max-bulk-len"),
             client_query_buffer_limit_bytes: n("client-query-buffer-limit"),

@@ -209,6 +209,7 @@ const SYSLOG_FACILITIES: &[(&str, u32)] = &[
     ("local7", 8),
 ];
 const SUPERVISED: &[(&str, u32)] = &[("upstart", 0), ("systemd", 1), ("auto", 2), ("no", 3)];
+const PIN_THREADS: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("auto", 2)];
 const APPENDFSYNC: &[(&str, u32)] = &[("everysec", 0), ("always", 1), ("no", 2)];
 const DISKLESS_LOAD: &[(&str, u32)] = &[("disabled", 0), ("on-empty-db", 1), ("swapdb", 2)];
 const TLS_AUTH_CLIENTS: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("optional", 2)];
@@ -330,7 +331,7 @@ pub const PARAMS: &[Param] = &[
     p("oom-score-adj", Kind::Enum(OOM_SCORE_ADJ), "no", M),
     p("oom-score-adj-values", Kind::OomScoreAdjValues, "0 200 800", M),
     p("pidfile", STR, "", I),
-    p("pin-threads", BOOL, "yes", I | SHOAL),
+    p("pin-threads", Kind::Enum(PIN_THREADS), "auto", I | SHOAL),
     p("port", int(0, 65535), "6379", M | SHOAL),
     p("proc-title-template", Kind::Str(StrRule::ProcTitleTemplate),
       "{title} {listen-addr} {server-mode}", M),

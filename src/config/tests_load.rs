@@ -436,3 +436,33 @@ fn startup_save_lines_follow_redis() {
         assert_eq!(value_of(&c, "save"), want, "{text:?}");
     }
 }
+
+#[test]
+fn pin_threads_auto_pins_only_when_a_core_has_no_shard() {
+    use crate::config::PinThreads;
+    // (shards, cores, does auto pin?)
+    for (shards, cores, auto) in [(1, 2, true), (2, 2, false), (3, 2, false), (4, 8, true)] {
+        assert_eq!(
+            PinThreads::Auto.pins(shards, cores),
+            auto,
+            "{shards} on {cores}"
+        );
+        assert!(!PinThreads::No.pins(shards, cores));
+        assert!(PinThreads::Yes.pins(shards, cores));
+    }
+    // No core ids known (core_affinity failed): nothing to pin to.
+    assert!(!PinThreads::Yes.pins(2, 0));
+    assert!(!PinThreads::Auto.pins(2, 0));
+
+    let (c, _) = load_args(&[], "").unwrap();
+    assert_eq!(c.settings().pin_threads, PinThreads::Auto);
+    for (text, mode) in [
+        ("yes", PinThreads::Yes),
+        ("no", PinThreads::No),
+        ("auto", PinThreads::Auto),
+    ] {
+        let (c, _) = load_args(&["--pin-threads", text], "").unwrap();
+        assert_eq!(c.settings().pin_threads, mode, "{text}");
+    }
+    assert!(load_args(&["--pin-threads", "sometimes"], "").is_err());
+}

@@ -1,8 +1,9 @@
-//! Startup and the per-thread main loop: bind the one listening socket, start one pinned
-//! executor per shard, and on each thread run the shard's message loop, the active
-//! expiry ticks from the clock thread (which also checks the `save` rules), and the
-//! accept loop; then load the dataset while serving ([`load`]). Connections live in
-//! [`conn`]; the single dispatch gate and pipeline batching in [`dispatch`].
+//! Startup and the per-thread main loop: bind the one listening socket, start one
+//! executor per shard (pinned to a core or not: `pin-threads`), and on each thread run
+//! the shard's message loop, the active expiry ticks from the clock thread (which also
+//! checks the `save` rules), and the accept loop; then load the dataset while serving
+//! ([`load`]). Connections live in [`conn`]; the single dispatch gate and pipeline
+//! batching in [`dispatch`].
 
 pub mod conn;
 pub mod dispatch;
@@ -57,6 +58,14 @@ pub fn shards_for(threads: usize) -> usize {
     } else {
         runtime::available_cores().len().max(1)
     }
+}
+
+/// Whether `settings` pin the executor threads on this machine (`pin-threads`).
+pub fn threads_pinned(settings: &crate::config::Settings) -> bool {
+    let cores = runtime::available_cores().len();
+    settings
+        .pin_threads
+        .pins(shards_for(settings.threads), cores)
 }
 
 fn bind(settings: &crate::config::Settings) -> io::Result<StdListener> {
@@ -128,11 +137,13 @@ pub fn start(mut config: Config) -> io::Result<ServerHandle> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<(usize, io::Result<()>)>();
     let listener = Arc::new(Mutex::new(listener));
     let mut threads = Vec::with_capacity(shards_count);
+    let pinned = settings.pin_threads.pins(shards_count, cores.len());
+    debug_assert_eq!(pinned, threads_pinned(&settings));
     let evictable_keys: Arc<[std::sync::atomic::AtomicU64]> = (0..shards_count)
         .map(|_| std::sync::atomic::AtomicU64::new(0))
         .collect();
     for index in 0..shards_count {
-        let core = (settings.pin_threads && !cores.is_empty()).then(|| cores[index % cores.len()]);
+        let core = pinned.then(|| cores[index % cores.len()]);
         let evictable_keys = evictable_keys.clone();
         let (mesh, state, settings, listener, ready) = (
             mesh.clone(),
