@@ -139,30 +139,83 @@ fn merge(parts: Vec<ThreadFigures>) -> Figures {
 
 // ---- section selection ---------------------------------------------------------------
 
-/// Sections in output order: (name as requested, header, part of "default").
-const SECTIONS: &[(&str, &str, bool)] = &[
-    ("server", "Server", true),
-    ("clients", "Clients", true),
-    ("memory", "Memory", true),
-    ("persistence", "Persistence", true),
-    ("stats", "Stats", true),
-    ("replication", "Replication", true),
-    ("cpu", "CPU", true),
-    ("modules", "Modules", true),
-    ("commandstats", "Commandstats", false),
-    ("errorstats", "Errorstats", true),
-    ("latencystats", "Latencystats", false),
-    ("cluster", "Cluster", true),
-    ("keyspace", "Keyspace", true),
+/// How a section is written: from process-wide figures only, or also from what every
+/// thread reported. Asking only for sections of the first kind (`INFO persistence`,
+/// which monitors poll during a save) costs no hop to every shard.
+enum Writer {
+    Local(fn(&mut String, &ConnCtx)),
+    PerThread(fn(&mut String, &ConnCtx, &Figures)),
+}
+
+/// One INFO section.
+struct Section {
+    name: &'static str,
+    header: &'static str,
+    /// Part of a bare `INFO` (and of `INFO default`).
+    default: bool,
+    write: Writer,
+}
+
+use Writer::{Local, PerThread};
+
+/// Sections in output order.
+const SECTIONS: &[Section] = &[
+    section("server", "Server", true, Local(server_section)),
+    section("clients", "Clients", true, PerThread(clients_section)),
+    section("memory", "Memory", true, PerThread(memory_section)),
+    section(
+        "persistence",
+        "Persistence",
+        true,
+        Local(persistence_section),
+    ),
+    section("stats", "Stats", true, PerThread(stats_section)),
+    section(
+        "replication",
+        "Replication",
+        true,
+        Local(replication_section),
+    ),
+    section("cpu", "CPU", true, Local(cpu_section)),
+    section("modules", "Modules", true, Local(|_, _| {})),
+    section(
+        "commandstats",
+        "Commandstats",
+        false,
+        PerThread(commandstats_section),
+    ),
+    section(
+        "errorstats",
+        "Errorstats",
+        true,
+        PerThread(errorstats_section),
+    ),
+    section("latencystats", "Latencystats", false, Local(|_, _| {})),
+    section("cluster", "Cluster", true, Local(cluster_section)),
+    section("keyspace", "Keyspace", true, PerThread(keyspace_section)),
 ];
+
+const fn section(
+    name: &'static str,
+    header: &'static str,
+    default: bool,
+    write: Writer,
+) -> Section {
+    Section {
+        name,
+        header,
+        default,
+        write,
+    }
+}
 
 /// Which sections the arguments ask for (flags in `SECTIONS` order).
 fn selected(args: &ArgsBuf) -> Vec<bool> {
     let a = args.as_args();
     let mut want = vec![false; SECTIONS.len()];
     let defaults = |want: &mut Vec<bool>| {
-        for (w, (_, _, default)) in want.iter_mut().zip(SECTIONS) {
-            *w |= *default;
+        for (w, section) in want.iter_mut().zip(SECTIONS) {
+            *w |= section.default;
         }
     };
     if a.len() == 1 {
@@ -174,7 +227,7 @@ fn selected(args: &ArgsBuf) -> Vec<bool> {
             b"default" => defaults(&mut want),
             b"all" | b"everything" => want.iter_mut().for_each(|w| *w = true),
             name => {
-                if let Some(i) = SECTIONS.iter().position(|(n, _, _)| n.as_bytes() == name) {
+                if let Some(i) = SECTIONS.iter().position(|s| s.name.as_bytes() == name) {
                     want[i] = true;
                 }
             }
@@ -187,18 +240,28 @@ pub fn info<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
     Box::pin(async move {
         start_sampler(ctx);
         let want = selected(args);
-        let parts = ctx.shards.run_on_all(thread_figures).await;
-        let figures = merge(parts);
+        let wanted = || {
+            SECTIONS
+                .iter()
+                .zip(&want)
+                .filter(|(_, w)| **w)
+                .map(|(s, _)| s)
+        };
+        let figures = if wanted().any(|s| matches!(s.write, PerThread(_))) {
+            merge(ctx.shards.run_on_all(thread_figures).await)
+        } else {
+            Figures::default()
+        };
         let mut text = String::new();
-        for (i, (name, header, _)) in SECTIONS.iter().enumerate() {
-            if !want[i] {
-                continue;
-            }
+        for section in wanted() {
             if !text.is_empty() {
                 text.push_str("\r\n");
             }
-            let _ = write!(text, "# {header}\r\n");
-            write_section(&mut text, name, ctx, &figures);
+            let _ = write!(text, "# {}\r\n", section.header);
+            match section.write {
+                Local(write) => write(&mut text, ctx),
+                PerThread(write) => write(&mut text, ctx, &figures),
+            }
         }
         ctx.reply().verbatim(b"txt", text.as_bytes());
     })
@@ -209,25 +272,13 @@ fn field(out: &mut String, name: &str, value: impl std::fmt::Display) {
     let _ = write!(out, "{name}:{value}\r\n");
 }
 
-fn write_section(out: &mut String, name: &str, ctx: &ConnCtx, f: &Figures) {
-    match name {
-        "server" => server_section(out, ctx),
-        "clients" => clients_section(out, ctx, f),
-        "memory" => memory_section(out, ctx, f),
-        "persistence" => persistence_section(out, &ctx.server),
-        "stats" => stats_section(out, &ctx.server, f),
-        "replication" => replication_section(out, &ctx.server),
-        "cpu" => cpu_section(out),
-        "commandstats" => commandstats_section(out, f),
-        "cluster" => field(out, "cluster_enabled", 0),
-        "errorstats" => {
-            for (code, n) in &f.errors {
-                let _ = write!(out, "errorstat_{code}:count={n}\r\n");
-            }
-        }
-        "keyspace" => keyspace_section(out, f),
-        // modules, latencystats: nothing to report yet.
-        _ => {}
+fn cluster_section(out: &mut String, _ctx: &ConnCtx) {
+    field(out, "cluster_enabled", 0);
+}
+
+fn errorstats_section(out: &mut String, _ctx: &ConnCtx, f: &Figures) {
+    for (code, n) in &f.errors {
+        let _ = write!(out, "errorstat_{code}:count={n}\r\n");
     }
 }
 
@@ -407,7 +458,8 @@ fn memory_section(out: &mut String, ctx: &ConnCtx, f: &Figures) {
 /// Persistence: the save statistics of [`crate::persistence`], Redis's fields in its
 /// order; saves do not fork (no copy-on-write figures) and there is no AOF. While the
 /// dataset loads, the `loading_*` fields follow.
-fn persistence_section(out: &mut String, server: &ServerState) {
+fn persistence_section(out: &mut String, ctx: &ConnCtx) {
+    let server = &ctx.server;
     let stats = crate::persistence::stats(&server.run_id, server.started_unix_secs);
     field(out, "loading", stats.loading.is_some() as u8);
     for name in [
@@ -508,7 +560,8 @@ fn kbps(bytes_per_sec: u64) -> String {
     format!("{:.2}", bytes_per_sec as f64 / 1024.0)
 }
 
-fn stats_section(out: &mut String, server: &ServerState, f: &Figures) {
+fn stats_section(out: &mut String, ctx: &ConnCtx, f: &Figures) {
+    let server = &ctx.server;
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let inst = &server.instantaneous;
     field(
@@ -605,7 +658,8 @@ fn stats_section(out: &mut String, server: &ServerState, f: &Figures) {
 
 /// A master without replicas. The replication id is derived from the run id so it is
 /// stable for the life of the process, as Redis's is.
-fn replication_section(out: &mut String, server: &ServerState) {
+fn replication_section(out: &mut String, ctx: &ConnCtx) {
+    let server = &ctx.server;
     let replid: String = server.run_id.chars().rev().collect();
     field(out, "role", "master");
     field(out, "connected_slaves", 0);
@@ -620,7 +674,7 @@ fn replication_section(out: &mut String, server: &ServerState) {
     field(out, "repl_backlog_histlen", 0);
 }
 
-fn cpu_section(out: &mut String) {
+fn cpu_section(out: &mut String, _ctx: &ConnCtx) {
     let process = sys::cpu_process();
     let children = sys::cpu_children();
     let thread = sys::cpu_thread();
@@ -648,7 +702,7 @@ fn cpu_section(out: &mut String) {
     );
 }
 
-fn commandstats_section(out: &mut String, f: &Figures) {
+fn commandstats_section(out: &mut String, _ctx: &ConnCtx, f: &Figures) {
     for (name, c) in &f.commands {
         if c.calls == 0 && c.rejected_calls == 0 && c.failed_calls == 0 {
             continue;
@@ -670,7 +724,7 @@ fn commandstats_section(out: &mut String, f: &Figures) {
     }
 }
 
-fn keyspace_section(out: &mut String, f: &Figures) {
+fn keyspace_section(out: &mut String, _ctx: &ConnCtx, f: &Figures) {
     for (db, (keys, expires)) in f.keyspace.iter().enumerate() {
         if *keys > 0 {
             let _ = write!(out, "db{db}:keys={keys},expires={expires},avg_ttl=0\r\n");
@@ -749,7 +803,7 @@ mod tests {
             .iter()
             .zip(SECTIONS)
             .filter(|(w, _)| **w)
-            .map(|(_, (n, _, _))| *n)
+            .map(|(_, s)| s.name)
             .collect()
     }
 
@@ -763,5 +817,26 @@ mod tests {
         assert_eq!(want(&["keyspace", "Server"]), vec!["server", "keyspace"]);
         assert!(want(&["bogus"]).is_empty());
         assert_eq!(want(&["commandstats", "default"]).len(), default.len() + 1);
+    }
+
+    #[test]
+    fn sections_polled_during_saves_need_no_fan_out() {
+        let local: Vec<&str> = SECTIONS
+            .iter()
+            .filter(|s| matches!(s.write, Local(_)))
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            local,
+            [
+                "server",
+                "persistence",
+                "replication",
+                "cpu",
+                "modules",
+                "latencystats",
+                "cluster"
+            ]
+        );
     }
 }
