@@ -1323,7 +1323,8 @@ impl LocalExecutor {
     fn run_task_queues(&self) -> bool {
         let mut ran = false;
         loop {
-            self.reactor.sys.install_eventfd();
+            // shoal patch 8: the eventfd read is armed only before a ring sleep (see
+            // `Reactor::wait`), not re-armed on every pass after each cross-thread wake.
             if self.need_preempt() {
                 // shoal patch 7: a preemption timer that fires before any queue ran (it
                 // may have been armed passes ago, see `Reactor::wait`) must not make the

@@ -43,9 +43,9 @@ pub(crate) struct IdleWait {
     parked_at: Option<Instant>,
 }
 
-fn epoll_add(set: RawFd, fd: RawFd, tag: u64) -> io::Result<()> {
+fn epoll_add(set: RawFd, fd: RawFd, tag: u64, events: libc::c_int) -> io::Result<()> {
     let mut event = libc::epoll_event {
-        events: libc::EPOLLIN as u32,
+        events: events as u32,
         u64: tag,
     };
     // SAFETY: `event` is a live epoll_event for the duration of the call.
@@ -58,8 +58,18 @@ fn epoll_add(set: RawFd, fd: RawFd, tag: u64) -> io::Result<()> {
 impl IdleWait {
     /// Registers `waker` to be woken once `fd` is readable and the executor is idle.
     /// Returns true (and forgets the waker) if that already happened since the last
-    /// call. `sleepers` are the descriptors that must also wake a sleeping executor.
-    pub(crate) fn poll(&mut self, fd: RawFd, sleepers: &[RawFd], waker: &Waker) -> io::Result<bool> {
+    /// call. `sleepers` are the descriptors that must also wake a sleeping executor;
+    /// `eventfd`, the executor's cross-thread eventfd, is watched edge-triggered (shoal
+    /// patch 8): every write to it is an edge, so nobody needs to read it for the
+    /// sleep to work, and an idle executor does not re-arm its io_uring read of it
+    /// (one `io_uring_enter`) after every wake-up from another thread.
+    pub(crate) fn poll(
+        &mut self,
+        fd: RawFd,
+        sleepers: &[RawFd],
+        eventfd: RawFd,
+        waker: &Waker,
+    ) -> io::Result<bool> {
         match &self.set {
             Some(_) if self.fd != fd => {
                 return Err(io::Error::new(
@@ -77,9 +87,10 @@ impl IdleWait {
                 // SAFETY: `raw` is a descriptor we just created and own.
                 let set = unsafe { OwnedFd::from_raw_fd(raw) };
                 for &sleeper in sleepers {
-                    epoll_add(raw, sleeper, 0)?;
+                    epoll_add(raw, sleeper, 0, libc::EPOLLIN)?;
                 }
-                epoll_add(raw, fd, TAG_WAITER)?;
+                epoll_add(raw, eventfd, 0, libc::EPOLLIN | libc::EPOLLET)?;
+                epoll_add(raw, fd, TAG_WAITER, libc::EPOLLIN)?;
                 self.set = Some(set);
                 self.fd = fd;
             }

@@ -1385,23 +1385,16 @@ impl Reactor {
         self.rings_depth
     }
 
-    pub(crate) fn install_eventfd(&self) {
-        if !self.eventfd_src.is_installed().unwrap() {
-            self.latency_ring
-                .borrow_mut()
-                .install_eventfd(&self.eventfd_src);
-        }
-    }
-
     /// shoal patch 7: see `sys::idle_wait`. Returns true once `fd` was found readable
     /// while the executor was idle (or it stayed busy for a while).
     pub(crate) fn idle_poll(&self, fd: RawFd, waker: &std::task::Waker) -> io::Result<bool> {
         let sleepers = [
             self.main_ring.borrow().ring_fd(),
             self.latency_ring.borrow().ring_fd(),
-            self.notifier.eventfd_fd(),
         ];
-        self.idle.borrow_mut().poll(fd, &sleepers, waker)
+        self.idle
+            .borrow_mut()
+            .poll(fd, &sleepers, self.notifier.eventfd_fd(), waker)
     }
 
     pub(crate) fn process_foreign_wakes(&self) -> usize {
@@ -1930,12 +1923,19 @@ impl Reactor {
             std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
             let events = process_remote_channels() + self.flush_syscall_thread();
             if events == 0 {
-                if idle_sleep && self.eventfd_src.is_installed().unwrap() {
+                // shoal patch 8: the idle sleep watches the eventfd itself (edge-triggered,
+                // see `IdleWait::poll`), so it does not need the io_uring read of it armed.
+                if idle_sleep {
                     if let Err(e) = self.idle.borrow_mut().sleep(user_timer) {
                         warn!("idle sleep failed: {e}");
                     }
                     consume_rings!(into &mut 0; lat_ring, poll_ring, main_ring);
-                } else if self.eventfd_src.is_installed().unwrap() {
+                } else if self.eventfd_src.is_installed().unwrap()
+                    // shoal patch 8: armed here, just before a ring sleep, rather than on
+                    // every pass. A wake written before the read is armed is not lost: the
+                    // read then completes at once and the sleep ends.
+                    || lat_ring.install_eventfd(&self.eventfd_src)
+                {
                     self.link_rings_and_sleep(&mut main_ring)
                         .expect("some error");
                     // May have new cancellations related to the link ring fd.
