@@ -196,8 +196,8 @@ impl Out {
 }
 
 /// Lets the calling thread run on any core the process may use. A thread inherits its
-/// creator's affinity, and the save is started from a shard's thread, pinned to one
-/// core: the writer then took turns with that shard alone while other cores idled.
+/// creator's affinity, and the save is started from a shard's thread, which may be pinned
+/// to one core: the writer then took turns with that shard alone while other cores idled.
 fn unpin_thread() {
     // SAFETY: cpu_set_t is plain bits, valid zeroed; CPU_SET only writes inside it for
     // indexes below CPU_SETSIZE; sched_setaffinity(0, ..) reads it for this thread (the

@@ -5,7 +5,10 @@
 //! Ticks are converted to nanoseconds only when read (INFO), by the ratio of ticks to
 //! monotonic time since the process first used the clock; that ratio grows more exact
 //! the longer the server runs. Start and end of one measurement are read on the same
-//! (pinned) thread. Other architectures fall back to `Instant`.
+//! thread, but not always on the same core when threads are not pinned: the counter is
+//! invariant and kept in step across cores by the kernel, and a reading that would still
+//! go backwards counts as zero ([`ticks_since`]) instead of wrapping to a huge duration
+//! in SLOWLOG and INFO commandstats. Other architectures fall back to `Instant`.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -37,6 +40,13 @@ fn origin() -> &'static (Instant, u64) {
     ORIGIN.get_or_init(|| (Instant::now(), raw_ticks()))
 }
 
+/// Ticks elapsed since `start` (a reading of [`ticks`]); zero if the counter read lower
+/// now (another core's counter a little behind).
+#[inline]
+pub fn ticks_since(start: u64) -> u64 {
+    ticks().saturating_sub(start)
+}
+
 /// Starts the tick-rate measurement (call once at startup so the ratio has a long base).
 pub fn init() {
     origin();
@@ -59,6 +69,13 @@ pub fn ticks_to_nanos(ticks: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_start_in_the_future_counts_as_no_time() {
+        let start = ticks();
+        assert!(ticks_since(start) < 1 << 40);
+        assert_eq!(ticks_since(ticks() + (1 << 40)), 0);
+    }
 
     #[test]
     fn ticks_convert_to_roughly_the_elapsed_time() {

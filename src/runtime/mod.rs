@@ -1,7 +1,7 @@
-//! The thin layer between shoal and its async runtime (glommio): starting one pinned
-//! executor per thread, spawning local tasks, timers, TCP, and the cross-thread
-//! [`mailbox`]es. Everything else in shoal uses these names, so the runtime could be
-//! swapped by rewriting this module.
+//! The thin layer between shoal and its async runtime (glommio): starting one executor
+//! per thread (pinned to a core or not), spawning local tasks, timers, TCP, and the
+//! cross-thread [`mailbox`]es. Everything else in shoal uses these names, so the runtime
+//! could be swapped by rewriting this module.
 
 pub mod clock;
 pub mod limits;

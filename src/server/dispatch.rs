@@ -231,7 +231,7 @@ async fn route(
             let mut out = std::mem::take(&mut ctx.out);
             let start = clock::ticks();
             handler(ctx, args, &mut Reply::new(&mut out, ctx.resp));
-            let ticks = clock::ticks().wrapping_sub(start);
+            let ticks = clock::ticks_since(start);
             commands::stats::record_ticks(name, ticks);
             commands::timing::note(ctx, name, args, ticks);
             // A handler may have switched protocol (HELLO): its reply is already encoded.
@@ -308,7 +308,7 @@ impl Pipeline {
                 };
                 let start = clock::ticks();
                 handler(&mut sctx, args, &mut reply);
-                let ticks = clock::ticks().wrapping_sub(start);
+                let ticks = clock::ticks_since(start);
                 commands::stats::record_ticks(name, ticks);
                 commands::timing::note(ctx, name, args, ticks);
                 if ctx.out.get(mark) == Some(&b'-') {
@@ -364,7 +364,7 @@ impl Pipeline {
         let start = clock::ticks();
         ctx.dirty_noted.set(false);
         handler(ctx, &scratch).await;
-        let ticks = clock::ticks().wrapping_sub(start);
+        let ticks = clock::ticks_since(start);
         commands::stats::record_ticks(name, ticks);
         commands::timing::note(ctx, name, scratch.as_args(), ticks);
         note_failed(ctx, mark, name);

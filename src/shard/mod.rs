@@ -272,7 +272,7 @@ impl Shard {
             };
             let start = crate::runtime::clock::ticks();
             (cmd.run)(&mut ctx, a, &mut reply);
-            batch.cmds[index].ticks = crate::runtime::clock::ticks().wrapping_sub(start);
+            batch.cmds[index].ticks = crate::runtime::clock::ticks_since(start);
             if cmd.write {
                 self.settle_dirty(&out[mark..]);
             }
