@@ -138,7 +138,6 @@ pub fn start(mut config: Config) -> io::Result<ServerHandle> {
     let listener = Arc::new(Mutex::new(listener));
     let mut threads = Vec::with_capacity(shards_count);
     let pinned = settings.pin_threads.pins(shards_count, cores.len());
-    debug_assert_eq!(pinned, threads_pinned(&settings));
     let evictable_keys: Arc<[std::sync::atomic::AtomicU64]> = (0..shards_count)
         .map(|_| std::sync::atomic::AtomicU64::new(0))
         .collect();
