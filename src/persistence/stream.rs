@@ -147,7 +147,7 @@ pub fn start(
         .name("shoal-bgsave".into())
         .spawn(move || {
             unpin_thread();
-            crate::runtime::lower_this_thread_priority();
+            crate::runtime::run_this_thread_only_when_idle();
             writer.prefault();
             done(writer.run())
         })?;
