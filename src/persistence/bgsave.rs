@@ -228,6 +228,7 @@ pub async fn write_out(
     let done = cell.clone();
     let options = stream::Options {
         checksum,
+        idle_time_only: !crate::runtime::core_to_spare(shards.count()),
         ..stream::Options::new(compress, crate::alloc::used_bytes(), now_ms / 1000)
     };
     let sink = stream::start(&dir, &name, options, move |r| done.complete(r));

@@ -69,6 +69,9 @@ pub struct Options {
     pub checksum: bool,
     /// Fails the write past this many bytes of the file (tests of the cleanup).
     pub fail_after_bytes: u64,
+    /// Run the writer only on CPU time no other thread wants (`SCHED_IDLE`), for when
+    /// every core has a shard thread; else at nice 19, free to use a spare core.
+    pub idle_time_only: bool,
 }
 
 impl Options {
@@ -79,6 +82,7 @@ impl Options {
             now_secs,
             checksum: true,
             fail_after_bytes: u64::MAX,
+            idle_time_only: false,
         }
     }
 }
@@ -147,7 +151,11 @@ pub fn start(
         .name("shoal-bgsave".into())
         .spawn(move || {
             unpin_thread();
-            crate::runtime::run_this_thread_only_when_idle();
+            if options.idle_time_only {
+                crate::runtime::run_this_thread_only_when_idle();
+            } else {
+                crate::runtime::lower_this_thread_priority();
+            }
             writer.prefault();
             done(writer.run())
         })?;

@@ -73,13 +73,30 @@ fn explain_start_error(e: glommio::GlommioError<()>) -> io::Error {
     io::Error::other(format!("{text}: {hint}"))
 }
 
+/// How many cores the process could use at its first call of [`available_cores`]
+/// (the affinity read is the calling thread's, and executor threads may be pinned).
+static CORES_AT_START: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
 /// The ids of the cores this process may run on, read before any thread is pinned.
 pub fn available_cores() -> Vec<usize> {
-    core_affinity::get_core_ids()
+    let ids: Vec<usize> = core_affinity::get_core_ids()
         .unwrap_or_default()
         .into_iter()
         .map(|c| c.id)
-        .collect()
+        .collect();
+    CORES_AT_START.get_or_init(|| ids.len());
+    ids
+}
+
+/// True when this process may run on more cores than it has `threads` executor
+/// threads: a helper thread then has a core no shard needs. The count is the one read
+/// at startup, before any thread was pinned.
+pub fn core_to_spare(threads: usize) -> bool {
+    let cores = match CORES_AT_START.get() {
+        Some(&cores) => cores,
+        None => available_cores().len(),
+    };
+    cores > threads
 }
 
 /// Gives the calling (helper, non-executor) thread the lowest scheduling priority,
@@ -108,8 +125,9 @@ pub fn lower_this_thread_priority() {
 /// Lets the calling (helper) thread run only on CPU time no other thread wants
 /// (`SCHED_IDLE`): a shard thread that wakes takes the core from it at once, where a
 /// nice-19 thread may finish its time slice first (EEVDF protects the running task's
-/// slice). For the BGSAVE writer: p99 of a write load during a save 1.53-1.67 ->
-/// 1.09-1.22 ms on 2 cores (scripts/bgsave_bench, three alternating runs).
+/// slice). For the BGSAVE writer with 2 shard threads on 2 cores: p99 of a write load
+/// during a save 1.53-1.67 -> 1.09-1.22 ms (scripts/bgsave_bench, three alternating
+/// runs). With a core to spare it only slowed the save (1 thread: 2.1 -> 3.3 s).
 /// The cost: on cores that never idle it advances only by the scheduler's minimum share,
 /// as a nice-19 thread nearly does too. Switching to SCHED_IDLE is allowed without
 /// privileges (switching back is not); a refusal falls back to nice 19.
@@ -164,4 +182,28 @@ pub async fn sleep(duration: Duration) {
 /// Lets other tasks on this executor run.
 pub async fn yield_now() {
     glommio::yield_if_needed().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The spare-core rule reads the count taken before any pinning, even from a thread
+    /// pinned to one core since.
+    #[test]
+    fn spare_core_counts_the_cores_read_at_start() {
+        let cores = available_cores().len();
+        assert!(cores > 0);
+        assert!(core_to_spare(cores - 1));
+        assert!(!core_to_spare(cores));
+        let pinned = std::thread::spawn(move || {
+            core_affinity::set_for_current(core_affinity::CoreId { id: 0 });
+            (available_cores().len(), core_to_spare(cores - 1))
+        })
+        .join()
+        .unwrap();
+        if cores > 1 {
+            assert_eq!(pinned, (1, true));
+        }
+    }
 }
