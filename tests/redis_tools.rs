@@ -1,6 +1,6 @@
 //! Redis's own tools, run unchanged against shoal (an in-process server on port 0 with
-//! three threads), as the server-core issue's "done when" lists them: redis-cli
-//! interactive (through a pseudo-terminal from `script`), `--pipe`, `--scan` and
+//! three threads), as the server-core issue's "done when" lists them: redis-cli piped
+//! and interactive (through a pseudo-terminal from `script`), `--pipe`, `--scan` and
 //! `--bigkeys` (whose summary must equal redis-server's for the same keys), and
 //! redis-benchmark over ping_inline, set, get, incr, lpush and mset. A missing tool
 //! fails the test: `scripts/test` installs them. Every child runs under `timeout`, so
@@ -62,6 +62,48 @@ const DATASET: &[&[&str]] = &[
     &["SADD", "set", "m"],
     &["ZADD", "zset", "1", "a", "2", "b"],
 ];
+
+/// COMMAND DOCS as redis-cli prints it, commands piped in, and HELP from the docs.
+#[test]
+fn redis_cli_talks_to_shoal() {
+    let server = start();
+    let port = server.addr.port().to_string();
+    let docs = std::process::Command::new("redis-cli")
+        .args(["-p", &port, "COMMAND", "DOCS", "get"])
+        .output()
+        .expect("redis-cli must be installed (scripts/test installs it)");
+    assert!(docs.status.success());
+    let out = String::from_utf8(docs.stdout).unwrap();
+    assert!(out.starts_with("get\nsummary\n"), "{out}");
+    assert!(out.contains("arguments\n"), "{out}");
+
+    // Piped input: redis-cli loads COMMAND DOCS first, then runs the commands.
+    let mut child = std::process::Command::new("redis-cli")
+        .args(["-p", &port])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"set a 1\nget a\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "OK\n1\n");
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
+
+    let help = std::process::Command::new("redis-cli")
+        .args(["-p", &port, "HELP", "SET"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("key value [NX|XX] [GET]"), "{help}");
+    server.shutdown();
+}
 
 #[test]
 fn redis_cli_interactive_through_a_terminal() {

@@ -1,6 +1,6 @@
 //! Server and introspection commands against an in-process server with three threads:
 //! INFO, COMMAND (INFO/DOCS/LIST/GETKEYS/COUNT/HELP), CLIENT, DEBUG, SHUTDOWN, CONFIG
-//! HELP/REWRITE, the FUNCTION/SCRIPT placeholders, and redis-cli against shoal.
+//! HELP/REWRITE and the FUNCTION/SCRIPT placeholders (redis-cli: `redis_tools.rs`).
 //! Expected texts are Redis 7.0.15's.
 
 use std::io::{Read, Write};
@@ -776,49 +776,6 @@ fn config_persistence_and_scripting_placeholders() {
         error(&mut con, &["SCRIPT", "FLUSH", "x"]),
         "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
     );
-    server.shutdown();
-}
-
-// ---- redis-cli -----------------------------------------------------------------------
-
-#[test]
-fn redis_cli_talks_to_shoal() {
-    let server = start();
-    let port = server.addr.port().to_string();
-    let docs = std::process::Command::new("redis-cli")
-        .args(["-p", &port, "COMMAND", "DOCS", "get"])
-        .output()
-        .expect("redis-cli must be installed (scripts/test installs it)");
-    assert!(docs.status.success());
-    let out = String::from_utf8(docs.stdout).unwrap();
-    assert!(out.starts_with("get\nsummary\n"), "{out}");
-    assert!(out.contains("arguments\n"), "{out}");
-
-    // Piped input: redis-cli loads COMMAND DOCS first, then runs the commands.
-    let mut child = std::process::Command::new("redis-cli")
-        .args(["-p", &port])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"set a 1\nget a\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "OK\n1\n");
-    assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
-
-    let help = std::process::Command::new("redis-cli")
-        .args(["-p", &port, "HELP", "SET"])
-        .output()
-        .unwrap();
-    let help = String::from_utf8(help.stdout).unwrap();
-    assert!(help.contains("key value [NX|XX] [GET]"), "{help}");
     server.shutdown();
 }
 
