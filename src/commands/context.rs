@@ -26,6 +26,9 @@ pub struct ServerState {
     pub started_at: Instant,
     pub started_unix_secs: u64,
     pub shards_count: usize,
+    /// A core has no shard thread (see [`crate::config::core_to_spare`]), counted from
+    /// the cores read at startup, before any thread was pinned.
+    pub core_to_spare: bool,
     pub run_id: String,
     pub tcp_port: AtomicUsize,
     pub shutdown: AtomicBool,
@@ -61,7 +64,8 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    pub fn new(config: Config, shards_count: usize) -> ServerState {
+    /// `cores`: how many cores the process may run on, read before pinning.
+    pub fn new(config: Config, shards_count: usize, cores: usize) -> ServerState {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
@@ -81,6 +85,7 @@ impl ServerState {
             started_at: Instant::now(),
             started_unix_secs: now.as_secs(),
             shards_count,
+            core_to_spare: crate::config::core_to_spare(shards_count, cores),
             run_id,
             tcp_port: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),

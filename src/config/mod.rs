@@ -42,6 +42,13 @@ impl EnableMode {
     }
 }
 
+/// True when a process with `shards` executor threads may run on `cores` cores and so
+/// has a core with no shard thread: `pin-threads auto` then pins, and the BGSAVE writer
+/// may use that core at nice 19 rather than only idle time.
+pub fn core_to_spare(shards: usize, cores: usize) -> bool {
+    cores > shards
+}
+
 /// Whether executor threads are pinned to cores: shoal's `pin-threads`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PinThreads {
@@ -72,7 +79,7 @@ impl PinThreads {
         match self {
             PinThreads::No => false,
             PinThreads::Yes => cores > 0,
-            PinThreads::Auto => cores > shards,
+            PinThreads::Auto => core_to_spare(shards, cores),
         }
     }
 }

@@ -222,13 +222,14 @@ pub async fn write_out(
     dir: PathBuf,
     name: String,
     (compress, checksum): (bool, bool),
+    idle_time_only: bool,
     now_ms: u64,
 ) -> std::io::Result<()> {
     let cell = OneShot::new();
     let done = cell.clone();
     let options = stream::Options {
         checksum,
-        idle_time_only: !crate::runtime::core_to_spare(shards.count()),
+        idle_time_only,
         ..stream::Options::new(compress, crate::alloc::used_bytes(), now_ms / 1000)
     };
     let sink = stream::start(&dir, &name, options, move |r| done.complete(r));

@@ -73,30 +73,13 @@ fn explain_start_error(e: glommio::GlommioError<()>) -> io::Error {
     io::Error::other(format!("{text}: {hint}"))
 }
 
-/// How many cores the process could use at its first call of [`available_cores`]
-/// (the affinity read is the calling thread's, and executor threads may be pinned).
-static CORES_AT_START: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-
 /// The ids of the cores this process may run on, read before any thread is pinned.
 pub fn available_cores() -> Vec<usize> {
-    let ids: Vec<usize> = core_affinity::get_core_ids()
+    core_affinity::get_core_ids()
         .unwrap_or_default()
         .into_iter()
         .map(|c| c.id)
-        .collect();
-    CORES_AT_START.get_or_init(|| ids.len());
-    ids
-}
-
-/// True when this process may run on more cores than it has `threads` executor
-/// threads: a helper thread then has a core no shard needs. The count is the one read
-/// at startup, before any thread was pinned.
-pub fn core_to_spare(threads: usize) -> bool {
-    let cores = match CORES_AT_START.get() {
-        Some(&cores) => cores,
-        None => available_cores().len(),
-    };
-    cores > threads
+        .collect()
 }
 
 /// Gives the calling (helper, non-executor) thread the lowest scheduling priority,
@@ -182,28 +165,4 @@ pub async fn sleep(duration: Duration) {
 /// Lets other tasks on this executor run.
 pub async fn yield_now() {
     glommio::yield_if_needed().await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The spare-core rule reads the count taken before any pinning, even from a thread
-    /// pinned to one core since.
-    #[test]
-    fn spare_core_counts_the_cores_read_at_start() {
-        let cores = available_cores().len();
-        assert!(cores > 0);
-        assert!(core_to_spare(cores - 1));
-        assert!(!core_to_spare(cores));
-        let pinned = std::thread::spawn(move || {
-            core_affinity::set_for_current(core_affinity::CoreId { id: 0 });
-            (available_cores().len(), core_to_spare(cores - 1))
-        })
-        .join()
-        .unwrap();
-        if cores > 1 {
-            assert_eq!(pinned, (1, true));
-        }
-    }
 }

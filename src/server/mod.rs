@@ -123,7 +123,7 @@ pub fn start(mut config: Config) -> io::Result<ServerHandle> {
     let cores = runtime::available_cores();
     runtime::clock::init();
     crate::alloc::hand_purging_to_clock_thread();
-    let state = Arc::new(ServerState::new(config, shards_count));
+    let state = Arc::new(ServerState::new(config, shards_count, cores.len()));
     // As Redis: the listener serves while the dataset loads, answering -LOADING.
     let loading = load::begin(&settings, &state);
     state.refresh_write_gate();

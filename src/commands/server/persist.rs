@@ -175,7 +175,15 @@ pub async fn start_bgsave(shards: &Rc<ShardSet>, server: &Arc<ServerState>) -> b
     let (shards, server) = (shards.clone(), server.clone());
     crate::runtime::spawn_local(async move {
         let started = std::time::Instant::now();
-        let result = bgsave::write_out(shards, dir, name, (compress, checksum), now_ms).await;
+        let result = bgsave::write_out(
+            shards,
+            dir,
+            name,
+            (compress, checksum),
+            !server.core_to_spare,
+            now_ms,
+        )
+        .await;
         record_bgsave(&server, &result, started.elapsed().as_secs() as i64);
     });
     true
