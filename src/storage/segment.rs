@@ -87,6 +87,9 @@ fn first_slot(mask: u64) -> usize {
 /// A slot index within a segment: group * 8 + slot in the group.
 pub type SlotIndex = usize;
 
+/// Told of each entry a rebuild moves: its slot before, its slot after.
+pub type Moved<'a> = &'a mut dyn FnMut(SlotIndex, SlotIndex);
+
 #[derive(Default)]
 pub struct SegMap {
     groups: Box<[Group]>,
@@ -222,8 +225,21 @@ impl SegMap {
         access: u32,
         rehash: &dyn Fn(&[u8]) -> u64,
     ) -> SlotIndex {
+        self.insert_new_moving(hash, entry, access, rehash, &mut |_, _| {})
+    }
+
+    /// [`Self::insert_new`], telling `moved` where each entry went (old slot, new slot)
+    /// when the insert resizes the map.
+    pub fn insert_new_moving(
+        &mut self,
+        hash: u64,
+        entry: Entry,
+        access: u32,
+        rehash: &dyn Fn(&[u8]) -> u64,
+        moved: Moved<'_>,
+    ) -> SlotIndex {
         if self.insert_would_resize() {
-            self.resize(self.len + 1, rehash);
+            self.resize(self.len + 1, rehash, moved);
         }
         let mut g = self.home_group(hash);
         while self.groups[g].free_slots() == 0 {
@@ -262,8 +278,13 @@ impl SegMap {
     /// lengthen every probe) or when the map is under a third full (giving the memory
     /// back after mass deletion or expiry).
     pub fn tidy(&mut self, rehash: &dyn Fn(&[u8]) -> u64) {
+        self.tidy_moving(rehash, &mut |_, _| {});
+    }
+
+    /// [`Self::tidy`], telling `moved` where each entry went when it rebuilds.
+    pub fn tidy_moving(&mut self, rehash: &dyn Fn(&[u8]) -> u64, moved: Moved<'_>) {
         if self.needs_tidy() {
-            self.resize(self.len, rehash);
+            self.resize(self.len, rehash, moved);
         }
     }
 
@@ -275,10 +296,11 @@ impl SegMap {
     }
 
     /// Rebuilds with room for `entries` (dropping tombstones).
-    fn resize(&mut self, entries: usize, rehash: &dyn Fn(&[u8]) -> u64) {
+    fn resize(&mut self, entries: usize, rehash: &dyn Fn(&[u8]) -> u64, moved: Moved<'_>) {
         let old = std::mem::replace(self, SegMap::with_capacity(entries.max(self.len)));
-        old.drain_hashed(rehash, |hash, entry, access| {
-            self.insert_new(hash, entry, access, rehash);
+        old.drain_hashed(rehash, |from, hash, entry, access| {
+            let to = self.insert_new(hash, entry, access, rehash);
+            moved(from, to);
         });
     }
 
@@ -288,16 +310,16 @@ impl SegMap {
     pub fn drain_hashed(
         self,
         rehash: &dyn Fn(&[u8]) -> u64,
-        mut visit: impl FnMut(u64, Entry, u32),
+        mut visit: impl FnMut(SlotIndex, u64, Entry, u32),
     ) {
-        for group in self.groups.into_iter() {
+        for (g, group) in self.groups.into_iter().enumerate() {
             for entry in group.slots.iter().flatten() {
                 entry.prefetch();
             }
             let access: [u32; GROUP_SLOTS] = std::array::from_fn(|i| group.access(i));
-            for (slot, access) in group.slots.into_iter().zip(access) {
-                if let Some(entry) = slot {
-                    visit(rehash(entry.key()), entry, access);
+            for (slot, (entry, access)) in group.slots.into_iter().zip(access).enumerate() {
+                if let Some(entry) = entry {
+                    visit(g * GROUP_SLOTS + slot, rehash(entry.key()), entry, access);
                 }
             }
         }

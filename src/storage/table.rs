@@ -22,7 +22,7 @@
 
 use super::entry::Entry;
 use super::segment::SegMap;
-use cut::SavedSlots;
+use cut::{Carry, SavedSlots};
 pub use cut::WALK_ENTRIES_PER_CALL;
 
 #[path = "table_cut.rs"]
@@ -213,23 +213,18 @@ impl Table {
             seg_index = self.segment_of(hash);
             found = None;
         }
-        match found {
-            Some(i) => self.preserve_entry(seg_index, i),
-            None if self.segments[seg_index].map.insert_would_resize() => self.preserve(seg_index),
-            None => {}
-        }
-        let hasher = &self.hasher;
-        let seg = &mut self.segments[seg_index];
         let new_volatile = (entry.expire_at_ms() != 0) as u32;
         let old = match found {
             Some(i) => {
-                seg.map.set_access(i, access);
-                Some(seg.map.replace(i, entry))
+                self.preserve_entry(seg_index, i);
+                let map = &mut self.segments[seg_index].map;
+                map.set_access(i, access);
+                Some(map.replace(i, entry))
             }
             None => {
-                let i = seg
-                    .map
-                    .insert_new(hash, entry, access, &|k| hasher.hash_one(k));
+                let i = self.rebuild_marked(seg_index, |map, rehash, moved| {
+                    map.insert_new_moving(hash, entry, access, rehash, moved)
+                });
                 self.len += 1;
                 self.mark_new(seg_index, i);
                 None
@@ -249,11 +244,9 @@ impl Table {
         self.preserve_entry(seg_index, i);
         let entry = self.segments[seg_index].map.remove_at(i);
         if self.segments[seg_index].map.needs_tidy() {
-            self.preserve(seg_index);
+            self.rebuild_marked(seg_index, |map, rehash, moved| map.tidy_moving(rehash, moved));
         }
-        let hasher = &self.hasher;
         let seg = &mut self.segments[seg_index];
-        seg.map.tidy(&|k| hasher.hash_one(k));
         self.len -= 1;
         if entry.expire_at_ms() != 0 {
             seg.volatile -= 1;
@@ -308,36 +301,44 @@ impl Table {
             self.directory = self.directory.iter().flat_map(|&s| [s, s]).collect();
             self.global_depth += 1;
         }
-        self.preserve(seg_index);
+        // A running cut's marks go with their entries into the halves, which stay in
+        // the cut (at the old segment's version) for the walker to finish.
+        let marks = self.take_marks(seg_index);
         let version = self.segments[seg_index].version;
         let new_index = self.segments.len() as u32;
         let bit = 1u32 << (31 - depth as u32);
         let old = std::mem::take(&mut self.segments[seg_index].map);
         let half = old.len() / 2;
-        let mut low = Segment {
+        let half_segment = || Segment {
             depth: depth + 1,
             map: SegMap::with_capacity(half),
             volatile: 0,
             version,
-            saved: None,
+            saved: marks.as_ref().map(|_| SavedSlots::empty()),
         };
-        let mut high = Segment {
-            depth: depth + 1,
-            map: SegMap::with_capacity(half),
-            volatile: 0,
-            version,
-            saved: None,
-        };
+        let (mut low, mut high) = (half_segment(), half_segment());
         let hasher = &self.hasher;
         let rehash = |k: &[u8]| hasher.hash_one(k);
-        old.drain_hashed(&rehash, |hash, entry, access| {
+        old.drain_hashed(&rehash, |from, hash, entry, access| {
             let side = if position(hash) & bit != 0 {
                 &mut high
             } else {
                 &mut low
             };
             side.volatile += (entry.expire_at_ms() != 0) as u32;
-            side.map.insert_new(hash, entry, access, &rehash);
+            let Some(side_marks) = side.saved.take() else {
+                side.map.insert_new(hash, entry, access, &rehash);
+                return;
+            };
+            let mut carry = Carry::new(side_marks);
+            let to = side.map.insert_new_moving(hash, entry, access, &rehash, &mut |f, t| {
+                carry.moved(f, t)
+            });
+            let mut side_marks = carry.finish();
+            if marks.as_ref().is_some_and(|m| m.is_set(from)) {
+                side_marks.test_and_set(to);
+            }
+            side.saved = Some(side_marks);
         });
         self.segments[seg_index] = low;
         self.segments.push(high);
@@ -445,9 +446,8 @@ impl Table {
                 seg.volatile > 0 && seg.map.iter().any(|e| e.is_expired(now_ms))
             };
             if any_expired {
-                self.preserve(seg_index);
+                self.preserve_expired(seg_index, now_ms);
             }
-            let hasher = &self.hasher;
             let seg = &mut self.segments[seg_index];
             if seg.volatile > 0 {
                 examined += seg.map.len();
@@ -465,11 +465,13 @@ impl Table {
                 seg.volatile -= gone;
                 removed += before - seg.map.len();
                 if gone > 0 {
-                    seg.map.tidy(&|k| hasher.hash_one(k));
+                    self.rebuild_marked(seg_index, |map, rehash, moved| {
+                        map.tidy_moving(rehash, moved)
+                    });
                 }
             }
             segments_seen += 1;
-            pos = segment_end(pos, seg.depth);
+            pos = segment_end(pos, self.segments[seg_index].depth);
             if pos >= POSITION_END {
                 pos = 0;
             }

@@ -12,14 +12,14 @@
 //! one entry's serialization, not its segment's, and a write load that touches every
 //! segment copies only what it changes.
 //!
-//! Slot indexes are stable until a segment's map rebuilds; before anything that would
-//! rebuild one (a split, a resize on insert, a tidy after removals, an expiry sweep,
-//! CLEAR), the rest of the segment is handed out whole ([`Table::preserve`]) and the
-//! segment leaves the cut.
+//! Slot indexes change when a segment's map rebuilds (a resize on insert, a tidy after
+//! removals) or splits: the marks move with their entries ([`Table::rebuild_marked`],
+//! [`Carry`]) and the segment stays in the cut, so a rebuild hands out nothing. Only
+//! CLEAR hands out the rest of every segment whole ([`Table::preserve`]).
 
 use super::{BeforeChange, Segment, Table};
 use crate::storage::entry::Entry;
-use crate::storage::segment::{SegMap, SlotIndex};
+use crate::storage::segment::{Moved, SegMap, SlotIndex};
 
 /// Entries the walker hands out per call at most. A segment holds up to
 /// [`super::SEGMENT_ENTRIES_MAX`] entries, and of 1 KB values that is ~1 MB, a
@@ -35,15 +35,55 @@ impl SavedSlots {
         SavedSlots(vec![0u64; map.capacity().div_ceil(64)].into_boxed_slice())
     }
 
-    fn is_set(&self, i: SlotIndex) -> bool {
-        self.0[i / 64] & (1 << (i % 64)) != 0
+    pub(super) fn empty() -> SavedSlots {
+        SavedSlots(Box::default())
     }
 
-    /// Sets slot `i`'s bit; true when it was already set.
-    fn test_and_set(&mut self, i: SlotIndex) -> bool {
+    pub(super) fn is_set(&self, i: SlotIndex) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Sets slot `i`'s bit (growing to reach it: a rebuilt map may have more slots);
+    /// true when it was already set.
+    pub(super) fn test_and_set(&mut self, i: SlotIndex) -> bool {
         let was = self.is_set(i);
+        if i / 64 >= self.0.len() {
+            let mut words = std::mem::take(&mut self.0).into_vec();
+            words.resize(i / 64 + 1, 0);
+            self.0 = words.into_boxed_slice();
+        }
         self.0[i / 64] |= 1 << (i % 64);
         was
+    }
+}
+
+/// A segment's marks while its entries move to other slots (a rebuild, or a split
+/// filling one half): the marks by old slot, and by new slot once anything moved.
+pub(super) struct Carry {
+    before: SavedSlots,
+    after: Option<SavedSlots>,
+}
+
+impl Carry {
+    pub(super) fn new(marks: SavedSlots) -> Carry {
+        Carry {
+            before: marks,
+            after: None,
+        }
+    }
+
+    /// Entry `from` now sits at `to`.
+    pub(super) fn moved(&mut self, from: SlotIndex, to: SlotIndex) {
+        let after = self.after.get_or_insert_with(SavedSlots::empty);
+        if self.before.is_set(from) {
+            after.test_and_set(to);
+        }
+    }
+
+    /// The marks by the map's slots now. When nothing moved they are the old ones: a map
+    /// rebuilt without entries holds none of the cut's, so its stale bits mislead no one.
+    pub(super) fn finish(self) -> SavedSlots {
+        self.after.unwrap_or(self.before)
     }
 }
 
@@ -181,6 +221,69 @@ impl Table {
             .get_or_insert_with(|| SavedSlots::for_map(&seg.map));
         if !saved.test_and_set(i) {
             hook(&mut std::iter::once(seg.map.entry(i)));
+        }
+    }
+
+    /// Before segment `seg_index`'s entries move to new slots (a rebuild or a split):
+    /// the marks to carry along when the segment is in a running cut and has any. A
+    /// segment of a cut whose hook is gone leaves the cut instead.
+    pub(super) fn take_marks(&mut self, seg_index: usize) -> Option<SavedSlots> {
+        let seg = &mut self.segments[seg_index];
+        if seg.version >= self.epoch {
+            return None;
+        }
+        if self.before_change.is_none() {
+            leave_cut(seg, self.epoch);
+            return None;
+        }
+        if self.cut_next == seg_index {
+            self.cut_slot = 0; // the walker's place in the old slots means nothing now
+        }
+        seg.saved.take()
+    }
+
+    /// Runs `change` on segment `seg_index`'s map, which may rebuild it (reporting each
+    /// entry it moves to the [`Moved`] it gets, and rehashing keys with the hash it
+    /// gets). A running cut's marks move with their entries, so the segment stays in the
+    /// cut and nothing is handed out: a rebuild costs microseconds, while handing out a
+    /// whole segment of 1 KB values (~1 MB) took up to a millisecond inside a client's
+    /// write.
+    pub(super) fn rebuild_marked<R>(
+        &mut self,
+        seg_index: usize,
+        change: impl FnOnce(&mut SegMap, &dyn Fn(&[u8]) -> u64, Moved<'_>) -> R,
+    ) -> R {
+        let marks = self.take_marks(seg_index);
+        let hasher = &self.hasher;
+        let rehash = |k: &[u8]| std::hash::BuildHasher::hash_one(hasher, k);
+        let seg = &mut self.segments[seg_index];
+        let Some(marks) = marks else {
+            return change(&mut seg.map, &rehash, &mut |_, _| {});
+        };
+        let mut carry = Carry::new(marks);
+        let out = change(&mut seg.map, &rehash, &mut |from, to| carry.moved(from, to));
+        seg.saved = Some(carry.finish());
+        out
+    }
+
+    /// Before the expired entries of segment `seg_index` are removed: hands each one
+    /// the cut still needs to the hook (it was alive at the cut), marking its slot.
+    pub(super) fn preserve_expired(&mut self, seg_index: usize, now_ms: u64) {
+        let seg = &mut self.segments[seg_index];
+        if seg.version >= self.epoch {
+            return;
+        }
+        let Some(hook) = self.before_change.as_mut() else {
+            leave_cut(seg, self.epoch);
+            return;
+        };
+        let saved = seg
+            .saved
+            .get_or_insert_with(|| SavedSlots::for_map(&seg.map));
+        for (i, e) in seg.map.iter_indexed() {
+            if e.is_expired(now_ms) && !saved.test_and_set(i) {
+                hook(&mut std::iter::once(e));
+            }
         }
     }
 
