@@ -384,12 +384,13 @@ impl TcpListener {
         })
     }
 
-    /// The next connection. Every thread's epoll set hears of each one; the threads
-    /// that lose the race find nothing and wait again.
-    pub async fn accept(&self) -> io::Result<TcpStream> {
+    /// The next connection, not yet served by any thread (see [`TcpStream::from_std`]:
+    /// the caller may hand it to another thread). Every thread's epoll set hears of each
+    /// one; the threads that lose the race find nothing and wait again.
+    pub async fn accept(&self) -> io::Result<std::net::TcpStream> {
         loop {
             match self.socket.accept() {
-                Ok((socket, _)) => return TcpStream::from_std(socket),
+                Ok((socket, _)) => return Ok(socket),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.registration.ready.readable.set(false);
                     self.registration.wait(true).await;

@@ -5,6 +5,7 @@
 //! ([`load`]). Connections live in [`conn`]; the single dispatch gate and pipeline
 //! batching in [`dispatch`].
 
+mod balance;
 pub mod conn;
 pub mod dispatch;
 pub mod load;
@@ -141,9 +142,11 @@ pub fn start(mut config: Config) -> io::Result<ServerHandle> {
     let evictable_keys: Arc<[std::sync::atomic::AtomicU64]> = (0..shards_count)
         .map(|_| std::sync::atomic::AtomicU64::new(0))
         .collect();
+    let loads = balance::ThreadLoads::new(shards_count);
     for index in 0..shards_count {
         let core = pinned.then(|| cores[index % cores.len()]);
         let evictable_keys = evictable_keys.clone();
+        let loads = loads.clone();
         let (mesh, state, settings, listener, ready) = (
             mesh.clone(),
             state.clone(),
@@ -170,7 +173,7 @@ pub fn start(mut config: Config) -> io::Result<ServerHandle> {
                 Ok(tcp) => {
                     let _ = ready.send((index, Ok(())));
                     drop(ready);
-                    thread_main(set, state, tcp).await;
+                    thread_main(set, state, tcp, loads).await;
                 }
                 Err(e) => {
                     let _ = ready.send((index, Err(e)));
@@ -300,9 +303,42 @@ fn startup_failure(threads: Vec<runtime::ThreadHandle>, ready: &[bool]) -> io::E
     io::Error::other("an executor thread died during startup")
 }
 
+thread_local! {
+    /// What a connection handed to this thread needs to be served here (see
+    /// [`balance`]); set when the thread starts serving.
+    static THIS_THREAD: RefCell<Option<(Rc<ShardSet>, Arc<ServerState>)>> =
+        const { RefCell::new(None) };
+}
+
+/// Serves `socket` on this thread, counted as `served`. `handed_over`: another thread
+/// accepted it and this runs inside this shard's inbox, with the shard borrowed; the
+/// executor may poll a new task before spawning returns (it did, and the connection's
+/// first borrow of the shard panicked), so that task first yields.
+fn serve_here(socket: std::net::TcpStream, served: balance::Served, handed_over: bool) {
+    let Some((set, state)) = THIS_THREAD.with(|t| t.borrow().clone()) else {
+        return; // not a serving thread: the connection closes
+    };
+    match runtime::TcpStream::from_std(socket) {
+        Ok(stream) => runtime::spawn_local(async move {
+            let _served = served;
+            if handed_over {
+                futures_lite::future::yield_now().await;
+            }
+            conn::serve(stream, set, state).await
+        }),
+        Err(e) => tracing::warn!("could not serve a connection: {e}"),
+    }
+}
+
 /// Everything one thread runs: the shard's inbox (which also brings expiry ticks) and
-/// accepting.
-async fn thread_main(set: Rc<ShardSet>, state: Arc<ServerState>, listener: runtime::TcpListener) {
+/// accepting; each accepted connection goes to the thread [`balance`] picks.
+async fn thread_main(
+    set: Rc<ShardSet>,
+    state: Arc<ServerState>,
+    listener: runtime::TcpListener,
+    loads: balance::ThreadLoads,
+) {
+    THIS_THREAD.with(|t| *t.borrow_mut() = Some((set.clone(), state.clone())));
     let inbox = set.clone();
     runtime::spawn_local(async move { inbox.serve_inbox().await });
     if set.index() == 0 {
@@ -315,8 +351,15 @@ async fn thread_main(set: Rc<ShardSet>, state: Arc<ServerState>, listener: runti
             break;
         }
         match accepted {
-            Ok(stream) => {
-                runtime::spawn_local(conn::serve(stream, set.clone(), state.clone()));
+            Ok(socket) => {
+                let served = loads.assign(set.index());
+                let to = served.thread();
+                if to == set.index() {
+                    serve_here(socket, served, false);
+                } else {
+                    let adopt = move |_: &mut Shard| serve_here(socket, served, true);
+                    set.deliver(to, ShardMsg::Run(Box::new(adopt))).await;
+                }
             }
             Err(e) => {
                 tracing::warn!("accept failed: {e}");

@@ -22,8 +22,8 @@
 
 use super::entry::Entry;
 use super::segment::SegMap;
-use cut::{Carry, SavedSlots};
 pub use cut::WALK_ENTRIES_PER_CALL;
+use cut::{Carry, SavedSlots};
 
 #[path = "table_cut.rs"]
 mod cut;
@@ -244,7 +244,9 @@ impl Table {
         self.preserve_entry(seg_index, i);
         let entry = self.segments[seg_index].map.remove_at(i);
         if self.segments[seg_index].map.needs_tidy() {
-            self.rebuild_marked(seg_index, |map, rehash, moved| map.tidy_moving(rehash, moved));
+            self.rebuild_marked(seg_index, |map, rehash, moved| {
+                map.tidy_moving(rehash, moved)
+            });
         }
         let seg = &mut self.segments[seg_index];
         self.len -= 1;
@@ -331,9 +333,9 @@ impl Table {
                 return;
             };
             let mut carry = Carry::new(side_marks);
-            let to = side.map.insert_new_moving(hash, entry, access, &rehash, &mut |f, t| {
-                carry.moved(f, t)
-            });
+            let to = side
+                .map
+                .insert_new_moving(hash, entry, access, &rehash, &mut |f, t| carry.moved(f, t));
             let mut side_marks = carry.finish();
             if marks.as_ref().is_some_and(|m| m.is_set(from)) {
                 side_marks.test_and_set(to);

@@ -198,7 +198,10 @@ fn hook_hands_out_only_the_changed_entry() {
     for i in 0..3000 {
         t.insert(Entry::new(&key(100_000 + i), Value::Int(-1)));
     }
-    assert!(t.segment_versions().count() > segments_before, "segments split");
+    assert!(
+        t.segment_versions().count() > segments_before,
+        "segments split"
+    );
     assert_eq!(written.borrow().len(), hooked.len());
     finish_and_expect_first_keys(&mut t, &written, 3000);
 }
