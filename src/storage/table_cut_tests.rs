@@ -39,6 +39,15 @@ fn collector(written: &Written) -> BeforeChange {
     })
 }
 
+/// One call of the walker, its entries appended to `written`; false once it is done.
+fn walker_step(t: &mut Table, written: &Written) -> bool {
+    let w = written.clone();
+    t.write_out_next(&mut |entries| {
+        w.borrow_mut()
+            .extend(entries.map(|e| (e.key().to_vec(), int_of(e))))
+    })
+}
+
 #[test]
 fn no_cut_no_hook_and_versions_stay() {
     let mut t = first_keys(2000);
@@ -121,15 +130,7 @@ fn a_cut_sees_exactly_the_table_at_the_cut() {
                 53..=62 => {
                     t.touch(&k, |a| a + 1);
                 }
-                _ => {
-                    let w = written.clone();
-                    walker_done = !t.write_out_next(&mut |entries| {
-                        let mut w = w.borrow_mut();
-                        for e in entries {
-                            w.push((e.key().to_vec(), int_of(e)));
-                        }
-                    });
-                }
+                _ => walker_done = !walker_step(&mut t, &written),
             }
         }
         t.end_cut();
@@ -150,11 +151,7 @@ fn a_second_cut_starts_over() {
     for round in 1..=2u64 {
         let written: Written = Rc::default();
         assert_eq!(t.begin_cut(collector(&written)), round);
-        let w = written.clone();
-        while t.write_out_next(&mut |entries| {
-            w.borrow_mut()
-                .extend(entries.map(|e| (e.key().to_vec(), 0)))
-        }) {}
+        while walker_step(&mut t, &written) {}
         t.end_cut();
         assert_eq!(written.borrow().len(), 1500, "round {round}");
     }
@@ -163,11 +160,7 @@ fn a_second_cut_starts_over() {
 /// Walks the rest of the cut into `written`, ends it, and checks that everything handed
 /// out is keys `0..n` with their values at the cut, each once.
 fn finish_and_expect_first_keys(t: &mut Table, written: &Written, n: u64) {
-    let w = written.clone();
-    while t.write_out_next(&mut |entries| {
-        w.borrow_mut()
-            .extend(entries.map(|e| (e.key().to_vec(), int_of(e))))
-    }) {}
+    while walker_step(t, written) {}
     t.end_cut();
     let mut all: Vec<_> = written.borrow().clone();
     all.sort();
@@ -234,11 +227,7 @@ fn growth_during_a_cut_moves_the_marks() {
     let mut t = first_keys(3000);
     let written: Written = Rc::default();
     t.begin_cut(collector(&written));
-    let w = written.clone();
-    assert!(t.write_out_next(&mut |entries| {
-        w.borrow_mut()
-            .extend(entries.map(|e| (e.key().to_vec(), int_of(e))))
-    }));
+    assert!(walker_step(&mut t, &written));
     for i in (0..3000).step_by(11) {
         t.touch(&key(i), |a| a + 1);
     }
@@ -278,15 +267,7 @@ fn a_cut_of_a_growing_table_is_exact() {
                 12 => {
                     t.touch(&old, |a| a + 1);
                 }
-                _ => {
-                    let w = written.clone();
-                    walker_done = !t.write_out_next(&mut |entries| {
-                        let mut w = w.borrow_mut();
-                        for e in entries {
-                            w.push((e.key().to_vec(), int_of(e)));
-                        }
-                    });
-                }
+                _ => walker_done = !walker_step(&mut t, &written),
             }
         }
         t.end_cut();
@@ -310,11 +291,7 @@ fn the_walker_hands_out_a_segment_in_pieces() {
     let written: Written = Rc::default();
     let epoch = t.begin_cut(collector(&written));
     let first: Written = Rc::default();
-    let f = first.clone();
-    assert!(t.write_out_next(&mut |entries| {
-        f.borrow_mut()
-            .extend(entries.map(|e| (e.key().to_vec(), int_of(e))))
-    }));
+    assert!(walker_step(&mut t, &first));
     assert_eq!(first.borrow().len(), WALK_ENTRIES_PER_CALL);
     assert!(
         t.segment_versions().all(|v| v < epoch),
