@@ -306,6 +306,7 @@ impl Table {
         // A running cut's marks go with their entries into the halves, which stay in
         // the cut (at the old segment's version) for the walker to finish.
         let marks = self.take_marks(seg_index);
+        self.slots_moved(seg_index);
         let version = self.segments[seg_index].version;
         let new_index = self.segments.len() as u32;
         let bit = 1u32 << (31 - depth as u32);

@@ -194,9 +194,9 @@ impl Table {
         self.segments.iter().map(|s| s.version)
     }
 
-    /// Before segment `seg_index` changes as a whole (its slots may move): hands the
-    /// entries the cut still needs to the hook, and the segment leaves the cut. One
-    /// comparison when no cut is running.
+    /// Before segment `seg_index` is emptied (CLEAR): hands the entries the cut still
+    /// needs to the hook, and the segment leaves the cut. One comparison when no cut is
+    /// running.
     pub(super) fn preserve(&mut self, seg_index: usize) {
         let seg = &mut self.segments[seg_index];
         if seg.version < self.epoch {
@@ -236,10 +236,16 @@ impl Table {
             leave_cut(seg, self.epoch);
             return None;
         }
-        if self.cut_next == seg_index {
-            self.cut_slot = 0; // the walker's place in the old slots means nothing now
-        }
         seg.saved.take()
+    }
+
+    /// After segment `seg_index`'s entries moved to new slots: a walker inside it starts
+    /// it over (its place among the old slots means nothing now; marked slots are
+    /// skipped, so nothing is handed out twice).
+    pub(super) fn slots_moved(&mut self, seg_index: usize) {
+        if self.cut_next == seg_index {
+            self.cut_slot = 0;
+        }
     }
 
     /// Runs `change` on segment `seg_index`'s map, which may rebuild it (reporting each
@@ -262,7 +268,11 @@ impl Table {
         };
         let mut carry = Carry::new(marks);
         let out = change(&mut seg.map, &rehash, &mut |from, to| carry.moved(from, to));
+        let moved = carry.after.is_some();
         seg.saved = Some(carry.finish());
+        if moved {
+            self.slots_moved(seg_index);
+        }
         out
     }
 

@@ -239,6 +239,27 @@ fn growth_during_a_cut_moves_the_marks() {
     finish_and_expect_first_keys(&mut t, &written, 3000);
 }
 
+/// One segment (fewer keys than a split needs), the walker inside it, then inserts that
+/// resize it and removals that shrink it: the walker starts it over, so no key of the
+/// cut is skipped.
+#[test]
+fn a_walker_inside_a_rebuilt_segment_starts_it_over() {
+    let mut t = first_keys(400);
+    assert_eq!(t.segment_versions().count(), 1);
+    let written: Written = Rc::default();
+    t.begin_cut(collector(&written));
+    assert!(walker_step(&mut t, &written));
+    for i in 0..500 {
+        t.insert(Entry::new(&key(100_000 + i), Value::Int(-1)));
+    }
+    assert!(walker_step(&mut t, &written));
+    for i in 0..500 {
+        t.remove(&key(100_000 + i));
+    }
+    assert_eq!(t.segment_versions().count(), 1, "no split");
+    finish_and_expect_first_keys(&mut t, &written, 400);
+}
+
 /// Seeded: a cut taken while the table grows fast (mostly new keys, with changes and
 /// removals of old ones, and walker steps in between) hands out exactly the table at
 /// the cut.
