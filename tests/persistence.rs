@@ -574,3 +574,117 @@ fn shutdown_saves_unless_nosave() {
     let mut con = common::client::connect(server.addr);
     assert_eq!(common::client::text(&mut con, &["GET", "k"]), "v");
 }
+
+/// Sets `n` keys `k{i}` to `v{i}` in one pipeline.
+fn set_keys(con: &mut Connection, n: usize) {
+    let mut pipe = redis::pipe();
+    for i in 0..n {
+        pipe.cmd("SET")
+            .arg(format!("k{i}"))
+            .arg(format!("v{i}"))
+            .ignore();
+    }
+    pipe.query::<()>(con).unwrap();
+}
+
+/// The files a save left in `dir` (no temp or spool file may stay behind).
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// FLUSHDB while a BGSAVE (slowed by `rdb-key-save-delay`) runs: the file still holds
+/// the keys at the cut, and keys written after the flush are not in it.
+#[test]
+fn flushdb_during_bgsave_leaves_the_cut_to_the_file() {
+    let dir = TempDir::new("shoal-rdb-flushdb");
+    let d = dir.path().to_str().unwrap();
+    let server = start_server(3, &["--dir", d, "--rdb-key-save-delay", "200"]);
+    let mut con = connect(server.addr);
+    set_keys(&mut con, 3000);
+    assert_eq!(text(&mut con, &["BGSAVE"]), "Background saving started");
+    assert_eq!(text(&mut con, &["FLUSHDB"]), "OK");
+    let info = text(&mut con, &["INFO", "persistence"]);
+    assert_eq!(
+        info_field(&info, "rdb_bgsave_in_progress").unwrap(),
+        "1",
+        "the save is slowed down enough to outlast the flush"
+    );
+    run(&mut con, &["SET", "late", "x"]);
+    let info = wait_bgsave(&mut con);
+    assert_eq!(info_field(&info, "rdb_last_bgsave_status").unwrap(), "ok");
+    server.shutdown();
+    assert_eq!(files_in(dir.path()), ["dump.rdb"]);
+    let server = start_server(2, &["--dir", d]);
+    let mut con = connect(server.addr);
+    assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut con).unwrap(), 3000);
+    assert_eq!(text(&mut con, &["GET", "k2999"]), "v2999");
+    assert_eq!(run(&mut con, &["EXISTS", "late"]), Value::Int(0));
+}
+
+/// FLUSHALL abandons a running BGSAVE, as Redis kills its saving child: the save ends
+/// at once without error status and without touching the file; with save rules set,
+/// FLUSHALL then saves the empty dataset.
+#[test]
+fn flushall_abandons_a_running_bgsave() {
+    for save_rules in [&[""][..], &["3600", "1"]] {
+        let dir = TempDir::new("shoal-rdb-flushall");
+        let d = dir.path().to_str().unwrap();
+        // A second per key: the save would take hours.
+        let mut args = vec!["--dir", d, "--rdb-key-save-delay", "1000000", "--save"];
+        args.extend(save_rules);
+        let server = start_server(3, &args);
+        let mut con = connect(server.addr);
+        set_keys(&mut con, 10);
+        run(&mut con, &["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+        assert_eq!(text(&mut con, &["SAVE"]), "OK");
+        run(
+            &mut con,
+            &["CONFIG", "SET", "rdb-key-save-delay", "1000000"],
+        );
+        set_keys(&mut con, 3000);
+        assert_eq!(text(&mut con, &["BGSAVE"]), "Background saving started");
+        assert_eq!(text(&mut con, &["FLUSHALL"]), "OK");
+        let info = wait_bgsave(&mut con);
+        assert_eq!(info_field(&info, "rdb_last_bgsave_status").unwrap(), "ok");
+        server.shutdown();
+        assert_eq!(files_in(dir.path()), ["dump.rdb"], "save {save_rules:?}");
+        let server = start_server(2, &["--dir", d]);
+        let mut con = connect(server.addr);
+        let want = if save_rules == [""] { 10 } else { 0 };
+        assert_eq!(
+            redis::cmd("DBSIZE").query::<i64>(&mut con).unwrap(),
+            want,
+            "save {save_rules:?}"
+        );
+    }
+}
+
+/// SHUTDOWN abandons a running BGSAVE (Redis kills its saving child) instead of waiting
+/// for it: with NOSAVE no file is left, not even the save's temp file; with SAVE the
+/// file holds the dataset at the shutdown.
+#[test]
+fn shutdown_abandons_a_running_bgsave() {
+    for (how, saved) in [("NOSAVE", false), ("SAVE", true)] {
+        let dir = TempDir::new("shoal-rdb-shutdown-bg");
+        let d = dir.path().to_str().unwrap();
+        let server = start_server(3, &["--dir", d, "--rdb-key-save-delay", "1000000"]);
+        let mut con = connect(server.addr);
+        set_keys(&mut con, 3000);
+        assert_eq!(text(&mut con, &["BGSAVE"]), "Background saving started");
+        run(&mut con, &["SET", "late", "x"]);
+        let _ = common::client::query(&mut con, &["SHUTDOWN", how]);
+        drop(server);
+        let want: &[&str] = if saved { &["dump.rdb"] } else { &[] };
+        assert_eq!(files_in(dir.path()), want, "SHUTDOWN {how}");
+        if saved {
+            let server = start_server(2, &["--dir", d]);
+            let mut con = connect(server.addr);
+            assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut con).unwrap(), 3001);
+        }
+    }
+}

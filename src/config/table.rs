@@ -339,7 +339,7 @@ pub const PARAMS: &[Param] = &[
     p("protected-mode", BOOL, "yes", M | SHOAL),
     p("proto-max-bulk-len", mem(MIB, LLONG_MAX), "536870912", M | SHOAL),
     p("rdb-del-sync-files", BOOL, "no", M),
-    p("rdb-key-save-delay", int(INT_MIN, INT_MAX), "0", M | HIDDEN),
+    p("rdb-key-save-delay", int(INT_MIN, INT_MAX), "0", M | HIDDEN | SHOAL),
     p("rdb-save-incremental-fsync", BOOL, "yes", M),
     p("rdbchecksum", BOOL, "yes", I | SHOAL),
     p("rdbcompression", BOOL, "yes", M | SHOAL),

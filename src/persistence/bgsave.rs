@@ -7,7 +7,9 @@
 //! cut (one entry: when a segment's slots move, the marks of what was handed out move
 //! with them). Every full chunk goes at once to the file's writer thread ([`stream`]), which
 //! appends it to the file; the walker pauses while the writer is behind, the hook never
-//! waits. Shards serialize without LZF (a copy); the writer compresses.
+//! waits. Shards serialize without LZF (a copy); the writer compresses. FLUSHALL and
+//! SHUTDOWN [`abandon`] a running save, as Redis kills its saving child; FLUSHDB leaves
+//! the cleared segments to the walker (see [`crate::storage::Table::clear`]).
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -55,6 +57,8 @@ struct CutState {
     discard: bool,
     /// The shard's `commands_processed` at its last walker step.
     commands_at_step: u64,
+    /// FLUSHALL abandoned the save ([`abandon`]): the cut is over, nothing more is sent.
+    abandoned: bool,
 }
 
 thread_local! {
@@ -102,6 +106,7 @@ pub fn begin(shard: &mut Shard, _compress: bool, now_ms: u64) {
             sink: None,
             discard: false,
             commands_at_step: shard.stats.commands_processed,
+            abandoned: false,
         })
     });
     for (db, d) in shard.dbs.iter_mut().enumerate() {
@@ -159,19 +164,71 @@ pub struct Step {
     pub done: bool,
     /// The shard ran commands since its previous step.
     pub busy: bool,
+    /// The save was abandoned on this shard ([`abandon`]).
+    pub abandoned: bool,
+    /// Keys the walker handed out in this step.
+    pub keys: u64,
 }
 
-/// Writes out segments for up to [`STEP_BUDGET`] (none while the writer is behind).
-pub fn step(shard: &mut Shard) -> Step {
+/// Abandons this shard's part of a running save, as FLUSHALL does (Redis kills its
+/// saving child): the cut ends, what the shard serialized and had not sent is dropped,
+/// and its link to the writer too; the coordinator then abandons the file
+/// ([`write_out`] fails with [`Abandoned`]). Nothing when no save is running.
+pub fn abandon(shard: &mut Shard) {
+    let running = CUT.with(|c| {
+        let mut c = c.borrow_mut();
+        let Some(st) = c.as_mut() else { return false };
+        st.abandoned = true;
+        st.sink = None;
+        st.discard = true;
+        st.chunks.clear();
+        true
+    });
+    if running {
+        for d in shard.dbs.iter_mut() {
+            d.table.end_cut();
+        }
+    }
+}
+
+/// Why a save that FLUSHALL abandoned failed: not an error of the save (as Redis
+/// ignores the signal it kills its child with, the last save's status stays).
+#[derive(Debug)]
+pub struct Abandoned;
+
+impl std::fmt::Display for Abandoned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the save was abandoned (FLUSHALL)")
+    }
+}
+
+impl std::error::Error for Abandoned {}
+
+/// Whether a save failed only because it was abandoned.
+pub fn was_abandoned(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<Abandoned>())
+}
+
+/// Writes out segments for up to `budget` ([`STEP_BUDGET`]; zero: one piece), none
+/// while the writer is behind.
+pub fn step(shard: &mut Shard, budget: Duration) -> Step {
     let commands = shard.stats.commands_processed;
-    let before = CUT.with(|c| {
-        c.borrow_mut().as_mut().map_or(commands, |st| {
-            std::mem::replace(&mut st.commands_at_step, commands)
+    let (before, abandoned) = CUT.with(|c| {
+        c.borrow_mut().as_mut().map_or((commands, false), |st| {
+            let before = std::mem::replace(&mut st.commands_at_step, commands);
+            (before, st.abandoned)
         })
     });
+    let (done, keys) = if abandoned {
+        (true, 0)
+    } else {
+        step_within(shard, budget)
+    };
     Step {
-        done: step_within(shard, STEP_BUDGET),
+        done,
         busy: commands != before,
+        abandoned,
+        keys,
     }
 }
 
@@ -186,38 +243,80 @@ fn pause_after(steps: &[Step], spent: Duration, congested: bool) -> Duration {
     }
 }
 
-/// [`step`] with a given budget (zero: one segment).
-fn step_within(shard: &mut Shard, budget: Duration) -> bool {
+/// [`step`]'s walk: whether every segment is written out, and the keys handed out.
+fn step_within(shard: &mut Shard, budget: Duration) -> (bool, u64) {
     if congested() {
-        return false;
+        return (false, 0);
     }
     let started = Instant::now();
+    let mut keys = 0u64;
     for d in shard.dbs.iter_mut() {
         let db = cut_db(d.table.epoch());
         while d
             .table
-            .write_out_next(&mut |entries| serialize_into(db, entries))
+            .write_out_next(&mut |entries| serialize_into(db, &mut entries.inspect(|_| keys += 1)))
         {
             if started.elapsed() >= budget || congested() {
-                return false;
+                return (false, keys);
             }
         }
     }
-    true
+    (true, keys)
 }
 
-/// Ends the cut and sends what this shard still holds to the writer.
-pub fn finish(shard: &mut Shard) {
+/// Redis's hidden `rdb-key-save-delay` (test suites slow a save down with it to act
+/// while it runs): the wait after `keys` keys were written out, at `delay_us`
+/// microseconds per key, or when negative one microsecond every `-delay_us` keys
+/// (`carry` holds the keys not yet waited for between calls).
+fn key_save_delay(delay_us: i64, keys: u64, carry: &mut u64) -> Duration {
+    if delay_us >= 0 {
+        return Duration::from_micros(keys.saturating_mul(delay_us as u64));
+    }
+    let every = delay_us.unsigned_abs();
+    *carry += keys;
+    let us = *carry / every;
+    *carry %= every;
+    Duration::from_micros(us)
+}
+
+/// Whether the save was abandoned on any shard.
+async fn abandoned_anywhere(shards: &ShardSet) -> bool {
+    let abandoned = shards
+        .run_on_all(|_| CUT.with(|c| c.borrow().as_ref().is_some_and(|st| st.abandoned)))
+        .await;
+    abandoned.contains(&true)
+}
+
+/// The coordinator's rest of `pause`; a long one (a key-save delay) ends early when
+/// the save is abandoned, so FLUSHALL does not wait it out.
+async fn rest(shards: &ShardSet, pause: Duration) {
+    const SLICE: Duration = Duration::from_millis(10);
+    let until = Instant::now() + pause;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        crate::runtime::sleep(left.min(SLICE)).await;
+        if left <= SLICE || abandoned_anywhere(shards).await {
+            return;
+        }
+    }
+}
+
+/// Ends the cut and sends what this shard still holds to the writer; true when the
+/// save had been abandoned on this shard.
+pub fn finish(shard: &mut Shard) -> bool {
     for d in shard.dbs.iter_mut() {
         d.table.end_cut();
     }
     let Some(st) = CUT.with(|c| c.borrow_mut().take()) else {
-        return;
+        return false;
     };
-    let Some(sink) = st.sink else { return };
+    let Some(sink) = st.sink else {
+        return st.abandoned;
+    };
     for chunks in st.chunks {
         chunks.finish().into_iter().for_each(|c| sink.send(c));
     }
+    false
 }
 
 /// Completes the cut [`begin`] started on every shard into `dir/name`: starts the
@@ -227,7 +326,7 @@ pub async fn write_out(
     dir: PathBuf,
     name: String,
     (compress, checksum): (bool, bool),
-    idle_time_only: bool,
+    (idle_time_only, key_save_delay_us): (bool, i64),
     now_ms: u64,
 ) -> std::io::Result<()> {
     let cell = OneShot::new();
@@ -250,17 +349,42 @@ pub async fn write_out(
     if let Ok(sink) = &sink {
         sink.sizes(sizes);
     }
+    // A delayed save walks a piece at a time, then waits for the keys it wrote.
+    let budget = if key_save_delay_us == 0 {
+        STEP_BUDGET
+    } else {
+        Duration::ZERO
+    };
+    let mut delay_carry = 0;
     loop {
         let started = Instant::now();
-        let steps = shards.run_on_all(step).await;
+        let steps = shards.run_on_all(move |s| step(s, budget)).await;
         if steps.iter().all(|s| s.done) {
             break;
         }
         let congested = sink.as_ref().is_ok_and(Sink::congested);
-        crate::runtime::sleep(pause_after(&steps, started.elapsed(), congested)).await;
+        let keys = steps.iter().map(|s| s.keys).sum();
+        let pause = pause_after(&steps, started.elapsed(), congested).max(key_save_delay(
+            key_save_delay_us,
+            keys,
+            &mut delay_carry,
+        ));
+        rest(&shards, pause).await;
     }
-    shards.run_on_all(finish).await;
+    // A shard abandoned before its finish may have dropped chunks: the file is not the
+    // cut. (Abandoned after every finish, the file is complete and stands.)
+    let abandoned = shards.run_on_all(finish).await.contains(&true);
     let sink = sink?;
+    if abandoned {
+        // Dropping the last link makes the writer remove its temp file; waiting for
+        // that keeps it from racing the next save's.
+        drop(sink);
+        let _ = cell.wait().await;
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            Abandoned,
+        ));
+    }
     sink.finish();
     cell.wait().await
 }
@@ -336,11 +460,14 @@ mod tests {
         }
         begin(&mut s, true, 1000);
         let writer = attach_writer(&mut s, true);
-        assert!(!step(&mut s).busy, "no command ran since the cut began");
+        assert!(
+            !step(&mut s, STEP_BUDGET).busy,
+            "no command ran since the cut began"
+        );
         s.stats.commands_processed += 1;
-        assert!(step(&mut s).busy);
-        assert!(!step(&mut s).busy);
-        while !step(&mut s).done {}
+        assert!(step(&mut s, STEP_BUDGET).busy);
+        assert!(!step(&mut s, STEP_BUDGET).busy);
+        while !step(&mut s, STEP_BUDGET).done {}
         assert_eq!(finish_and_load(&mut s, writer).len(), 3000);
     }
 
@@ -348,7 +475,12 @@ mod tests {
     /// and longest while the writer is behind.
     #[test]
     fn the_walker_rests_in_proportion_to_its_steps_under_load() {
-        let step = |busy| Step { done: false, busy };
+        let step = |busy| Step {
+            done: false,
+            busy,
+            abandoned: false,
+            keys: 1,
+        };
         let spent = Duration::from_micros(200);
         let busy = [step(false), step(true)];
         let idle = [step(false), step(false)];
@@ -356,6 +488,24 @@ mod tests {
         assert_eq!(pause_after(&idle, spent, false), IDLE_PAUSE);
         assert_eq!(pause_after(&busy, Duration::ZERO, false), IDLE_PAUSE);
         assert_eq!(pause_after(&idle, spent, true), CONGESTED_PAUSE);
+    }
+
+    /// `rdb-key-save-delay`: per key when positive; when negative one microsecond every
+    /// that many keys, counted across steps.
+    #[test]
+    fn the_key_save_delay_is_per_key_or_every_so_many_keys() {
+        let mut carry = 0;
+        assert_eq!(key_save_delay(0, 32, &mut carry), Duration::ZERO);
+        assert_eq!(
+            key_save_delay(250, 32, &mut carry),
+            Duration::from_micros(8000)
+        );
+        let waits: Vec<u128> = [30, 30, 30, 5, 5]
+            .iter()
+            .map(|&keys| key_save_delay(-40, keys, &mut carry).as_micros())
+            .collect();
+        assert_eq!(waits, [0, 1, 1, 0, 0]);
+        assert_eq!(carry, 20);
     }
 
     /// Writes, deletes, SWAPDB and FLUSHDB during the cut: the file holds the data as
@@ -383,7 +533,7 @@ mod tests {
         s.dbs[0].table.insert(Entry::new(&key(1), Value::Int(-1)));
         let writer = attach_writer(&mut s, true);
         // One piece per step: most are still unseen when the writes below come.
-        assert!(!step_within(&mut s, Duration::ZERO));
+        assert!(!step_within(&mut s, Duration::ZERO).0);
         for i in (0..5000).step_by(3) {
             s.dbs[0].table.insert(Entry::new(&key(i), Value::Int(7)));
         }
@@ -397,13 +547,13 @@ mod tests {
         step_within(&mut s, Duration::ZERO);
         s.dbs[0].table.clear();
         s.dbs[1].table.insert(Entry::new(b"late", Value::Int(0)));
-        while !step(&mut s).done {}
+        while !step(&mut s, STEP_BUDGET).done {}
         let got = finish_and_load(&mut s, writer);
         assert_eq!(got, expected);
         // The next cut starts clean.
         begin(&mut s, false, 1000);
         let writer = attach_writer(&mut s, false);
-        while !step(&mut s).done {}
+        while !step(&mut s, STEP_BUDGET).done {}
         assert_eq!(
             finish_and_load(&mut s, writer).len(),
             5000 - 1000 + 4000 + 1

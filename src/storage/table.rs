@@ -72,6 +72,11 @@ pub struct Table {
     /// segment's slots stay put until it leaves the cut, so the pair stays meaningful.
     cut_next: usize,
     cut_slot: usize,
+    /// Segments CLEAR emptied out of a running cut before the walker reached them:
+    /// still owed to the cut and never changed again. The walker hands them out first
+    /// (the last one, from slot `retired_slot`) and frees each as it finishes it.
+    retired: Vec<Segment>,
+    retired_slot: usize,
 }
 
 impl Default for Table {
@@ -99,6 +104,8 @@ impl Table {
             before_change: None,
             cut_next: 0,
             cut_slot: 0,
+            retired: Vec::new(),
+            retired_slot: 0,
         }
     }
 
@@ -276,14 +283,18 @@ impl Table {
     }
 
     /// Empties the table; a running cut first gets every segment it has not seen.
+    /// Empties the table. During a cut the segments it still needs are set aside for
+    /// the walker ([`Table::retire_for_cut`]), so no entry is serialized here; the rest
+    /// are freed now.
     pub fn clear(&mut self) {
-        for i in 0..self.segments.len() {
-            self.preserve(i);
-        }
+        let segments = std::mem::take(&mut self.segments);
+        self.retire_for_cut(segments);
         let fresh = Table {
             hasher: self.hasher.clone(),
             epoch: self.epoch,
             before_change: self.before_change.take(),
+            retired: std::mem::take(&mut self.retired),
+            retired_slot: self.retired_slot,
             ..Table::new()
         };
         *self = fresh;

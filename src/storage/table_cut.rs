@@ -14,8 +14,9 @@
 //!
 //! Slot indexes change when a segment's map rebuilds (a resize on insert, a tidy after
 //! removals) or splits: the marks move with their entries ([`Table::rebuild_marked`],
-//! [`Carry`]) and the segment stays in the cut, so a rebuild hands out nothing. Only
-//! CLEAR hands out the rest of every segment whole ([`Table::preserve`]).
+//! [`Carry`]) and the segment stays in the cut, so a rebuild hands out nothing. CLEAR
+//! hands out nothing either: it sets the segments still in the cut aside, unchanged, for
+//! the walker, which frees each once it has handed it out ([`Table::retire_for_cut`]).
 
 use super::{BeforeChange, Segment, Table};
 use crate::storage::entry::Entry;
@@ -104,16 +105,41 @@ fn leave_cut(seg: &mut Segment, epoch: u64) {
     seg.version = epoch;
 }
 
-/// Where a segment's entries for the cut go: the walker's sink or the hook.
-type HandOut<'a> = &'a mut dyn FnMut(&mut dyn Iterator<Item = &Entry>);
-
-/// Hands the entries of `seg` the cut still needs to `out` (when there is one) and
-/// moves the segment to `epoch`: it has left the cut.
-fn hand_out_rest(seg: &mut Segment, epoch: u64, out: Option<HandOut<'_>>) {
-    if let Some(out) = out {
-        out(&mut unsaved(&seg.map, seg.saved.as_ref(), 0).map(|(_, e)| e));
+/// Hands the next [`WALK_ENTRIES_PER_CALL`] entries of `seg` the cut still needs, from
+/// slot `*slot` on, to `out`, marking their slots and advancing `*slot`. True when the
+/// segment's last slot was passed: it has left the cut (at `epoch`).
+fn walk_piece(
+    seg: &mut Segment,
+    slot: &mut SlotIndex,
+    epoch: u64,
+    out: &mut dyn FnMut(&mut dyn Iterator<Item = &Entry>),
+) -> bool {
+    let saved = seg
+        .saved
+        .get_or_insert_with(|| SavedSlots::for_map(&seg.map));
+    let mut picked = [0 as SlotIndex; WALK_ENTRIES_PER_CALL];
+    let mut count = 0;
+    let segment_done = {
+        let mut rest = unsaved(&seg.map, Some(saved), *slot);
+        for (i, _) in rest.by_ref().take(WALK_ENTRIES_PER_CALL) {
+            picked[count] = i;
+            count += 1;
+        }
+        rest.next().is_none()
+    };
+    for &i in &picked[..count] {
+        saved.test_and_set(i);
     }
-    leave_cut(seg, epoch);
+    if count > 0 {
+        out(&mut picked[..count].iter().map(|&i| seg.map.entry(i)));
+    }
+    if segment_done {
+        leave_cut(seg, epoch);
+        *slot = 0;
+    } else {
+        *slot = picked[count - 1] + 1;
+    }
+    segment_done
 }
 
 impl Table {
@@ -134,6 +160,13 @@ impl Table {
         &mut self,
         out: &mut dyn FnMut(&mut dyn Iterator<Item = &Entry>),
     ) -> bool {
+        if let Some(seg) = self.retired.last_mut() {
+            if walk_piece(seg, &mut self.retired_slot, self.epoch, out) {
+                // Freed here, a segment at a time, between the shard's commands.
+                self.retired.pop();
+            }
+            return true;
+        }
         while self.cut_next < self.segments.len() {
             let seg = &mut self.segments[self.cut_next];
             if seg.version >= self.epoch {
@@ -141,31 +174,8 @@ impl Table {
                 self.cut_slot = 0;
                 continue;
             }
-            let saved = seg
-                .saved
-                .get_or_insert_with(|| SavedSlots::for_map(&seg.map));
-            let mut picked = [0 as SlotIndex; WALK_ENTRIES_PER_CALL];
-            let mut count = 0;
-            let segment_done = {
-                let mut rest = unsaved(&seg.map, Some(saved), self.cut_slot);
-                for (i, _) in rest.by_ref().take(WALK_ENTRIES_PER_CALL) {
-                    picked[count] = i;
-                    count += 1;
-                }
-                rest.next().is_none()
-            };
-            for &i in &picked[..count] {
-                saved.test_and_set(i);
-            }
-            if count > 0 {
-                out(&mut picked[..count].iter().map(|&i| seg.map.entry(i)));
-            }
-            if segment_done {
-                leave_cut(seg, self.epoch);
+            if walk_piece(seg, &mut self.cut_slot, self.epoch, out) {
                 self.cut_next += 1;
-                self.cut_slot = 0;
-            } else {
-                self.cut_slot = picked[count - 1] + 1;
             }
             return true;
         }
@@ -178,11 +188,14 @@ impl Table {
         self.before_change.take()
     }
 
-    /// Drops the bitmaps of an abandoned cut (they would mislead the next one).
+    /// Drops the bitmaps of an abandoned cut (they would mislead the next one), and
+    /// what it still owed of cleared segments.
     fn forget_saved(&mut self) {
         for seg in &mut self.segments {
             seg.saved = None;
         }
+        self.retired = Vec::new();
+        self.retired_slot = 0;
     }
 
     pub fn epoch(&self) -> u64 {
@@ -194,15 +207,17 @@ impl Table {
         self.segments.iter().map(|s| s.version)
     }
 
-    /// Before segment `seg_index` is emptied (CLEAR): hands the entries the cut still
-    /// needs to the hook, and the segment leaves the cut. One comparison when no cut is
-    /// running.
-    pub(super) fn preserve(&mut self, seg_index: usize) {
-        let seg = &mut self.segments[seg_index];
-        if seg.version < self.epoch {
-            let hook = self.before_change.as_deref_mut();
-            hand_out_rest(seg, self.epoch, hook.map(|h| h as _));
+    /// `segments` are leaving the table (CLEAR): those a running cut still needs are
+    /// kept for the walker (retired), whole and unchanged, so nothing is serialized
+    /// inside the command (a FLUSHDB during a save of gigabytes would otherwise copy all
+    /// of them into memory at once); the rest are freed.
+    pub(super) fn retire_for_cut(&mut self, segments: Vec<Segment>) {
+        if self.before_change.is_none() {
+            return;
         }
+        let epoch = self.epoch;
+        self.retired
+            .extend(segments.into_iter().filter(|s| s.version < epoch));
     }
 
     /// Before the entry at slot `i` of segment `seg_index` changes or goes: hands it to

@@ -332,3 +332,54 @@ fn the_walker_hands_out_a_segment_in_pieces() {
     written.borrow_mut().extend(first.borrow().iter().cloned());
     finish_and_expect_first_keys(&mut t, &written, 3000);
 }
+
+/// CLEAR during a cut hands nothing to the hook (it runs inside a client's FLUSHDB):
+/// the segments the cut still needs are set aside, the walker hands them out, and each
+/// is freed once handed out. Keys written after the CLEAR are not part of the cut, and a
+/// second CLEAR keeps what the first set aside.
+#[test]
+fn clear_during_a_cut_leaves_the_old_segments_to_the_walker() {
+    let mut t = first_keys(5000);
+    let written: Written = Rc::default();
+    t.begin_cut(collector(&written));
+    assert!(walker_step(&mut t, &written));
+    t.get_mut(&key(3)).unwrap().set_value(Value::Int(-3));
+    let hooked = written.borrow().len();
+    t.clear();
+    assert_eq!(written.borrow().len(), hooked, "CLEAR hands nothing out");
+    assert_eq!(t.len(), 0);
+    assert!(t.get(&key(4)).is_none());
+    let retired = t.retired.len();
+    assert!(retired > 1, "the old segments wait for the walker");
+    for i in 0..3000 {
+        t.insert(Entry::new(&key(100_000 + i), Value::Int(-1)));
+    }
+    assert!(walker_step(&mut t, &written));
+    t.clear();
+    assert_eq!(written.borrow().len(), hooked + WALK_ENTRIES_PER_CALL);
+    let mut freed = false;
+    while walker_step(&mut t, &written) {
+        freed |= t.retired.len() < retired;
+    }
+    assert!(
+        freed && t.retired.is_empty(),
+        "freed as they are handed out"
+    );
+    finish_and_expect_first_keys(&mut t, &written, 5000);
+}
+
+/// A cut abandoned before its walker finished frees what CLEAR set aside for it; the next
+/// cut sees only the table.
+#[test]
+fn an_abandoned_cut_frees_the_cleared_segments() {
+    let mut t = first_keys(3000);
+    t.begin_cut(Box::new(|_| {}));
+    t.clear();
+    assert!(!t.retired.is_empty());
+    t.end_cut();
+    assert!(t.retired.is_empty());
+    t.insert(Entry::new(&key(0), Value::Int(0)));
+    let written: Written = Rc::default();
+    t.begin_cut(collector(&written));
+    finish_and_expect_first_keys(&mut t, &written, 1);
+}

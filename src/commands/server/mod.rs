@@ -74,6 +74,9 @@ fn flushall<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
         }
         ctx.shards
             .on_every_shard_locked(LockMode::Exclusive, |s| {
+                // As Redis kills its saving child: the dataset a running save would
+                // write is gone (its file is left as it was).
+                crate::persistence::bgsave::abandon(s);
                 let removed: usize = s.dbs.iter().map(|d| d.len()).sum();
                 s.dbs.iter_mut().for_each(|d| d.table.clear());
                 s.add_dirty(removed as u64);
@@ -119,6 +122,7 @@ fn shutdown<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
             return ctx.reply().error(errors::NO_SHUTDOWN_IN_PROGRESS);
         }
         tracing::warn!("User requested shutdown...");
+        persist::abandon_bgsave(ctx).await;
         let save_points = {
             let config = ctx.server.config.read().unwrap_or_else(|e| e.into_inner());
             config.value("save").is_some_and(|v| !v.is_empty())

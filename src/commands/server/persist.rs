@@ -38,6 +38,16 @@ fn save_params(server: &ServerState) -> (std::path::PathBuf, String, bool, bool)
     )
 }
 
+/// Redis's hidden `rdb-key-save-delay`, in microseconds per key (see
+/// [`bgsave::write_out`]).
+fn key_save_delay_us(server: &ServerState) -> i64 {
+    let config = server.config.read().unwrap_or_else(|e| e.into_inner());
+    config
+        .value("rdb-key-save-delay")
+        .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+        .unwrap_or(0)
+}
+
 /// A synchronous save ended: on success it is the last save, and (as Redis's `rdbSave`)
 /// it marks the background save status ok; a failure changes no status.
 fn record_save(server: &ServerState, result: &std::io::Result<()>, dirty_at_cut: u64) {
@@ -58,8 +68,11 @@ fn record_save(server: &ServerState, result: &std::io::Result<()>, dirty_at_cut:
 /// A background save ended (Redis's `backgroundSaveDoneHandler`): its status, and on
 /// success the changes made since it was cut remain dirty.
 fn record_bgsave(server: &ServerState, result: &std::io::Result<()>, elapsed_secs: i64) {
+    let abandoned = result.as_ref().is_err_and(bgsave::was_abandoned);
     persistence::update_stats(&server.run_id, server.started_unix_secs, |s| {
-        s.last_status_ok = result.is_ok();
+        if !abandoned {
+            s.last_status_ok = result.is_ok();
+        }
         if result.is_ok() {
             s.last_save_unix_secs = crate::shard::now_ms() / 1000;
             s.dirty_at_last_save = s.dirty_at_last_save.max(s.dirty_at_bgsave_start);
@@ -70,6 +83,7 @@ fn record_bgsave(server: &ServerState, result: &std::io::Result<()>, elapsed_sec
     server.refresh_write_gate();
     match result {
         Ok(()) => tracing::info!("Background saving terminated with success"),
+        Err(e) if abandoned => tracing::warn!("Background saving terminated: {e}"),
         Err(e) => {
             tracing::warn!("Failed saving the DB: {e}");
             tracing::warn!("Background saving error");
@@ -119,6 +133,19 @@ pub async fn save_now(ctx: &mut ConnCtx) -> std::io::Result<()> {
     );
     record_save(&ctx.server, &result, dirty_at_cut);
     result
+}
+
+/// Abandons a running BGSAVE and waits until it has removed its temp file, as Redis
+/// kills its saving child on SHUTDOWN.
+pub async fn abandon_bgsave(ctx: &mut ConnCtx) {
+    if !persistence::stats(&ctx.server.run_id, 0).bgsave_in_progress {
+        return;
+    }
+    tracing::warn!("There is a background save running. Abandoning it!");
+    ctx.shards.run_on_all(bgsave::abandon).await;
+    while persistence::stats(&ctx.server.run_id, 0).bgsave_in_progress {
+        crate::runtime::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 fn save<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {
@@ -180,7 +207,7 @@ pub async fn start_bgsave(shards: &Rc<ShardSet>, server: &Arc<ServerState>) -> b
             dir,
             name,
             (compress, checksum),
-            !server.core_to_spare,
+            (!server.core_to_spare, key_save_delay_us(&server)),
             now_ms,
         )
         .await;
