@@ -606,3 +606,59 @@ fn renames_race(seed: u64, threads: usize) {
     assert_eq!(int(&mut c, &["EXISTS", &a, &b]), 1);
     assert_eq!(int(&mut c, &["DBSIZE"]), 1);
 }
+
+fn info_number(c: &mut Connection, section: &str, name: &str) -> u64 {
+    let info: String = q(c, &["INFO", section]);
+    common::client::info_field(&info, name)
+        .unwrap_or_else(|| panic!("INFO {section} has no {name}"))
+        .parse()
+        .unwrap()
+}
+
+/// FLUSHDB / FLUSHALL ASYNC (or no argument with `lazyfree-lazy-user-flush yes`) empty
+/// the keyspace at once and free the keys on the lazyfree thread, which INFO counts;
+/// SYNC frees them before the reply, whatever the setting.
+#[test]
+fn flush_async_frees_the_keys_in_the_background() {
+    let server = Server::start(3);
+    let mut c = server.conn();
+    let fill = |c: &mut Connection, db: &str, n: usize| {
+        let mut pipe = redis::pipe();
+        pipe.cmd("SELECT").arg(db).ignore();
+        for i in 0..n {
+            pipe.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+        }
+        pipe.cmd("SELECT").arg(0).ignore();
+        pipe.query::<()>(c).unwrap();
+    };
+    let freed_at_start = info_number(&mut c, "memory", "lazyfreed_objects");
+    fill(&mut c, "0", 4000);
+    fill(&mut c, "1", 3000);
+    let _: () = q(&mut c, &["FLUSHDB", "ASYNC"]);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 0);
+    let wait_freed = |c: &mut Connection, want: u64| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while info_number(c, "memory", "lazyfreed_objects") < freed_at_start + want {
+            assert!(Instant::now() < deadline, "never freed {want}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    wait_freed(&mut c, 4000);
+    let _: () = q(
+        &mut c,
+        &["CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"],
+    );
+    fill(&mut c, "0", 500);
+    let _: () = q(&mut c, &["FLUSHDB", "SYNC"]);
+    let _: () = q(&mut c, &["FLUSHALL"]);
+    let _: () = q(&mut c, &["SELECT", "1"]);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 0);
+    wait_freed(&mut c, 7000);
+    assert_eq!(
+        info_number(&mut c, "memory", "lazyfreed_objects"),
+        freed_at_start + 7000,
+        "SYNC freed its 500 keys itself"
+    );
+    assert_eq!(info_number(&mut c, "memory", "lazyfree_pending_objects"), 0);
+    assert_eq!(err(&mut c, &["FLUSHALL", "LATER"]), "ERR syntax error");
+}

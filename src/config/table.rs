@@ -308,7 +308,7 @@ pub const PARAMS: &[Param] = &[
     p("lazyfree-lazy-expire", BOOL, "no", M),
     p("lazyfree-lazy-server-del", BOOL, "no", M),
     p("lazyfree-lazy-user-del", BOOL, "no", M),
-    p("lazyfree-lazy-user-flush", BOOL, "no", M),
+    p("lazyfree-lazy-user-flush", BOOL, "no", M | SHOAL),
     p("lfu-decay-time", int(0, INT_MAX), "1", M | SHOAL),
     p("lfu-log-factor", int(0, INT_MAX), "10", M | SHOAL),
     p("list-compress-depth", int(0, INT_MAX), "0", M),

@@ -4,6 +4,7 @@
 //! could be swapped by rewriting this module.
 
 pub mod clock;
+pub mod lazyfree;
 pub mod limits;
 pub mod mailbox;
 pub mod oneshot;

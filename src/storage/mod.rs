@@ -13,7 +13,7 @@ pub mod value;
 pub mod zset;
 
 pub use entry::Entry;
-pub use table::{ScanCursor, Table, WALK_ENTRIES_PER_CALL};
+pub use table::{Cleared, ScanCursor, Table, WALK_ENTRIES_PER_CALL};
 pub use value::{Value, ValueRef};
 
 /// One database of one shard: the table plus the counters INFO keyspace reports.

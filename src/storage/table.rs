@@ -50,6 +50,21 @@ struct Segment {
     saved: Option<SavedSlots>,
 }
 
+/// What [`Table::clear`] took out of a table (less what a running cut still needs):
+/// dropping it frees the entries, on whichever thread drops it.
+pub struct Cleared {
+    #[expect(dead_code, reason = "held only to be dropped, which frees the entries")]
+    segments: Vec<Segment>,
+    keys: usize,
+}
+
+impl Cleared {
+    /// The keys the table held when it was cleared.
+    pub fn keys(&self) -> usize {
+        self.keys
+    }
+}
+
 /// Runs before a segment that belongs to the current cut changes, with its entries as
 /// they are at the cut.
 pub type BeforeChange = Box<dyn FnMut(&mut dyn Iterator<Item = &Entry>)>;
@@ -285,10 +300,11 @@ impl Table {
     /// Empties the table; a running cut first gets every segment it has not seen.
     /// Empties the table. During a cut the segments it still needs are set aside for
     /// the walker ([`Table::retire_for_cut`]), so no entry is serialized here; the rest
-    /// are freed now.
-    pub fn clear(&mut self) {
+    /// are returned, for the caller to free here (drop) or elsewhere.
+    pub fn clear(&mut self) -> Cleared {
+        let keys = self.len;
         let segments = std::mem::take(&mut self.segments);
-        self.retire_for_cut(segments);
+        let segments = self.retire_for_cut(segments);
         let fresh = Table {
             hasher: self.hasher.clone(),
             epoch: self.epoch,
@@ -299,6 +315,7 @@ impl Table {
         };
         *self = fresh;
         self.segments[0].version = self.epoch;
+        Cleared { segments, keys }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {

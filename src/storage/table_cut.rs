@@ -210,14 +210,14 @@ impl Table {
     /// `segments` are leaving the table (CLEAR): those a running cut still needs are
     /// kept for the walker (retired), whole and unchanged, so nothing is serialized
     /// inside the command (a FLUSHDB during a save of gigabytes would otherwise copy all
-    /// of them into memory at once); the rest are freed.
-    pub(super) fn retire_for_cut(&mut self, segments: Vec<Segment>) {
-        if self.before_change.is_none() {
-            return;
+    /// of them into memory at once); the rest are returned, to be freed.
+    pub(super) fn retire_for_cut(&mut self, mut segments: Vec<Segment>) -> Vec<Segment> {
+        if self.before_change.is_some() {
+            let epoch = self.epoch;
+            self.retired
+                .extend(segments.extract_if(.., |s| s.version < epoch));
         }
-        let epoch = self.epoch;
-        self.retired
-            .extend(segments.into_iter().filter(|s| s.version < epoch));
+        segments
     }
 
     /// Before the entry at slot `i` of segment `seg_index` changes or goes: hands it to

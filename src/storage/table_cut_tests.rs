@@ -126,7 +126,7 @@ fn a_cut_sees_exactly_the_table_at_the_cut() {
                 51 => {
                     t.expire_step(rng.next() % POSITION_END, 200, 2_000, |_| {});
                 }
-                52 if step.is_multiple_of(5_000) => t.clear(),
+                52 if step.is_multiple_of(5_000) => drop(t.clear()),
                 53..=62 => {
                     t.touch(&k, |a| a + 1);
                 }

@@ -451,8 +451,16 @@ fn memory_section(out: &mut String, ctx: &ConnCtx, f: &Figures) {
     }
     field(out, "mem_allocator", "mimalloc");
     field(out, "active_defrag_running", f.stats.defrag_running_pct);
-    field(out, "lazyfree_pending_objects", 0);
-    field(out, "lazyfreed_objects", 0);
+    field(
+        out,
+        "lazyfree_pending_objects",
+        crate::runtime::lazyfree::pending_objects(),
+    );
+    field(
+        out,
+        "lazyfreed_objects",
+        crate::runtime::lazyfree::freed_objects(),
+    );
 }
 
 /// Persistence: the save statistics of [`crate::persistence`], Redis's fields in its

@@ -35,32 +35,46 @@ fn dbsize<'a>(ctx: &'a mut ConnCtx, _args: &'a ArgsBuf) -> CoordFuture<'a> {
     })
 }
 
-/// FLUSHDB / FLUSHALL take an optional SYNC or ASYNC (both are synchronous here).
-fn flush_mode_ok(args: &ArgsBuf, r: &mut Reply) -> bool {
+/// FLUSHDB / FLUSHALL [SYNC|ASYNC]: whether to free the keys in the background (ASYNC,
+/// or no argument with `lazyfree-lazy-user-flush yes`, as Redis 6.2+); None after a
+/// syntax error reply.
+fn flush_lazily(ctx: &mut ConnCtx, args: &ArgsBuf) -> Option<bool> {
     let a = args.as_args();
     match a.len() {
-        1 => true,
-        2 if a[1].eq_ignore_ascii_case(b"SYNC") || a[1].eq_ignore_ascii_case(b"ASYNC") => true,
-        _ => {
-            r.error(errors::SYNTAX);
-            false
+        1 => {
+            let config = ctx.server.config.read().unwrap_or_else(|e| e.into_inner());
+            Some(config.value("lazyfree-lazy-user-flush") == Some(&b"yes"[..]))
         }
+        2 if a[1].eq_ignore_ascii_case(b"SYNC") => Some(false),
+        2 if a[1].eq_ignore_ascii_case(b"ASYNC") => Some(true),
+        _ => {
+            ctx.reply().error(errors::SYNTAX);
+            None
+        }
+    }
+}
+
+/// Empties database `db` of shard `s`, freeing its keys on the lazyfree thread when
+/// `lazily` (the shard serves its next command at once; a table of millions of keys
+/// takes a good part of a second to free) and here otherwise. Redis counts each removed
+/// key as a change.
+fn flush_db(s: &mut crate::shard::Shard, db: usize, lazily: bool) {
+    let cleared = s.dbs[db].table.clear();
+    let keys = cleared.keys() as u64;
+    s.add_dirty(keys);
+    if lazily && keys > 0 {
+        crate::runtime::lazyfree::free_later(cleared, keys);
     }
 }
 
 fn flushdb<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
     Box::pin(async move {
-        if !flush_mode_ok(args, &mut ctx.reply()) {
+        let Some(lazily) = flush_lazily(ctx, args) else {
             return;
-        }
+        };
         let db = ctx.db;
         ctx.shards
-            .on_every_shard_locked(LockMode::Exclusive, move |s| {
-                // Redis counts each removed key as a change.
-                let removed = s.dbs[db].len() as u64;
-                s.dbs[db].table.clear();
-                s.add_dirty(removed);
-            })
+            .on_every_shard_locked(LockMode::Exclusive, move |s| flush_db(s, db, lazily))
             .await;
         ctx.dirty(0);
         ctx.reply().ok();
@@ -69,17 +83,17 @@ fn flushdb<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
 
 fn flushall<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
     Box::pin(async move {
-        if !flush_mode_ok(args, &mut ctx.reply()) {
+        let Some(lazily) = flush_lazily(ctx, args) else {
             return;
-        }
+        };
         ctx.shards
-            .on_every_shard_locked(LockMode::Exclusive, |s| {
+            .on_every_shard_locked(LockMode::Exclusive, move |s| {
                 // As Redis kills its saving child: the dataset a running save would
                 // write is gone (its file is left as it was).
                 crate::persistence::bgsave::abandon(s);
-                let removed: usize = s.dbs.iter().map(|d| d.len()).sum();
-                s.dbs.iter_mut().for_each(|d| d.table.clear());
-                s.add_dirty(removed as u64);
+                for db in 0..s.dbs.len() {
+                    flush_db(s, db, lazily);
+                }
             })
             .await;
         ctx.dirty(0);

@@ -280,7 +280,7 @@ pub async fn debug_reload(ctx: &mut ConnCtx, options: &[&[u8]]) {
     ctx.shards
         .on_every_shard_locked(LockMode::Exclusive, move |s| {
             if flush {
-                s.dbs.iter_mut().for_each(|d| d.table.clear());
+                s.dbs.iter_mut().for_each(|d| drop(d.table.clear()));
             }
             let mine =
                 std::mem::take(&mut *parts[s.index].lock().unwrap_or_else(|e| e.into_inner()));
