@@ -127,6 +127,10 @@ pub fn attach(_shard: &mut Shard, sink: Option<Sink>) -> Vec<DbSize> {
         let Some(st) = c.as_mut() else {
             return Vec::new();
         };
+        if st.abandoned {
+            // Abandoned between the cut and this: it stays unlinked.
+            return st.sizes.clone();
+        }
         if let Some(sink) = &sink {
             for chunks in &mut st.chunks {
                 chunks.set_spare(sink.spare());
@@ -191,14 +195,14 @@ pub fn abandon(shard: &mut Shard) {
     }
 }
 
-/// Why a save that FLUSHALL abandoned failed: not an error of the save (as Redis
+/// Why a save that FLUSHALL or SHUTDOWN abandoned failed: not an error of the save (as Redis
 /// ignores the signal it kills its child with, the last save's status stays).
 #[derive(Debug)]
 pub struct Abandoned;
 
 impl std::fmt::Display for Abandoned {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the save was abandoned (FLUSHALL)")
+        f.write_str("the save was abandoned (FLUSHALL or SHUTDOWN)")
     }
 }
 
@@ -310,8 +314,11 @@ pub fn finish(shard: &mut Shard) -> bool {
     let Some(st) = CUT.with(|c| c.borrow_mut().take()) else {
         return false;
     };
+    if st.abandoned {
+        return true;
+    }
     let Some(sink) = st.sink else {
-        return st.abandoned;
+        return false;
     };
     for chunks in st.chunks {
         chunks.finish().into_iter().for_each(|c| sink.send(c));
@@ -488,6 +495,32 @@ mod tests {
         assert_eq!(pause_after(&idle, spent, false), IDLE_PAUSE);
         assert_eq!(pause_after(&busy, Duration::ZERO, false), IDLE_PAUSE);
         assert_eq!(pause_after(&idle, spent, true), CONGESTED_PAUSE);
+    }
+
+    /// A save abandoned before the writer is attached, or after steps, stays abandoned:
+    /// the shard reports it, sends nothing more, and the writer, let go, leaves no file.
+    #[test]
+    fn an_abandoned_save_stays_abandoned() {
+        for attached_first in [false, true] {
+            let mut s = shard();
+            for i in 0..3000 {
+                s.dbs[0].table.insert(Entry::new(&key(i), Value::Int(1)));
+            }
+            begin(&mut s, true, 1000);
+            let early = attached_first.then(|| attach_writer(&mut s, true));
+            if attached_first {
+                assert!(!step(&mut s, Duration::ZERO).done);
+            }
+            abandon(&mut s);
+            let (dir, sink, result) = early.unwrap_or_else(|| attach_writer(&mut s, true));
+            let st = step(&mut s, STEP_BUDGET);
+            assert!(st.done && st.abandoned && st.keys == 0);
+            assert!(finish(&mut s), "attached first: {attached_first}");
+            drop(sink);
+            assert!(result.recv().unwrap().is_err());
+            assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 
     /// `rdb-key-save-delay`: per key when positive; when negative one microsecond every

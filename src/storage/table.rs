@@ -297,7 +297,6 @@ impl Table {
         true
     }
 
-    /// Empties the table; a running cut first gets every segment it has not seen.
     /// Empties the table. During a cut the segments it still needs are set aside for
     /// the walker ([`Table::retire_for_cut`]), so no entry is serialized here; the rest
     /// are returned, for the caller to free here (drop) or elsewhere.
