@@ -343,13 +343,8 @@ fn bgsave_is_a_point_in_time_image_while_clients_write() {
     let server = start_server(3, &["--dir", d]);
     let mut con = connect(server.addr);
     let keys = 40_000;
+    set_keys(&mut con, keys);
     let mut pipe = redis::pipe();
-    for i in 0..keys {
-        pipe.cmd("SET")
-            .arg(format!("k{i}"))
-            .arg(format!("v{i}"))
-            .ignore();
-    }
     pipe.cmd("SELECT").arg(1).ignore();
     pipe.cmd("RPUSH").arg("db1-list").arg("a").arg("b").ignore();
     pipe.cmd("SELECT").arg(0).ignore();

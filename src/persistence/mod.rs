@@ -13,6 +13,7 @@
 pub mod bgsave;
 pub mod compact;
 pub mod crc64;
+mod direct;
 pub mod dump;
 pub mod lzf;
 pub mod read;

@@ -7,7 +7,8 @@
 //! into the file (its RESIZEDB carries the cut-time sizes, which are hints to loaders);
 //! any other database's chunks go to a spool file of their own, appended with their
 //! SELECTDB/RESIZEDB at the end. A single-database dataset (the usual one) is written
-//! once. The file is the usual temp file, fsynced and renamed into place; on any failure
+//! once. The file is the usual temp file, written around the page cache where the
+//! filesystem allows ([`super::direct`]), fsynced and renamed into place; on any failure
 //! the temp and spool files are removed and `dir/name` is left as it was.
 //!
 //! Backpressure: sending never blocks (the before-change hook runs inside a client's
@@ -27,6 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam::channel::{Receiver, Sender};
 
+use super::direct::DirectFile;
 use super::{Crc64Writer, DbChunk, db_section, header, install, opcode, temp_path, write};
 
 /// Serialized bytes sent but not yet written above which the walker pauses.
@@ -37,8 +39,11 @@ pub const QUEUE_BYTES_MAX: usize = 4 << 20;
 const SPARE_BUFFERS_MAX: usize = 8;
 /// Buffers ready before the first chunk (about 1.25 MiB each).
 const PREFAULTED_BUFFERS: usize = 4;
-/// Writeback of the file is started every this many bytes (as Redis's
-/// `rdb-save-incremental-fsync`), so the dirty page cache and the final fsync stay small.
+/// Bytes the file's writer gathers per direct write (whole blocks; see [`DirectFile`]).
+const DIRECT_BUFFER_BYTES: usize = 1 << 20;
+/// Written through the page cache (no `O_DIRECT`), writeback of the file is started
+/// every this many bytes (as Redis's `rdb-save-incremental-fsync`), so the dirty page
+/// cache and the final fsync stay small.
 /// Started, not waited for: waiting held the writer to the disk's pace while the hook's
 /// copies piled up in the queue.
 const WRITEBACK_EVERY_BYTES: u64 = 8 << 20;
@@ -176,7 +181,7 @@ struct Spool {
 
 /// The file being written, with the running CRC and the bytes since the last sync.
 struct Out {
-    w: Crc64Writer<BufWriter<File>>,
+    w: Crc64Writer<DirectFile>,
     written_bytes: u64,
     unsynced_bytes: u64,
     fail_after_bytes: u64,
@@ -190,7 +195,9 @@ impl Out {
         }
         self.w.write_all(bytes)?;
         self.unsynced_bytes += bytes.len() as u64;
-        if self.unsynced_bytes >= WRITEBACK_EVERY_BYTES {
+        // Direct writes leave no dirty pages behind; written through the page cache, the
+        // file is handed to the disk a little at a time.
+        if self.unsynced_bytes >= WRITEBACK_EVERY_BYTES && !self.w.inner.is_direct() {
             self.w.inner.flush()?;
             start_writeback(
                 self.w.inner.get_ref(),
@@ -282,10 +289,9 @@ impl FileWriter {
     }
 
     fn write(&mut self) -> std::io::Result<()> {
-        let file = File::create(&self.tmp)?;
         let mut out = Out {
             w: Crc64Writer {
-                inner: BufWriter::with_capacity(super::CHUNK_BYTES_MAX, file),
+                inner: DirectFile::create(&self.tmp, DIRECT_BUFFER_BYTES)?,
                 crc: 0,
             },
             written_bytes: 0,
@@ -321,8 +327,7 @@ impl FileWriter {
         let crc = if self.options.checksum { out.w.crc } else { 0 };
         let mut file = out.w.inner;
         file.write_all(&crc.to_le_bytes())?;
-        let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        file.finish()?.sync_all()?;
         install(&self.tmp, &self.dir, &self.name)
     }
 
