@@ -75,15 +75,22 @@ impl DirectFile {
         if whole == 0 {
             return Ok(());
         }
-        let blocks = &self.buf[self.start..self.start + whole];
-        match self.file.write_all(blocks) {
-            // The filesystem took the open but not the write: through the cache, then.
-            Err(e) if self.direct && e.raw_os_error() == Some(libc::EINVAL) => {
-                self.stop_direct()?;
-                let blocks = &self.buf[self.start..self.start + whole];
-                self.file.write_all(blocks)?;
+        let mut written = 0;
+        while written < whole {
+            match self
+                .file
+                .write(&self.buf[self.start + written..self.start + whole])
+            {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // The filesystem took the open but not this write (or a short write left
+                // the offset unaligned): the rest goes through the cache.
+                Err(e) if self.direct && e.raw_os_error() == Some(libc::EINVAL) => {
+                    self.stop_direct()?
+                }
+                Err(e) => return Err(e),
             }
-            other => other?,
         }
         self.buf
             .copy_within(self.start + whole..self.start + self.len, self.start);
