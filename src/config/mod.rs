@@ -402,6 +402,11 @@ impl Config {
         Config::lookup(name.as_bytes()).map(|e| self.values[e.index].as_slice())
     }
 
+    /// A parameter's value as an integer (None when it is not one).
+    pub fn int_value(&self, name: &str) -> Option<i64> {
+        std::str::from_utf8(self.value(name)?).ok()?.parse().ok()
+    }
+
     /// CONFIG GET: every (name, value) whose name matches one of the glob `patterns`,
     /// each name once. As in Redis, a pattern without `*`, `?` or `[` is looked up
     /// directly and answered under the name as given (hidden parameters only answer

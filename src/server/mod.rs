@@ -114,10 +114,7 @@ pub fn start(mut config: Config) -> io::Result<ServerHandle> {
             .map_err(io::Error::other)?;
     }
     let settings = config.settings().clone();
-    let key_load_delay_us = config
-        .value("key-load-delay")
-        .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
-        .unwrap_or(0i64);
+    let key_load_delay_us = config.int_value("key-load-delay").unwrap_or(0);
     let shards_count = shards_for(settings.threads);
     let listener = bind(&settings)?;
     let addr = listener.local_addr()?;

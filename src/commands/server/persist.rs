@@ -42,10 +42,7 @@ fn save_params(server: &ServerState) -> (std::path::PathBuf, String, bool, bool)
 /// [`bgsave::write_out`]).
 fn key_save_delay_us(server: &ServerState) -> i64 {
     let config = server.config.read().unwrap_or_else(|e| e.into_inner());
-    config
-        .value("rdb-key-save-delay")
-        .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
-        .unwrap_or(0)
+    config.int_value("rdb-key-save-delay").unwrap_or(0)
 }
 
 /// A synchronous save ended: on success it is the last save, and (as Redis's `rdbSave`)
@@ -110,9 +107,7 @@ fn claim_bgsave(server: &ServerState, now_secs: u64) -> bool {
 /// BGSAVE is let finish first: it would otherwise rename its older image over this one
 /// when it ends (Redis kills its child instead).
 pub async fn save_now(ctx: &mut ConnCtx) -> std::io::Result<()> {
-    while persistence::stats(&ctx.server.run_id, 0).bgsave_in_progress {
-        crate::runtime::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    bgsave_ended(ctx).await;
     let (dir, name, compress, checksum) = save_params(&ctx.server);
     let now_ms = crate::shard::now_ms();
     let cut = ctx
@@ -143,6 +138,11 @@ pub async fn abandon_bgsave(ctx: &mut ConnCtx) {
     }
     tracing::warn!("There is a background save running. Abandoning it!");
     ctx.shards.run_on_all(bgsave::abandon).await;
+    bgsave_ended(ctx).await;
+}
+
+/// Returns once no BGSAVE is running.
+async fn bgsave_ended(ctx: &ConnCtx) {
     while persistence::stats(&ctx.server.run_id, 0).bgsave_in_progress {
         crate::runtime::sleep(std::time::Duration::from_millis(10)).await;
     }
