@@ -122,6 +122,10 @@ fn bitcount(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
             let (Some(start), Some(end)) = (parse_i64(&args[2]), parse_i64(&args[3])) else {
                 return r.error(errors::NOT_INTEGER);
             };
+            // Redis answers a range empty by its negative ends before reading the unit.
+            if start < 0 && end < 0 && start > end {
+                return r.int(0);
+            }
             let unit = if args.len() == 5 {
                 match BitUnit::parse(&args[4]) {
                     Some(u) => u,

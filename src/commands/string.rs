@@ -252,51 +252,62 @@ fn getdel(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
 }
 
 fn getex(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
-    let mut expiry = Expiry::None;
+    let mut persist = false;
+    let mut expire = None;
     let mut i = 2;
     while i < args.len() {
         let a = &args[i];
-        if a.eq_ignore_ascii_case(b"PERSIST") && expiry == Expiry::None {
-            expiry = Expiry::Persist;
+        if a.eq_ignore_ascii_case(b"PERSIST") && !persist && expire.is_none() {
+            persist = true;
             i += 1;
             continue;
         }
         match (expire_unit(a), args.get(i + 1)) {
-            (Some(unit), Some(v)) if expiry == Expiry::None => {
-                match deadline(unit, v, ctx.now_ms) {
-                    Err(()) => return r.error(errors::NOT_INTEGER),
-                    Ok(None) => return errors::invalid_expire(r, "getex"),
-                    Ok(Some(at)) => expiry = Expiry::At(at),
-                }
-            }
+            (Some(unit), Some(v)) if !persist && expire.is_none() => expire = Some((unit, v)),
             _ => return r.error(errors::SYNTAX),
         }
         i += 2;
     }
     let key = &args[1];
+    let now_ms = ctx.now_ms;
     // Only a changed TTL counts as a change.
     ctx.dirty(0);
-    if let Ok(true) = reply_get(ctx, key, r) {
-        match expiry {
-            Expiry::Persist => {
-                let had_ttl = ctx
-                    .db()
-                    .table
-                    .get(key)
-                    .is_some_and(|e| e.expire_at_ms() != 0);
-                ctx.dirty(had_ttl as u64);
-                ctx.db().table.set_expire(key, 0);
-            }
-            Expiry::At(at) if at <= ctx.now_ms => {
-                ctx.db().table.remove(key);
-                ctx.dirty(1);
-            }
-            Expiry::At(at) => {
-                ctx.db().table.set_expire(key, at);
-                ctx.dirty(1);
-            }
-            Expiry::None | Expiry::KeepTtl => {}
+    // As Redis: a missing key or one of another type answers before the expire time's
+    // value is checked.
+    let value = match read_string(ctx, key, r) {
+        Err(()) => return,
+        Ok(None) => return r.null(),
+        Ok(Some(value)) => value,
+    };
+    let expiry = match expire {
+        Some((unit, v)) => match deadline(unit, v, now_ms) {
+            Err(()) => return r.error(errors::NOT_INTEGER),
+            Ok(None) => return errors::invalid_expire(r, "getex"),
+            Ok(Some(at)) => Expiry::At(at),
+        },
+        None if persist => Expiry::Persist,
+        None => Expiry::None,
+    };
+    reply_value(r, value);
+    match expiry {
+        Expiry::Persist => {
+            let had_ttl = ctx
+                .db()
+                .table
+                .get(key)
+                .is_some_and(|e| e.expire_at_ms() != 0);
+            ctx.dirty(had_ttl as u64);
+            ctx.db().table.set_expire(key, 0);
         }
+        Expiry::At(at) if at <= ctx.now_ms => {
+            ctx.db().table.remove(key);
+            ctx.dirty(1);
+        }
+        Expiry::At(at) => {
+            ctx.db().table.set_expire(key, at);
+            ctx.dirty(1);
+        }
+        Expiry::None | Expiry::KeepTtl => {}
     }
 }
 
