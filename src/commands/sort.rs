@@ -146,12 +146,19 @@ fn hash_field(value: ValueRef<'_>, field: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// Reads the key to sort: Ok(None) when missing (an empty list to Redis).
+/// Reads the key to sort: Ok(None) when missing (an empty list to Redis). A sorted set
+/// kept as a listpack becomes a skiplist, as Redis's SORT converts it: OBJECT ENCODING
+/// shows it, and lex ranges over mixed scores answer by the encoding.
 fn read_source(ctx: &mut ShardCtx, key: &[u8]) -> Result<(Kind, Vec<Vec<u8>>), SourceError> {
-    match ctx.lookup_read(key) {
-        None => Ok((Kind::List, Vec::new())),
-        Some(e) => source_elements(e.value()),
+    let Some(e) = ctx.lookup_read(key) else {
+        return Ok((Kind::List, Vec::new()));
+    };
+    if let ValueRef::ZSet(_) = e.value()
+        && let Some(Value::ZSet(z)) = e.value_mut()
+    {
+        z.convert_to_skiplist();
     }
+    source_elements(e.value())
 }
 
 /// A key (and hash field) a pattern names for one element.

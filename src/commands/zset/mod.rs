@@ -159,6 +159,10 @@ impl ScoreRange {
     }
 }
 
+/// Sorted sets up to this many members answer lex ranges by a scan, as a listpack does
+/// in Redis (its `zset-max-listpack-entries` default).
+const LEX_SCAN_MEMBERS_MAX: usize = 128;
+
 /// One end of a lex range (`zslParseLexRangeItem`).
 #[derive(Clone, Debug)]
 enum LexBound<'a> {
@@ -210,12 +214,56 @@ impl<'a> LexRange<'a> {
         }
     }
 
-    /// The ascending ranks `lo..hi` of the members in range, for a set whose members
-    /// all have the same score (as Redis, the result is unspecified otherwise).
-    fn ranks(&self, z: &ZSetValue) -> (usize, usize) {
+    /// The ascending ranks `lo..hi` of the members in range, walked upwards (or
+    /// downwards: `rev`). Redis specifies the answer only for members of one score,
+    /// where this is a binary search. Up to [`LEX_SCAN_MEMBERS_MAX`] members it is what
+    /// Redis's scan of a listpack gives for mixed scores too ([`Self::scan_ranks`]), so
+    /// replies match byte for byte. (Redis's skiplist answers those by its random
+    /// levels, most often as the scan does while levels are few.)
+    fn ranks(&self, z: &ZSetValue, rev: bool) -> (usize, usize) {
+        if z.len() <= LEX_SCAN_MEMBERS_MAX {
+            return self.scan_ranks(z, rev);
+        }
         let lo = z.partition_point(|_, m| self.below_min(m));
         let hi = z.partition_point(|_, m| self.within_max(m));
         (lo, hi.max(lo))
+    }
+
+    /// Redis's listpack lex range (`zzlFirstInLexRange`, `zzlLastInLexRange` and the
+    /// loops after them): nothing when the last member is below min or the first above
+    /// max; else from the first member inside the near bound (min going up, max going
+    /// down), on while members stay inside the far one.
+    fn scan_ranks(&self, z: &ZSetValue, rev: bool) -> (usize, usize) {
+        let len = z.len();
+        if len == 0 || self.below_min(z.at_rank(len - 1).0) || !self.within_max(z.at_rank(0).0) {
+            return (0, 0);
+        }
+        let (inside_near, inside_far): (&dyn Fn(&[u8]) -> bool, &dyn Fn(&[u8]) -> bool) = if rev {
+            (&|m| self.within_max(m), &|m| !self.below_min(m))
+        } else {
+            (&|m| !self.below_min(m), &|m| self.within_max(m))
+        };
+        let start = if rev { len - 1 } else { 0 };
+        let (mut walked, mut first, mut count) = (0, None, 0);
+        z.walk(start, len, rev, |m, _| {
+            walked += 1;
+            if first.is_none() {
+                if !inside_near(m) {
+                    return true;
+                }
+                first = Some(walked - 1);
+            }
+            if !inside_far(m) {
+                return false;
+            }
+            count += 1;
+            true
+        });
+        match first {
+            None => (0, 0),
+            Some(skipped) if rev => (len - skipped - count, len - skipped),
+            Some(skipped) => (skipped, skipped + count),
+        }
     }
 }
 

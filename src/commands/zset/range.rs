@@ -162,7 +162,7 @@ fn resolve(spec: &RangeSpec, z: &ZSetValue) -> (usize, usize, bool) {
             None => (0, 0),
         },
         Kind::Lex => match &spec.lex {
-            Some(l) => l.ranks(z),
+            Some(l) => l.ranks(z, spec.rev),
             None => (0, 0),
         },
     };

@@ -300,7 +300,9 @@ impl ZSetValue {
         }
     }
 
-    fn convert_to_skiplist(&mut self) {
+    /// Moves a listpack's members into a skiplist (nothing for a skiplist): when a
+    /// limit is passed, and for SORT, which converts as Redis does.
+    pub fn convert_to_skiplist(&mut self) {
         if let ZSetValue::Listpack(l) = self {
             let mut t = Tree::with_capacity(l.len() + 1);
             for (_, e) in l.entries() {
