@@ -214,55 +214,80 @@ impl<'a> LexRange<'a> {
         }
     }
 
-    /// The ascending ranks `lo..hi` of the members in range, walked upwards (or
-    /// downwards: `rev`). Redis specifies the answer only for members of one score,
-    /// where this is a binary search. Up to [`LEX_SCAN_MEMBERS_MAX`] members it is what
-    /// Redis's scan of a listpack gives for mixed scores too ([`Self::scan_ranks`]), so
-    /// replies match byte for byte. (Redis's skiplist answers those by its random
-    /// levels, most often as the scan does while levels are few.)
-    fn ranks(&self, z: &ZSetValue, rev: bool) -> (usize, usize) {
-        if z.len() <= LEX_SCAN_MEMBERS_MAX {
-            return self.scan_ranks(z, rev);
+    /// The ascending ranks `lo..hi` of the members in range (ZLEXCOUNT, ZREMRANGEBYLEX,
+    /// and ranges of sets too big to scan). Redis specifies the answer only for members
+    /// of one score, where this is a binary search; for mixed scores see [`Self::scans`].
+    fn ranks(&self, z: &ZSetValue) -> (usize, usize) {
+        if self.scans(z) {
+            let (first, count) = self.scan_walk(z, false, 0, usize::MAX);
+            return (first, first + count);
         }
         let lo = z.partition_point(|_, m| self.below_min(m));
         let hi = z.partition_point(|_, m| self.within_max(m));
         (lo, hi.max(lo))
     }
 
-    /// Redis's listpack lex range (`zzlFirstInLexRange`, `zzlLastInLexRange` and the
-    /// loops after them): nothing when the last member is below min or the first above
-    /// max; else from the first member inside the near bound (min going up, max going
-    /// down), on while members stay inside the far one.
-    fn scan_ranks(&self, z: &ZSetValue, rev: bool) -> (usize, usize) {
+    /// Whether ranges of `z` go by [`Self::scan_walk`]: up to [`LEX_SCAN_MEMBERS_MAX`]
+    /// members, so that mixed scores get what Redis's listpack scan gives, byte for
+    /// byte. (Redis's skiplist answers those by its random levels, most often as the
+    /// scan does while levels are few.)
+    fn scans(&self, z: &ZSetValue) -> bool {
+        z.len() <= LEX_SCAN_MEMBERS_MAX
+    }
+
+    /// Redis's lex range walk (`genericZrangebylexCommand` over a listpack): from where
+    /// the range starts ([`Self::scan_start`]), `offset` members on whether in range or
+    /// not, then members while inside the far bound (max going up, min going down), at
+    /// most `limit`. The ascending rank of the first and how many.
+    fn scan_walk(&self, z: &ZSetValue, rev: bool, offset: usize, limit: usize) -> (usize, usize) {
+        let Some(start) = self.scan_start(z, rev) else {
+            return (0, 0);
+        };
+        let first = if rev {
+            start.checked_sub(offset)
+        } else {
+            Some(start + offset).filter(|&f| f < z.len())
+        };
+        let Some(first) = first else { return (0, 0) };
+        let mut count = 0;
+        z.walk(first, limit.min(z.len()), rev, |m, _| {
+            let inside = self.inside_far(m, rev);
+            count += inside as usize;
+            inside
+        });
+        (first, count)
+    }
+
+    /// Where Redis's scan starts a lex range (`zzlFirstInLexRange`, `zzlLastInLexRange`):
+    /// nothing when the last member is below min or the first above max; else the first
+    /// member inside the near bound (min going up, max going down), if it is inside the
+    /// far one too. Its ascending rank.
+    fn scan_start(&self, z: &ZSetValue, rev: bool) -> Option<usize> {
         let len = z.len();
         if len == 0 || self.below_min(z.at_rank(len - 1).0) || !self.within_max(z.at_rank(0).0) {
-            return (0, 0);
+            return None;
         }
-        let (inside_near, inside_far): (&dyn Fn(&[u8]) -> bool, &dyn Fn(&[u8]) -> bool) = if rev {
-            (&|m| self.within_max(m), &|m| !self.below_min(m))
-        } else {
-            (&|m| !self.below_min(m), &|m| self.within_max(m))
-        };
-        let start = if rev { len - 1 } else { 0 };
-        let (mut walked, mut first, mut count) = (0, None, 0);
-        z.walk(start, len, rev, |m, _| {
-            walked += 1;
-            if first.is_none() {
-                if !inside_near(m) {
-                    return true;
-                }
-                first = Some(walked - 1);
-            }
-            if !inside_far(m) {
-                return false;
-            }
-            count += 1;
-            true
+        let mut skipped = 0;
+        let mut found = false;
+        z.walk(if rev { len - 1 } else { 0 }, len, rev, |m, _| {
+            found = if rev {
+                self.within_max(m)
+            } else {
+                !self.below_min(m)
+            };
+            skipped += !found as usize;
+            !found
         });
-        match first {
-            None => (0, 0),
-            Some(skipped) if rev => (len - skipped - count, len - skipped),
-            Some(skipped) => (skipped, skipped + count),
+        let rank = if rev { len - 1 - skipped } else { skipped };
+        (found && self.inside_far(z.at_rank(rank).0, rev)).then_some(rank)
+    }
+
+    /// Inside the bound a walk ends at: max going up, min going down.
+    fn inside_far(&self, m: &[u8], rev: bool) -> bool {
+        if rev {
+            !self.below_min(m)
+        } else {
+            self.within_max(m)
         }
     }
 }

@@ -145,37 +145,37 @@ pub(super) fn rank_bounds(start: i64, end: i64, len: usize) -> Option<(usize, us
 /// The walk a range request makes: first ascending rank, count, direction.
 fn resolve(spec: &RangeSpec, z: &ZSetValue) -> (usize, usize, bool) {
     let len = z.len();
-    let (lo, hi) = match spec.kind {
-        Kind::Rank | Kind::Auto => {
-            let Some((start, end)) = rank_bounds(spec.rank.0, spec.rank.1, len) else {
-                return (0, 0, false);
-            };
-            let count = end - start + 1;
-            return if spec.rev {
-                (len - 1 - start, count, true)
-            } else {
-                (start, count, false)
-            };
-        }
-        Kind::Score => match &spec.score {
-            Some(s) => s.ranks(z),
-            None => (0, 0),
-        },
-        Kind::Lex => match &spec.lex {
-            Some(l) => l.ranks(z, spec.rev),
-            None => (0, 0),
-        },
-    };
+    if let Kind::Rank | Kind::Auto = spec.kind {
+        let Some((start, end)) = rank_bounds(spec.rank.0, spec.rank.1, len) else {
+            return (0, 0, false);
+        };
+        let count = end - start + 1;
+        return if spec.rev {
+            (len - 1 - start, count, true)
+        } else {
+            (start, count, false)
+        };
+    }
     if spec.offset < 0 || (spec.offset > 0 && spec.offset as u64 >= len as u64) {
         return (0, 0, false);
     }
     let offset = spec.offset as usize;
-    let available = (hi - lo).saturating_sub(offset);
-    let count = if spec.limit >= 0 {
-        available.min(usize::try_from(spec.limit).unwrap_or(usize::MAX))
-    } else {
-        available
+    // A negative LIMIT count means no limit.
+    let limit = usize::try_from(spec.limit).unwrap_or(usize::MAX);
+    let (lo, hi) = match (&spec.score, &spec.lex) {
+        (Some(s), _) if spec.kind == Kind::Score => s.ranks(z),
+        (_, Some(l)) if spec.kind == Kind::Lex && l.scans(z) => {
+            let (first, count) = l.scan_walk(z, spec.rev, offset, limit);
+            return if count == 0 {
+                (0, 0, false)
+            } else {
+                (first, count, spec.rev)
+            };
+        }
+        (_, Some(l)) if spec.kind == Kind::Lex => l.ranks(z),
+        _ => (0, 0),
     };
+    let count = (hi - lo).saturating_sub(offset).min(limit);
     if count == 0 {
         return (0, 0, false);
     }

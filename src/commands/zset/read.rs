@@ -96,7 +96,7 @@ pub(super) fn zlexcount(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
         Err(_) => {}
         Ok(None) => r.int(0),
         Ok(Some(z)) => {
-            let (lo, hi) = range.ranks(z, false);
+            let (lo, hi) = range.ranks(z);
             r.int((hi - lo) as i64)
         }
     }
