@@ -36,7 +36,7 @@
 
 mod common;
 
-use common::{RedisServer, ShoalServer, TestServer, escape, split_aggregate};
+use common::{RedisServer, ShoalServer, TestServer, escape, integer_reply, sorted_aggregate};
 use std::path::Path;
 use std::time::Duration;
 
@@ -252,7 +252,7 @@ fn compare(check: Check, reference: &[u8], other: &[u8]) -> Result<(), String> {
         Check::Exact => same(reference == other, "replies differ"),
         Check::Type => same(reference.first() == other.first(), "reply types differ"),
         Check::Sort => same(
-            sorted(reference) == sorted(other),
+            sorted_aggregate(reference) == sorted_aggregate(other),
             "replies differ (ignoring order)",
         ),
         Check::EndOfCase => {
@@ -266,7 +266,7 @@ fn compare(check: Check, reference: &[u8], other: &[u8]) -> Result<(), String> {
                 "out of sync at end of case: more or fewer replies than the reference",
             )
         }
-        Check::Approx(n) => match (integer(reference), integer(other)) {
+        Check::Approx(n) => match (integer_reply(reference), integer_reply(other)) {
             (Some(a), Some(b)) => same(
                 a.abs_diff(b) <= n.unsigned_abs(),
                 &format!("integers differ by more than {n}"),
@@ -278,23 +278,6 @@ fn compare(check: Check, reference: &[u8], other: &[u8]) -> Result<(), String> {
 
 fn same(ok: bool, why: &str) -> Result<(), String> {
     if ok { Ok(()) } else { Err(why.to_string()) }
-}
-
-/// An aggregate reply with its elements sorted; other replies unchanged.
-fn sorted(reply: &[u8]) -> Vec<u8> {
-    let Some((header, mut elements)) = split_aggregate(reply) else {
-        return reply.to_vec();
-    };
-    elements.sort();
-    let mut out = header.to_vec();
-    elements.iter().for_each(|e| out.extend_from_slice(e));
-    out
-}
-
-/// The value of a `:N` reply.
-fn integer(reply: &[u8]) -> Option<i64> {
-    let digits = reply.strip_prefix(b":")?.strip_suffix(b"\r\n")?;
-    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -117,6 +117,24 @@ pub fn split_aggregate(frame: &[u8]) -> Option<(&[u8], Vec<&[u8]>)> {
     Some((&frame[..header_end], elements))
 }
 
+/// An aggregate reply with its elements (a map's pairs) in byte order, for replies whose
+/// order is the server's hash order; any other reply as it is.
+pub fn sorted_aggregate(reply: &[u8]) -> Vec<u8> {
+    let Some((header, mut elements)) = split_aggregate(reply) else {
+        return reply.to_vec();
+    };
+    elements.sort();
+    let mut out = header.to_vec();
+    elements.iter().for_each(|e| out.extend_from_slice(e));
+    out
+}
+
+/// The value of a `:N` reply.
+pub fn integer_reply(reply: &[u8]) -> Option<i64> {
+    let digits = reply.strip_prefix(b":")?.strip_suffix(b"\r\n")?;
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
 /// Printable form of raw bytes (`\r`, `\n`, non-ASCII as `\xHH`), for messages.
 pub fn escape(bytes: &[u8]) -> String {
     bytes.escape_ascii().to_string()
