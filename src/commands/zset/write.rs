@@ -37,26 +37,26 @@ fn zadd_generic(ctx: &mut ShardCtx, args: Args, r: &mut Reply, incr_only: bool) 
         ..AddFlags::default()
     };
     let mut i = 2;
-    if !incr_only {
-        while i < args.len() {
-            let a = &args[i];
-            if a.eq_ignore_ascii_case(b"NX") {
-                f.nx = true;
-            } else if a.eq_ignore_ascii_case(b"XX") {
-                f.xx = true;
-            } else if a.eq_ignore_ascii_case(b"GT") {
-                f.gt = true;
-            } else if a.eq_ignore_ascii_case(b"LT") {
-                f.lt = true;
-            } else if a.eq_ignore_ascii_case(b"CH") {
-                f.ch = true;
-            } else if a.eq_ignore_ascii_case(b"INCR") {
-                f.incr = true;
-            } else {
-                break;
-            }
-            i += 1;
+    // ZINCRBY reads flags too, as Redis's shared ZADD code does: its increment taken
+    // for a flag (`ZINCRBY k NX m`) leaves one argument, a syntax error.
+    while i < args.len() {
+        let a = &args[i];
+        if a.eq_ignore_ascii_case(b"NX") {
+            f.nx = true;
+        } else if a.eq_ignore_ascii_case(b"XX") {
+            f.xx = true;
+        } else if a.eq_ignore_ascii_case(b"GT") {
+            f.gt = true;
+        } else if a.eq_ignore_ascii_case(b"LT") {
+            f.lt = true;
+        } else if a.eq_ignore_ascii_case(b"CH") {
+            f.ch = true;
+        } else if a.eq_ignore_ascii_case(b"INCR") {
+            f.incr = true;
+        } else {
+            break;
         }
+        i += 1;
     }
     let pairs = args.len() - i;
     if pairs == 0 || !pairs.is_multiple_of(2) {
