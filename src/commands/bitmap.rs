@@ -15,7 +15,7 @@ use crate::shard::{ShardCtx, now_ms};
 use crate::storage::Value;
 use crate::util::bits::{self, BitOp, BitUnit, BitfieldType, Overflow};
 use crate::util::lcs;
-use crate::util::num::parse_i64;
+use crate::util::num::{negative_ends_cross, parse_i64};
 
 // ---- value access ---------------------------------------------------------------------
 
@@ -123,7 +123,7 @@ fn bitcount(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
                 return r.error(errors::NOT_INTEGER);
             };
             // Redis answers a range empty by its negative ends before reading the unit.
-            if start < 0 && end < 0 && start > end {
+            if negative_ends_cross(start, end) {
                 return r.int(0);
             }
             let unit = if args.len() == 5 {

@@ -10,7 +10,7 @@ use crate::protocol::reply::Reply;
 use crate::shard::ShardCtx;
 use crate::shard::tx::LockMode;
 use crate::storage::{Value, ValueRef};
-use crate::util::num::parse_i64;
+use crate::util::num::{negative_ends_cross, parse_i64};
 
 // ---- value API ------------------------------------------------------------------------
 
@@ -422,7 +422,7 @@ fn getrange(ctx: &mut ShardCtx, args: Args, r: &mut Reply) {
     let mut tmp = [0u8; 20];
     let bytes = v.and_then(|v| v.string_bytes(&mut tmp)).unwrap_or(b"");
     let len = bytes.len() as i64;
-    if start < 0 && end < 0 && start > end {
+    if negative_ends_cross(start, end) {
         return r.bulk(b"");
     }
     if start < 0 {

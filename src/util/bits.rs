@@ -204,7 +204,7 @@ fn mask_after(last_bit: u64) -> u8 {
 /// is 0 before any clamping. (A missing key replies 0 before the arguments are even
 /// parsed; a key with no range uses [`popcount`].)
 pub fn bitcount(bytes: &[u8], start: i64, end: i64, unit: BitUnit) -> u64 {
-    if start < 0 && end < 0 && start > end {
+    if super::num::negative_ends_cross(start, end) {
         return 0;
     }
     let Some((first_bit, last_bit)) = bit_range(bytes.len(), start, end, unit) else {

@@ -54,6 +54,13 @@ pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
     }
 }
 
+/// Redis's early answer for a byte range given by two negative ends that cross (GETRANGE,
+/// BITCOUNT): the range is empty before any clamping to the string, and before BITCOUNT
+/// reads its unit.
+pub fn negative_ends_cross(start: i64, end: i64) -> bool {
+    start < 0 && end < 0 && start > end
+}
+
 /// Like [`parse_i64`] without a sign: decimal digits only, no leading zero (except
 /// "0"), at most 20 bytes, at most `u64::MAX`.
 pub fn parse_u64(bytes: &[u8]) -> Option<u64> {

@@ -162,9 +162,9 @@ fn resolve(spec: &RangeSpec, z: &ZSetValue) -> (usize, usize, bool) {
     let offset = spec.offset as usize;
     // A negative LIMIT count means no limit.
     let limit = usize::try_from(spec.limit).unwrap_or(usize::MAX);
-    let (lo, hi) = match (&spec.score, &spec.lex) {
-        (Some(s), _) if spec.kind == Kind::Score => s.ranks(z),
-        (_, Some(l)) if spec.kind == Kind::Lex && l.scans(z) => {
+    let (lo, hi) = match (spec.kind, &spec.score, &spec.lex) {
+        (Kind::Score, Some(s), _) => s.ranks(z),
+        (Kind::Lex, _, Some(l)) if l.scans(z) => {
             let (first, count) = l.scan_walk(z, spec.rev, offset, limit);
             return if count == 0 {
                 (0, 0, false)
@@ -172,7 +172,7 @@ fn resolve(spec: &RangeSpec, z: &ZSetValue) -> (usize, usize, bool) {
                 (first, count, spec.rev)
             };
         }
-        (_, Some(l)) if spec.kind == Kind::Lex => l.ranks(z),
+        (Kind::Lex, _, Some(l)) => l.ranks(z),
         _ => (0, 0),
     };
     let count = (hi - lo).saturating_sub(offset).min(limit);
