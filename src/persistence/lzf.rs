@@ -186,8 +186,16 @@ fn compress_with(
     out.len() < out_bytes_max
 }
 
+/// The most output LZF makes per input byte: a long back reference is 3 bytes for at
+/// most 264 out. A claimed length past `input * EXPANSION_MAX` is corrupt, and refusing
+/// it up front keeps a small payload from reserving the 512 MB a length may claim.
+const EXPANSION_MAX: usize = 264 / 3;
+
 /// Decompresses `input` into exactly `out_bytes` bytes; `None` when the data is corrupt.
 pub fn decompress(input: &[u8], out_bytes: usize) -> Option<Vec<u8>> {
+    if out_bytes > input.len().saturating_mul(EXPANSION_MAX) {
+        return None;
+    }
     let mut out: Vec<u8> = Vec::with_capacity(out_bytes);
     let mut ip = 0;
     while ip < input.len() {
@@ -235,6 +243,21 @@ mod tests {
         assert!(decompress(&[0x01, b'a'], 5).is_none());
         assert!(decompress(&[0xe0], 5).is_none());
         assert!(decompress(&[0x20, 0x05], 5).is_none());
+    }
+
+    #[test]
+    fn the_expansion_bound_admits_the_densest_input() {
+        // One literal, then long back references of the longest length at distance 1:
+        // 3 bytes for 264 each, the most LZF can express.
+        let refs = 100;
+        let mut input = vec![0x00, b'a'];
+        for _ in 0..refs {
+            input.extend_from_slice(&[0xe0, 0xff, 0x00]);
+        }
+        let out_bytes = 1 + 264 * refs;
+        // 1 + 264 * refs out of 2 + 3 * refs in: within the bound, but not by much (a
+        // bound of 87 refuses it).
+        assert_eq!(decompress(&input, out_bytes), Some(vec![b'a'; out_bytes]));
     }
 
     #[test]

@@ -23,6 +23,13 @@ pub struct Reader<'a> {
 
 const TRUNCATED: &str = "Unexpected EOF reading RDB file";
 
+/// Elements reserved up front for a collection whose count the input claims. The count
+/// is bounded only by the bytes left (one per element) and each element takes a 24-byte
+/// `Vec`, so reserving all of it would let a RESTORE payload reserve 24 to 48 times its
+/// own size before a byte of it is checked; past this the vector grows as elements
+/// actually arrive.
+const RESERVED_ELEMENTS_MAX: usize = 4096;
+
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Reader<'a> {
         Reader { bytes, at: 0 }
@@ -208,28 +215,28 @@ pub fn read_value(r: &mut Reader, t: u8, limits: &EncodingLimits) -> Result<Opti
             }
             match t {
                 rdb_type::LIST => {
-                    let mut items = Vec::with_capacity(n);
+                    let mut items = Vec::with_capacity(n.min(RESERVED_ELEMENTS_MAX));
                     for _ in 0..n {
                         items.push(r.string()?);
                     }
                     build_list(items, limits)
                 }
                 rdb_type::SET => {
-                    let mut items = Vec::with_capacity(n);
+                    let mut items = Vec::with_capacity(n.min(RESERVED_ELEMENTS_MAX));
                     for _ in 0..n {
                         items.push(r.string()?);
                     }
                     build_set(items.iter().map(|m| Member::parse(m)), limits)?
                 }
                 rdb_type::HASH => {
-                    let mut flat = Vec::with_capacity(2 * n);
+                    let mut flat = Vec::with_capacity((2 * n).min(RESERVED_ELEMENTS_MAX));
                     for _ in 0..2 * n {
                         flat.push(r.string()?);
                     }
                     build_hash(flat, limits)?
                 }
                 _ => {
-                    let mut pairs = Vec::with_capacity(n);
+                    let mut pairs = Vec::with_capacity(n.min(RESERVED_ELEMENTS_MAX));
                     for _ in 0..n {
                         let m = r.string()?;
                         let s = if t == rdb_type::ZSET {
