@@ -16,18 +16,18 @@ mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use common::client::{next_random, seed};
+use common::client::seed;
 use common::{Conn, RedisServer, ShoalServer, TestServer, escape};
 use shoal::config::EncodingLimits;
+use shoal::persistence::mutate::mutate;
 use shoal::persistence::{crc64, dump};
+use shoal::util::test_rng::Rng;
 
 /// Mutants decoded in process per source payload.
 const MUTANTS_PER_PAYLOAD: usize = 1500;
 /// Mutants per source payload also sent to a live server (slower: a round trip each and
 /// the reads after it).
 const MUTANTS_OVER_THE_WIRE: usize = 40;
-/// Mutations applied to one mutant, at most.
-const MUTATIONS_MAX: u64 = 4;
 /// The RDB version written into every mutant's footer (Redis 7.0's).
 const RDB_VERSION: u16 = 10;
 const FOOTER_BYTES: usize = 10;
@@ -37,8 +37,8 @@ const FOOTER_BYTES: usize = 10;
 /// nodes; listpack and hashtable hashes; intset and hashtable sets; listpack and
 /// skiplist sorted sets.
 fn sources() -> Vec<(String, Vec<Vec<u8>>)> {
-    let mut state = 0x5eed_u64;
-    let noise: Vec<u8> = (0..300).map(|_| next_random(&mut state) as u8).collect();
+    let mut rng = Rng(0x5eed);
+    let noise: Vec<u8> = (0..300).map(|_| rng.next() as u8).collect();
     let numbered = |prefix: &str, n: usize| -> Vec<Vec<u8>> {
         (0..n)
             .map(|i| format!("{prefix}{i}").into_bytes())
@@ -119,50 +119,9 @@ fn payloads(redis: &RedisServer, shoal: &ShoalServer) -> Vec<(String, Vec<u8>)> 
 }
 
 /// `payload` with its value bytes mutated and a footer whose checksum matches.
-fn mutant(payload: &[u8], state: &mut u64) -> Vec<u8> {
+fn mutant(payload: &[u8], rng: &mut Rng) -> Vec<u8> {
     let mut value = payload[..payload.len() - FOOTER_BYTES].to_vec();
-    let mutations = 1 + next_random(state) % MUTATIONS_MAX;
-    for _ in 0..mutations {
-        let len = value.len().max(1);
-        let at = (next_random(state) as usize) % len;
-        match next_random(state) % 7 {
-            0 => {
-                if let Some(b) = value.get_mut(at) {
-                    *b ^= 1 << (next_random(state) % 8);
-                }
-            }
-            1 => {
-                const EDGES: [u8; 8] = [0x00, 0xff, 0x7f, 0x80, 0xfe, 0x40, 0xc0, 0x3f];
-                if let Some(b) = value.get_mut(at) {
-                    *b = EDGES[(next_random(state) % 8) as usize];
-                }
-            }
-            2 => {
-                let end = (at + 4).min(value.len());
-                value[at..end].fill(0xff);
-            }
-            3 => {
-                let end = (at + 1 + (next_random(state) % 8) as usize).min(value.len());
-                value.drain(at..end);
-            }
-            4 => {
-                let n = 1 + next_random(state) % 8;
-                let bytes: Vec<u8> = (0..n).map(|_| next_random(state) as u8).collect();
-                value.splice(at..at, bytes);
-            }
-            5 => {
-                // A length that claims far more than follows (RDB's 32- and 64-bit forms).
-                const CLAIMS: [&[u8]; 3] = [
-                    &[0x80, 0x7f, 0xff, 0xff, 0xff],
-                    &[0x81, 0, 0, 0, 0x10, 0, 0, 0, 0],
-                    &[0xc3, 0x80, 0xff, 0xff, 0xff, 0x7f],
-                ];
-                let claim = CLAIMS[(next_random(state) % 3) as usize];
-                value.splice(at..(at + 1).min(value.len()), claim.iter().copied());
-            }
-            _ => value.truncate(at),
-        }
-    }
+    mutate(&mut value, rng);
     with_footer(value)
 }
 
@@ -203,12 +162,12 @@ fn mutated_payloads_decode_or_are_refused() {
     let seed = seed();
     let redis = RedisServer::start();
     let shoal = ShoalServer::start(2, &["--save", ""]);
-    let mut state = seed;
+    let mut rng = Rng(seed | 1);
     let mut accepted = 0usize;
     for (source, payload) in payloads(&redis, &shoal) {
         assert!(check_decode(&payload).is_ok(), "{source} itself");
         for _ in 0..MUTANTS_PER_PAYLOAD {
-            let m = mutant(&payload, &mut state);
+            let m = mutant(&payload, &mut rng);
             if let Err(e) = check_decode(&m) {
                 panic!(
                     "seed {seed}, {source}: {e}\n  source: {}\n  mutant: {}",
@@ -264,10 +223,10 @@ fn a_server_fed_mutated_payloads_keeps_answering() {
     let redis = RedisServer::start();
     let shoal = ShoalServer::start(3, &["--save", ""]);
     let mut conn = shoal.connect();
-    let mut state = seed ^ 0xdead_beef;
+    let mut rng = Rng((seed ^ 0xdead_beef) | 1);
     for (source, payload) in payloads(&redis, &shoal) {
         for i in 0..MUTANTS_OVER_THE_WIRE {
-            let m = mutant(&payload, &mut state);
+            let m = mutant(&payload, &mut rng);
             let key = format!("fuzz{}", i % 7);
             let reply = conn.command(&[&b"RESTORE"[..], key.as_bytes(), b"0", &m, b"REPLACE"]);
             let context = || format!("seed {seed}, {source}, mutant {}", escape(&m));

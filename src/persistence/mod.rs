@@ -16,6 +16,7 @@ pub mod crc64;
 mod direct;
 pub mod dump;
 pub mod lzf;
+pub mod mutate;
 pub mod read;
 pub mod rules;
 pub mod stream;

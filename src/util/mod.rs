@@ -11,5 +11,4 @@ pub(crate) mod oracle;
 pub mod slot;
 pub mod splitargs;
 pub mod striped;
-#[cfg(test)]
 pub mod test_rng;

@@ -1,5 +1,6 @@
-//! The seeded random numbers of the randomized model tests (xorshift64): tiny, fast and
-//! the same everywhere, so a failing seed printed by one test replays exactly.
+//! The seeded random numbers of the randomized model and fuzz tests, unit and integration
+//! alike (xorshift64): tiny, fast and the same everywhere, so a failing seed printed by
+//! one test replays exactly.
 //! `SHOAL_SEED` overrides a test's default seed.
 
 /// xorshift64; the state must not be 0 (`Rng(seed | 1)`).

@@ -170,12 +170,12 @@ pub fn seed() -> u64 {
         })
 }
 
-/// xorshift64 over `state` (which must not be 0).
+/// xorshift64 over `state` (which must not be 0): shoal's own test generator.
 pub fn next_random(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
+    let mut rng = shoal::util::test_rng::Rng(*state);
+    let value = rng.next();
+    *state = rng.0;
+    value
 }
 
 /// A new empty directory under the system temp dir, unique to this process and call.
