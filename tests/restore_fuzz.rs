@@ -20,7 +20,7 @@ use common::client::seed;
 use common::{Conn, RedisServer, ShoalServer, TestServer, escape};
 use shoal::config::EncodingLimits;
 use shoal::persistence::mutate::mutate;
-use shoal::persistence::{crc64, dump};
+use shoal::persistence::{RDB_VERSION, dump};
 use shoal::util::test_rng::Rng;
 
 /// Mutants decoded in process per source payload.
@@ -28,9 +28,6 @@ const MUTANTS_PER_PAYLOAD: usize = 1500;
 /// Mutants per source payload also sent to a live server (slower: a round trip each and
 /// the reads after it).
 const MUTANTS_OVER_THE_WIRE: usize = 40;
-/// The RDB version written into every mutant's footer (Redis 7.0's).
-const RDB_VERSION: u16 = 10;
-const FOOTER_BYTES: usize = 10;
 
 /// Commands that build one key of each type and encoding Redis 7.0 writes: integer,
 /// short, compressible and incompressible strings; lists of one and several listpack
@@ -120,16 +117,9 @@ fn payloads(redis: &RedisServer, shoal: &ShoalServer) -> Vec<(String, Vec<u8>)> 
 
 /// `payload` with its value bytes mutated and a footer whose checksum matches.
 fn mutant(payload: &[u8], rng: &mut Rng) -> Vec<u8> {
-    let mut value = payload[..payload.len() - FOOTER_BYTES].to_vec();
+    let mut value = payload[..payload.len() - dump::FOOTER_BYTES].to_vec();
     mutate(&mut value, rng);
-    with_footer(value)
-}
-
-fn with_footer(mut value: Vec<u8>) -> Vec<u8> {
-    value.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = crc64::crc64(&value);
-    value.extend_from_slice(&crc.to_le_bytes());
-    value
+    dump::framed(value, RDB_VERSION)
 }
 
 /// Decodes `bytes`; a value must come out of DUMP and a second decode unchanged.

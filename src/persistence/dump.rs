@@ -8,15 +8,21 @@ use crate::storage::{Value, ValueRef};
 /// Newest payload version accepted (Redis 7.2's 11 too: its set listpack loads here).
 const PAYLOAD_VERSION_MAX: u16 = 11;
 /// Version and checksum.
-const FOOTER_BYTES: usize = 10;
+pub const FOOTER_BYTES: usize = 10;
 
 pub fn payload(value: ValueRef<'_>, compress: bool) -> Vec<u8> {
     let mut out = Vec::new();
     write::put_value(&mut out, value, compress);
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = crc64::crc64(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    framed(out, RDB_VERSION)
+}
+
+/// `value` (RDB-encoded, type byte first) with the footer of a payload of RDB `version`:
+/// the version and the CRC-64 of everything before it, both little-endian.
+pub fn framed(mut value: Vec<u8>, version: u16) -> Vec<u8> {
+    value.extend_from_slice(&version.to_le_bytes());
+    let crc = crc64::crc64(&value);
+    value.extend_from_slice(&crc.to_le_bytes());
+    value
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -84,6 +84,15 @@ impl<'a> Reader<'a> {
         Ok(n as usize)
     }
 
+    /// `n` strings in a row (the vector grows as they arrive: [`RESERVED_ELEMENTS_MAX`]).
+    fn strings(&mut self, n: usize) -> Result<Vec<Vec<u8>>, String> {
+        let mut out = Vec::with_capacity(n.min(RESERVED_ELEMENTS_MAX));
+        for _ in 0..n {
+            out.push(self.string()?);
+        }
+        Ok(out)
+    }
+
     pub fn string(&mut self) -> Result<Vec<u8>, String> {
         let (n, encoded) = self.len_or_enc()?;
         if !encoded {
@@ -214,27 +223,9 @@ pub fn read_value(r: &mut Reader, t: u8, limits: &EncodingLimits) -> Result<Opti
                 return Ok(None);
             }
             match t {
-                rdb_type::LIST => {
-                    let mut items = Vec::with_capacity(n.min(RESERVED_ELEMENTS_MAX));
-                    for _ in 0..n {
-                        items.push(r.string()?);
-                    }
-                    build_list(items, limits)
-                }
-                rdb_type::SET => {
-                    let mut items = Vec::with_capacity(n.min(RESERVED_ELEMENTS_MAX));
-                    for _ in 0..n {
-                        items.push(r.string()?);
-                    }
-                    build_set(items.iter().map(|m| Member::parse(m)), limits)?
-                }
-                rdb_type::HASH => {
-                    let mut flat = Vec::with_capacity((2 * n).min(RESERVED_ELEMENTS_MAX));
-                    for _ in 0..2 * n {
-                        flat.push(r.string()?);
-                    }
-                    build_hash(flat, limits)?
-                }
+                rdb_type::LIST => build_list(r.strings(n)?, limits),
+                rdb_type::SET => build_set(r.strings(n)?.iter().map(|m| Member::parse(m)), limits)?,
+                rdb_type::HASH => build_hash(r.strings(2 * n)?, limits)?,
                 _ => {
                     let mut pairs = Vec::with_capacity(n.min(RESERVED_ELEMENTS_MAX));
                     for _ in 0..n {

@@ -2,9 +2,9 @@
 //! each encoding it writes) and hand-built blobs of the older encodings (ziplist,
 //! zipmap) and file opcodes.
 
-use super::dump::{PayloadError, parse, payload};
+use super::dump::{FOOTER_BYTES, PayloadError, framed, parse, payload};
 use super::read::{Reader, load, read_value};
-use super::{crc64, opcode, rdb_type, write};
+use super::{opcode, rdb_type, write};
 use crate::config::EncodingLimits;
 use crate::storage::Value;
 
@@ -168,10 +168,7 @@ fn payload_round_trip_and_errors() {
         Some(PayloadError::VersionOrChecksum)
     );
     // A well-formed footer around junk.
-    let mut junk = vec![rdb_type::LIST, 5, 1];
-    junk.extend_from_slice(&10u16.to_le_bytes());
-    let crc = crc64::crc64(&junk);
-    junk.extend_from_slice(&crc.to_le_bytes());
+    let junk = framed(vec![rdb_type::LIST, 5, 1], 10);
     assert_eq!(parse(&junk, &limits()).err(), Some(PayloadError::BadData));
 }
 
@@ -367,14 +364,7 @@ fn reads_set_listpack_and_ziplist_zsets_and_hashes() {
 fn blob_payload(t: u8, blob: &[u8]) -> Vec<u8> {
     let mut p = vec![t];
     write::put_string(&mut p, blob, false);
-    with_footer(p, 9)
-}
-
-fn with_footer(mut value: Vec<u8>, version: u16) -> Vec<u8> {
-    value.extend_from_slice(&version.to_le_bytes());
-    let crc = crc64::crc64(&value);
-    value.extend_from_slice(&crc.to_le_bytes());
-    value
+    framed(p, 9)
 }
 
 /// Whether `f` panicked; what it returned is dropped.
@@ -403,14 +393,14 @@ fn mutated_files_and_old_payloads_load_or_fail_never_panic() {
         blob_payload(rdb_type::HASH_ZIPLIST, &ziplist_bytes()),
         blob_payload(rdb_type::ZSET_ZIPLIST, &ziplist_bytes()),
         blob_payload(rdb_type::HASH_ZIPMAP, &zipmap_blob),
-        with_footer(quicklist, 9),
+        framed(quicklist, 9),
     ];
     for source in &payloads {
         assert!(!panics(|| parse(source, &limits())));
         for _ in 0..MUTANTS_PER_SOURCE {
-            let mut value = source[..source.len() - 10].to_vec();
+            let mut value = source[..source.len() - FOOTER_BYTES].to_vec();
             mutate(&mut value, &mut rng);
-            let m = with_footer(value, 9);
+            let m = framed(value, 9);
             assert!(
                 !panics(|| parse(&m, &limits())),
                 "seed {seed}: payload {}",
