@@ -54,6 +54,30 @@ pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
     }
 }
 
+/// C's `strtol(s, NULL, 10)`, which Redis's `atoi` calls reach: leading white space, an
+/// optional sign, then the digits up to the first other byte (none: 0), saturating at
+/// the ends of i64. C's `atoi` is this cast to `int` (`as i32`, which wraps).
+pub fn strtol(bytes: &[u8]) -> i64 {
+    let is_c_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let rest = &bytes[bytes.iter().take_while(|b| is_c_space(b)).count()..];
+    let (negative, digits) = match rest.split_first() {
+        Some((b'-', digits)) => (true, digits),
+        Some((b'+', digits)) => (false, digits),
+        _ => (false, rest),
+    };
+    digits
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |acc, d| {
+            let digit = (d - b'0') as i64;
+            if negative {
+                acc.saturating_mul(10).saturating_sub(digit)
+            } else {
+                acc.saturating_mul(10).saturating_add(digit)
+            }
+        })
+}
+
 /// Redis's early answer for a byte range given by two negative ends that cross (GETRANGE,
 /// BITCOUNT): the range is empty before any clamping to the string, and before BITCOUNT
 /// reads its unit.
@@ -676,6 +700,20 @@ mod tests {
             format_double(&mut buf, *value);
             assert_eq!(&buf[1..], expected.as_bytes(), "{value:e}");
         }
+    }
+
+    #[test]
+    fn strtol_is_c() {
+        assert_eq!(strtol(b"1"), 1);
+        assert_eq!(strtol(b"x"), 0);
+        assert_eq!(strtol(b"-3z"), -3);
+        assert_eq!(strtol(b" \t+12.5"), 12);
+        assert_eq!(strtol(b"1e400"), 1);
+        assert_eq!(strtol(b"99999999999999999999999"), i64::MAX);
+        assert_eq!(strtol(b"-99999999999999999999999"), i64::MIN);
+        // atoi's cast to int: LONG_MAX is -1, 2^32 + 1 is 1.
+        assert_eq!(strtol(b"9223372036854775807") as i32, -1);
+        assert_eq!(strtol(b"4294967297") as i32, 1);
     }
 
     #[test]

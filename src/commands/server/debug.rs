@@ -15,6 +15,7 @@ use crate::errors;
 use crate::protocol::args::ArgsBuf;
 use crate::shard::{Shard, lru_clock_secs, now_ms};
 use crate::storage::ValueRef;
+use crate::util::num::strtol;
 
 /// Longest DEBUG SLEEP honoured, so absurd input cannot overflow a `Duration`.
 const SLEEP_SECS_MAX: f64 = 1e9;
@@ -82,7 +83,7 @@ pub fn debug<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
                 ctx.reply().ok();
             }
             (b"set-active-expire", 3) => {
-                let enabled = parse_atoi(&a[2]) != 0;
+                let enabled = strtol(&a[2]) != 0;
                 ctx.shards
                     .run_on_all(move |s| s.active_expire_enabled = enabled)
                     .await;
@@ -139,24 +140,6 @@ fn parse_strtod(bytes: &[u8]) -> f64 {
         .find_map(|len| text[..len].parse::<f64>().ok())
         .filter(|v| v.is_finite())
         .unwrap_or(0.0)
-}
-
-/// C's `atoi`: optional sign and leading digits, 0 when none (saturating).
-fn parse_atoi(bytes: &[u8]) -> i64 {
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.trim_start();
-    let (negative, digits) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let value = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |acc, d| {
-            acc.saturating_mul(10).saturating_add((d - b'0') as i64)
-        });
-    if negative { -value } else { value }
 }
 
 /// Error text from user input: CR and LF would break the framing, so they become spaces.
@@ -239,10 +222,6 @@ mod tests {
         assert_eq!(parse_strtod(b"abc"), 0.0);
         assert_eq!(parse_strtod(b"1e"), 1.0);
         assert_eq!(parse_strtod(b"inf"), 0.0);
-        assert_eq!(parse_atoi(b"1"), 1);
-        assert_eq!(parse_atoi(b"x"), 0);
-        assert_eq!(parse_atoi(b"-3z"), -3);
-        assert_eq!(parse_atoi(b"99999999999999999999999"), i64::MAX);
     }
 
     #[test]

@@ -376,36 +376,66 @@ fn keys_of(args: Args) -> Result<CallKeys, &'static str> {
 }
 
 /// The keys of one call (`args[0]` is the command name) with the flags of the key spec
-/// that finds each: through the declared key specs, in their order, or the legacy
-/// positions.
+/// that finds each: through the declared key specs in their order (for a command that
+/// declares none but counts keys, the specs derived from its positions, so the count is
+/// read as Redis reads it), or else the legacy positions.
 pub fn key_positions(
     spec: &CommandSpec,
     full_name: &str,
     args: Args,
 ) -> Vec<(usize, &'static [&'static str])> {
-    match docs::key_specs_of(full_name) {
-        Some(specs) => {
-            let mut out = Vec::new();
-            let mut found = Vec::new();
-            for s in specs {
-                found.clear();
-                if !s.keys_of(args, &mut found) {
-                    return Vec::new();
-                }
-                let flags = if s.flags.contains(&"variable_flags") {
-                    docs::variable_key_flags(full_name, args).unwrap_or(s.flags)
-                } else {
-                    s.flags
-                };
-                out.extend(found.iter().map(|&i| (i, flags)));
-            }
-            out
+    let derived;
+    let specs = match docs::key_specs_of(full_name) {
+        Some(specs) => specs,
+        None if spec.keys.numkeys_at > 0 => {
+            derived = derived_key_specs(spec, full_name);
+            &derived[..]
         }
         None => {
             let f = docs::call_key_flags(full_name, spec.is_write(), args);
-            spec.keys.of(args).map(|i| (i, f)).collect()
+            return spec.keys.of(args).map(|i| (i, f)).collect();
+        }
+    };
+    let mut out = Vec::new();
+    let mut found = Vec::new();
+    for s in specs {
+        found.clear();
+        if !s.keys_of(args, &mut found) {
+            return counted_keys_leniently(specs, args);
+        }
+        let flags = if s.flags.contains(&"variable_flags") {
+            docs::variable_key_flags(full_name, args).unwrap_or(s.flags)
+        } else {
+            s.flags
+        };
+        out.extend(found.iter().map(|&i| (i, flags)));
+    }
+    out
+}
+
+/// Redis's answer when a counted-keys spec fails (a count that is not a strict integer,
+/// or past the arguments): its getkeys procedure, which reads the count leniently, lists
+/// those keys and then the other specs' keys (a STORE destination), all without flags.
+fn counted_keys_leniently(
+    specs: &[docs::keyspec::KeySpec],
+    args: Args,
+) -> Vec<(usize, &'static [&'static str])> {
+    let mut counted = Vec::new();
+    let mut others = Vec::new();
+    for s in specs {
+        s.keys_of_counted_leniently(args, &mut counted);
+        if !matches!(s.find, docs::keyspec::Find::Keynum { .. }) {
+            s.keys_of(args, &mut others);
         }
     }
+    if counted.is_empty() {
+        return Vec::new();
+    }
+    counted
+        .into_iter()
+        .chain(others)
+        .map(|i| (i, &[][..]))
+        .collect()
 }
 
 fn getkeys(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {

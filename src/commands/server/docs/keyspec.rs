@@ -7,7 +7,7 @@
 
 use crate::protocol::args::Args;
 use crate::protocol::reply::Reply;
-use crate::util::num::parse_i64;
+use crate::util::num::{parse_i64, strtol};
 
 /// Finds the key of an `unknown` spec in one call (what Redis's getkeys procedures do);
 /// `None` when the call has no such key.
@@ -172,18 +172,52 @@ impl KeySpec {
                 let Some(count) = args.get(at as usize).and_then(parse_i64) else {
                     return false;
                 };
-                let first = start + firstkey as i64;
-                let step = keystep.max(1) as i64;
-                if count <= 0 || count > argc || first + (count - 1) * step >= argc {
+                if count < 0 {
                     return false;
                 }
-                for n in 0..count {
-                    out.push((first + n * step) as usize);
+                // Redis takes the count as `(int)numkeys`: 2^32 + 1 counts one key.
+                let first = start + firstkey as i64;
+                let last = first + count as i32 as i64 - 1;
+                if last >= argc || last < first {
+                    return false;
                 }
+                out.extend(
+                    (first..=last)
+                        .step_by(keystep.max(1) as usize)
+                        .map(|i| i as usize),
+                );
             }
             Find::Unknown => {}
         }
         true
+    }
+
+    /// The keys Redis's getkeys procedure of a counted-keys command finds (its
+    /// `genericGetKeys`), which it falls back to when the spec itself fails: the count
+    /// read with C's `atoi` ("1.5" and "1x" count 1), keys from the first one, none when
+    /// the count is below 1 or more than the arguments left. Nothing for other specs.
+    pub fn keys_of_counted_leniently(&self, args: Args, out: &mut Vec<usize>) {
+        let (
+            Begin::Index(start),
+            Find::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            },
+        ) = (self.begin, self.find)
+        else {
+            return;
+        };
+        let Some(text) = args.get((start + keynumidx) as usize) else {
+            return;
+        };
+        let count = strtol(text) as i32 as i64;
+        let first = (start + firstkey) as i64;
+        let step = keystep.max(1) as i64;
+        if count < 1 || count > (args.len() as i64 - first) / step {
+            return;
+        }
+        out.extend((0..count).map(|n| (first + n * step) as usize));
     }
 
     /// Writes this spec as COMMAND INFO does.
