@@ -127,8 +127,8 @@ pub fn call_key_flags(
 }
 
 /// The flags of one call of a command whose key spec says `variable_flags`: SET reads
-/// the old value only with GET; BITFIELD writes only with SET or INCRBY (Redis's
-/// `setGetKeys` and `bitfieldGetKeys`).
+/// the old value only with GET; BITFIELD reads only when it is nothing but GETs and
+/// OVERFLOWs (Redis's `setGetKeys` and `bitfieldGetKeys`).
 pub fn variable_key_flags(
     full_name: &str,
     args: crate::protocol::args::Args,
@@ -144,8 +144,9 @@ pub fn variable_key_flags(
     }
 }
 
-/// Whether a BITFIELD call has a SET or INCRBY with its arguments, stepping over the
-/// arguments of GET and OVERFLOW.
+/// Whether a BITFIELD call may write: anything but GET and OVERFLOW with their
+/// arguments. A SET or INCRBY writes; anything else is a syntax error, which Redis's
+/// `bitfieldGetKeys` counts as a write too (the safe side).
 fn bitfield_writes(args: crate::protocol::args::Args) -> bool {
     let mut i = 2;
     while i < args.len() {
@@ -153,11 +154,10 @@ fn bitfield_writes(args: crate::protocol::args::Args) -> bool {
         let a = &args[i];
         if a.eq_ignore_ascii_case(b"GET") && rest >= 2 {
             i += 2;
-        } else if (a.eq_ignore_ascii_case(b"SET") || a.eq_ignore_ascii_case(b"INCRBY")) && rest >= 3
-        {
-            return true;
         } else if a.eq_ignore_ascii_case(b"OVERFLOW") && rest >= 1 {
             i += 1;
+        } else {
+            return true;
         }
         i += 1;
     }
@@ -406,9 +406,14 @@ mod tests {
             flags(&["bitfield", "k", "overflow", "sat", "incrby", "u8", "0", "1"]),
             Some(write)
         );
-        // SET as GET's offset argument, and a SET without its arguments, do not write.
+        // SET as GET's offset argument does not write; a call that is a syntax error (a
+        // SET or GET short of its arguments, an unknown word) counts as a write.
         assert_eq!(flags(&["bitfield", "k", "get", "u8", "set"]), Some(read));
-        assert_eq!(flags(&["bitfield", "k", "set", "u8", "0"]), Some(read));
+        assert_eq!(flags(&["bitfield", "k"]), Some(read));
+        assert_eq!(flags(&["bitfield", "k", "set", "u8", "0"]), Some(write));
+        assert_eq!(flags(&["bitfield", "k", "get", "u8"]), Some(write));
+        assert_eq!(flags(&["bitfield", "k", "foo"]), Some(write));
+        assert_eq!(flags(&["bitfield", "k", "overflow"]), Some(write));
         assert_eq!(flags(&["set", "k", "v", "get"]), Some(write));
         assert_eq!(flags(&["set", "k", "v"]), Some(&["OW", "update"][..]));
         assert_eq!(flags(&["get", "k"]), None);
