@@ -4,7 +4,8 @@
 //! give the same reply: the same error text, in particular, for every wrong count,
 //! unknown option, non-number and wrong type. `differential_random.rs` sends
 //! well-formed commands in meaningful sequences; this one finds the order in which
-//! each command checks its arguments. Aggregates are compared with their elements sorted
+//! each command checks its arguments. COMMAND GETKEYS and GETKEYSANDFLAGS get the same
+//! treatment for every command. Aggregates are compared with their elements sorted
 //! (the pool hits hash-ordered replies often); RESP2 and RESP3 both.
 //!
 //! Left out: commands whose replies are random or timed (SPOP, RANDOMKEY, TTL, ...),
@@ -173,17 +174,20 @@ fn command_names(conn: &mut Conn) -> Vec<String> {
     names
 }
 
-/// One mismatch, or none, for `rounds` random argument lists to `name`.
+/// Sends [`ROUNDS_PER_COMMAND`] calls of `prefix` and random arguments to both servers,
+/// noting each pair of replies that differ.
 fn run_command(
     redis: &mut Conn,
     shoal: &mut Conn,
-    name: &str,
+    prefix: &[&str],
     rng: &mut Rng,
     mismatches: &mut Vec<String>,
 ) {
     for _ in 0..ROUNDS_PER_COMMAND {
         let count = rng.below(ARGS_COUNT_MAX + 1);
-        let args: Vec<&str> = std::iter::once(name)
+        let args: Vec<&str> = prefix
+            .iter()
+            .copied()
             .chain((0..count).map(|_| POOL[rng.below(POOL.len() as u64) as usize]))
             .collect();
         let (a, b) = (redis.command(&args), shoal.command(&args));
@@ -214,9 +218,16 @@ fn random_arguments_get_the_same_replies_and_errors() {
             s.command(&["HELLO", "3"]);
         }
         for name in names.iter().filter(|n| !SKIPPED.contains(&n.as_str())) {
-            run_command(&mut r, &mut s, name, &mut rng, &mut mismatches);
+            run_command(&mut r, &mut s, &[name], &mut rng, &mut mismatches);
             r.command(&["FLUSHALL"]);
             s.command(&["FLUSHALL"]);
+        }
+        // Every command's keys as COMMAND GETKEYS finds them, skipped ones included.
+        for name in &names {
+            for sub in ["GETKEYS", "GETKEYSANDFLAGS"] {
+                let prefix = ["COMMAND", sub, name];
+                run_command(&mut r, &mut s, &prefix, &mut rng, &mut mismatches);
+            }
         }
     }
     assert!(
