@@ -28,8 +28,8 @@ mod generator;
 mod more;
 
 use common::{
-    Conn, RedisServer, ShoalServer, TestServer, escape, integer_reply, sorted_aggregate,
-    split_aggregate,
+    Conn, RedisServer, ShoalServer, TestServer, bulk_reply, escape, integer_reply,
+    sorted_aggregate, split_aggregate,
 };
 use generator::{Gen, KEYS, LEX_KEYS};
 use more::DUMP_OF;
@@ -59,7 +59,7 @@ fn exchange(r: &mut Conn, s: &mut Conn, args: &[String]) -> (Vec<u8>, Vec<u8>) {
 
 /// The payload of `DUMP key`, empty when the key does not exist.
 fn dump(c: &mut Conn, key: &str) -> Vec<u8> {
-    bulk_payload(&c.command(&["DUMP", key])).unwrap_or_default()
+    bulk_reply(&c.command(&["DUMP", key])).unwrap_or_default()
 }
 
 /// `args` with the payload argument replaced.
@@ -67,16 +67,6 @@ fn restore(c: &mut Conn, args: &[String], payload: Vec<u8>) -> Vec<u8> {
     let mut with_payload: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
     with_payload[3] = payload;
     c.command(&with_payload)
-}
-
-/// The contents of a `$N` reply.
-fn bulk_payload(reply: &[u8]) -> Option<Vec<u8>> {
-    let header_end = reply.windows(2).position(|w| w == b"\r\n")?;
-    let len: usize = std::str::from_utf8(reply.strip_prefix(b"$")?.get(..header_end - 1)?)
-        .ok()?
-        .parse()
-        .ok()?;
-    Some(reply.get(header_end + 2..header_end + 2 + len)?.to_vec())
 }
 
 /// Where the cursor argument of a scan from cursor 0 sits.
@@ -106,7 +96,7 @@ fn full_scan(c: &mut Conn, args: &[String]) -> Vec<u8> {
         let Some((_, parts)) = split_aggregate(&reply) else {
             return reply;
         };
-        let cursor = bulk_payload(parts[0]).expect("a cursor");
+        let cursor = bulk_reply(parts[0]).expect("a cursor");
         let (_, elements) = split_aggregate(parts[1]).expect("an array of elements");
         found.extend(elements.chunks(per_element).map(|e| e.concat()));
         if cursor == b"0" {

@@ -17,7 +17,7 @@ mod common;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::client::seed;
-use common::{Conn, RedisServer, ShoalServer, TestServer, escape};
+use common::{Conn, RedisServer, ShoalServer, TestServer, bulk_reply, escape};
 use shoal::config::EncodingLimits;
 use shoal::persistence::mutate::mutate;
 use shoal::persistence::{RDB_VERSION, dump};
@@ -92,15 +92,7 @@ fn sources() -> Vec<(String, Vec<Vec<u8>>)> {
 /// The DUMP payload of `key` on `conn`.
 fn dump_of(conn: &mut Conn, key: &str) -> Vec<u8> {
     let reply = conn.command(&["DUMP", key]);
-    let header_end = reply
-        .iter()
-        .position(|&b| b == b'\r')
-        .expect("a bulk reply");
-    let len: usize = std::str::from_utf8(&reply[1..header_end])
-        .expect("a length")
-        .parse()
-        .unwrap_or_else(|_| panic!("DUMP {key}: {}", escape(&reply)));
-    reply[header_end + 2..header_end + 2 + len].to_vec()
+    bulk_reply(&reply).unwrap_or_else(|| panic!("DUMP {key}: {}", escape(&reply)))
 }
 
 /// Every source payload, as Redis and as shoal make it.

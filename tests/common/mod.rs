@@ -135,6 +135,16 @@ pub fn integer_reply(reply: &[u8]) -> Option<i64> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
+/// The contents of a `$N` reply; `None` for anything else (a nil included).
+pub fn bulk_reply(reply: &[u8]) -> Option<Vec<u8>> {
+    let header_end = reply.windows(2).position(|w| w == b"\r\n")?;
+    let len: usize = std::str::from_utf8(reply.strip_prefix(b"$")?.get(..header_end - 1)?)
+        .ok()?
+        .parse()
+        .ok()?;
+    Some(reply.get(header_end + 2..header_end + 2 + len)?.to_vec())
+}
+
 /// Printable form of raw bytes (`\r`, `\n`, non-ASCII as `\xHH`), for messages.
 pub fn escape(bytes: &[u8]) -> String {
     bytes.escape_ascii().to_string()
