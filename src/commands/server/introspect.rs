@@ -295,9 +295,10 @@ pub fn write_docs(r: &mut Reply, spec: &CommandSpec, full_name: &str) {
 
 fn list(_ctx: &mut ConnCtx, args: Args, r: &mut Reply) {
     if args.len() == 2 {
-        let names: Vec<&str> = commands::all().map(|s| s.name).collect();
+        // Redis lists subcommands too, by full name (`client|list`), after their container.
+        let names = all_with_names();
         r.array(names.len());
-        for n in names {
+        for (_, n) in names {
             r.bulk(n.as_bytes());
         }
         return;
