@@ -1,5 +1,6 @@
 //! The socket layer under real connections: replies far larger than a socket buffer
-//! reach a slow reader whole (writes wait for room), requests that arrive in many small
+//! reach a slow reader whole (writes wait for room), a client that does not read its
+//! replies stops the server's work for it instead of growing its memory, requests that arrive in many small
 //! pieces and many clients at once on every thread are served, and the idle `timeout`
 //! closes idle clients but spares blocked ones, as Redis does.
 
@@ -55,6 +56,66 @@ fn a_reply_larger_than_the_socket_buffer_reaches_a_slow_reader_whole() {
             "reply bytes differ"
         );
         assert_eq!(&reply[one - 2..], b"\r\n");
+    }
+}
+
+/// `used_memory` from INFO memory.
+fn used_memory(con: &mut redis::Connection) -> i64 {
+    let info: String = q(con, &["INFO", "memory"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("used_memory in INFO memory")
+}
+
+#[test]
+fn a_client_that_pipelines_big_reads_without_reading_holds_little_server_memory() {
+    const VALUE_BYTES: usize = 1024 * 1024;
+    const ROUNDS: usize = 100;
+    // Four keys over three shards: some replies are made on the connection's own
+    // thread, the others come back from other shards in batches.
+    let keys = ["a", "b", "c", "d"];
+    let server = start_server(3, &[]);
+    let mut con = connect(server.addr);
+    let values: Vec<Vec<u8>> = (0..keys.len())
+        .map(|k| (0..VALUE_BYTES).map(|i| (i % 241 + k) as u8).collect())
+        .collect();
+    for (key, value) in keys.iter().zip(&values) {
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .query(&mut con)
+            .unwrap();
+    }
+    let before = used_memory(&mut con);
+    let mut raw = TcpStream::connect(server.addr).unwrap();
+    raw.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let request: Vec<u8> = (0..ROUNDS)
+        .flat_map(|_| keys.iter().flat_map(|k| encode_command(&["GET", k])))
+        .collect();
+    raw.write_all(&request).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // 400 MB of replies are due; the server may hold a few batches of them, no more.
+    let grown_bytes = used_memory(&mut con) - before;
+    assert!(
+        grown_bytes < 64 * 1024 * 1024,
+        "grew by {grown_bytes} bytes"
+    );
+    let header = format!("${VALUE_BYTES}\r\n").into_bytes();
+    let mut reply = vec![0u8; header.len() + VALUE_BYTES + 2];
+    for round in 0..ROUNDS {
+        for (k, value) in values.iter().enumerate() {
+            raw.read_exact(&mut reply).unwrap();
+            assert_eq!(
+                &reply[..header.len()],
+                &header[..],
+                "round {round}, key {k}"
+            );
+            assert!(
+                reply[header.len()..reply.len() - 2] == value[..],
+                "round {round}"
+            );
+        }
     }
 }
 

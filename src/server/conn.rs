@@ -24,6 +24,11 @@ use super::dispatch::{self, Pipeline};
 const READ_CHUNK_BYTES: usize = 16 * 1024;
 /// A query buffer larger than this is shrunk back when the connection goes idle.
 const QUERY_BUFFER_IDLE_BYTES_MAX: usize = 64 * 1024;
+/// Replies held before they are written out, even mid-read: the rest of the read's
+/// commands run only once the client has taken these. So a client that pipelines many
+/// reads of a big value without reading the replies holds about one reply batch of
+/// server memory (TCP's flow control stops it), not every reply of its pipeline.
+const OUTPUT_PENDING_BYTES_MAX: usize = 256 * 1024;
 
 pub async fn serve(mut stream: TcpStream, shards: Rc<ShardSet>, server: Arc<ServerState>) {
     let settings = shards.local.borrow().settings.clone();
@@ -211,13 +216,17 @@ async fn run(stream: &mut TcpStream, ctx: &mut ConnCtx) {
             authenticated: ctx.authenticated,
             ..Limits::default()
         };
-        let keep_open = process_input(ctx, &mut qbuf, &mut parser, &mut pipeline, limits).await;
+        let input = process_input(ctx, &mut qbuf, &mut parser, &mut pipeline, limits).await;
         ctx.info.query_buffer_bytes.set(qbuf.filled - qbuf.start);
         if !flush_out(stream, ctx).await {
             return;
         }
-        if !keep_open || ctx.close_after_reply || ctx.info.kill_requested.get() {
+        if input == Input::Close || ctx.close_after_reply || ctx.info.kill_requested.get() {
             return;
+        }
+        if input == Input::OutputFull {
+            skip_read = true;
+            continue;
         }
         if ctx.blocked.is_some() {
             // Commands after a blocking one wait (in the buffer) until it is answered.
@@ -249,16 +258,28 @@ fn refresh_settings(ctx: &mut ConnCtx) {
     }
 }
 
-/// Parses and dispatches every complete command in the buffer; false when the
-/// connection must close after writing what is pending.
+/// How one pass over the query buffer ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Input {
+    /// Every complete command ran (or one blocked).
+    Consumed,
+    /// [`OUTPUT_PENDING_BYTES_MAX`] of replies are waiting: write them, then go on
+    /// with the buffer before reading more.
+    OutputFull,
+    /// A protocol error: close after writing what is pending.
+    Close,
+}
+
+/// Parses and dispatches the complete commands in the buffer, until one blocks or the
+/// replies waiting reach [`OUTPUT_PENDING_BYTES_MAX`].
 async fn process_input(
     ctx: &mut ConnCtx,
     qbuf: &mut QueryBuffer,
     parser: &mut RequestParser,
     pipeline: &mut Pipeline,
     limits: Limits,
-) -> bool {
-    let mut keep_open = true;
+) -> Input {
+    let mut input = Input::Consumed;
     loop {
         let status = parser.parse(qbuf.pending(), &limits);
         match status {
@@ -270,25 +291,29 @@ async fn process_input(
                 if ctx.close_after_reply || ctx.blocked.is_some() {
                     break;
                 }
+                if ctx.out.len() >= OUTPUT_PENDING_BYTES_MAX {
+                    input = Input::OutputFull;
+                    break;
+                }
             }
             ParseStatus::Empty { consumed } => qbuf.start += consumed,
             ParseStatus::Incomplete => break,
             ParseStatus::Error(text) => {
                 pipeline.flush(ctx).await;
                 protocol_error(ctx, |r| r.error(text));
-                keep_open = false;
+                input = Input::Close;
                 break;
             }
             ParseStatus::ErrorExpectedDollar(got) => {
                 pipeline.flush(ctx).await;
                 protocol_error(ctx, |r| crate::errors::protocol_expected_dollar(r, got));
-                keep_open = false;
+                input = Input::Close;
                 break;
             }
         }
     }
     pipeline.flush(ctx).await;
-    keep_open
+    input
 }
 
 /// Replies with a protocol error; the caller then closes the connection, as Redis does.

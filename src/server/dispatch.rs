@@ -25,6 +25,16 @@ use crate::util::slot::key_shard;
 /// A pipeline batch is sent once it holds this many argument bytes, bounding the copy
 /// a connection holds for other shards.
 const BATCH_BYTES_MAX: usize = 1024 * 1024;
+/// Most commands in one pipeline send: its replies all come back before any is
+/// written, so the count bounds the replies held at once. A 32 KiB read holds up to
+/// about a thousand small SETs, which go in one send.
+const PIPELINE_COMMANDS_MAX: usize = 1024;
+/// The count a connection starts with, before its replies' sizes are known.
+const PIPELINE_COMMANDS_START: usize = 4;
+/// The reply bytes one send aims at: after each send the count adapts to it (never
+/// under one command), so 1 MB values go one command per send, small ones up to
+/// [`PIPELINE_COMMANDS_MAX`].
+const PIPELINE_REPLY_BYTES_TARGET: usize = 256 * 1024;
 
 /// Commands of one read waiting to be sent to their shards.
 #[derive(Default)]
@@ -34,6 +44,8 @@ pub struct Pipeline {
     /// Command order: (shard, commands in a row for that shard).
     order: Vec<(u32, u32)>,
     pending: usize,
+    /// The pipeline is sent at this many commands (0: [`PIPELINE_COMMANDS_START`]).
+    commands_max: usize,
     /// Owned copy of arguments for coordinators.
     scratch: ArgsBuf,
     /// Reused by `flush`: batches in flight, and per shard the next reply to copy.
@@ -341,7 +353,11 @@ impl Pipeline {
             _ => self.order.push((shard as u32, 1)),
         }
         self.pending += 1;
-        if batch.bytes() >= BATCH_BYTES_MAX {
+        let commands_max = match self.commands_max {
+            0 => PIPELINE_COMMANDS_START,
+            n => n,
+        };
+        if batch.bytes() >= BATCH_BYTES_MAX || self.pending >= commands_max {
             self.flush(ctx).await;
         }
     }
@@ -397,6 +413,7 @@ impl Pipeline {
             self.batches[shard] = Some(cell.wait().await);
         }
         self.in_flight = cells;
+        let out_before = ctx.out.len();
         let next_cmd = &mut self.next_reply;
         next_cmd.clear();
         next_cmd.resize(self.batches.len(), 0);
@@ -408,15 +425,11 @@ impl Pipeline {
             let from = if first == 0 {
                 0
             } else {
-                batch.reply_ends[first - 1] as usize
+                batch.reply_ends[first - 1]
             };
-            let to = batch.reply_ends[last] as usize;
+            let to = batch.reply_ends[last];
             for i in first..=last {
-                let start = if i == 0 {
-                    0
-                } else {
-                    batch.reply_ends[i - 1] as usize
-                };
+                let start = if i == 0 { 0 } else { batch.reply_ends[i - 1] };
                 let cmd = &batch.cmds[i];
                 commands::stats::record_ticks(cmd.name, cmd.ticks);
                 // Logged here, on the connection's thread, not on the shard that ran
@@ -434,6 +447,9 @@ impl Pipeline {
             b.clear();
         }
         self.order.clear();
+        let reply_bytes_avg = (ctx.out.len() - out_before) / self.pending;
+        self.commands_max =
+            (PIPELINE_REPLY_BYTES_TARGET / reply_bytes_avg.max(1)).clamp(1, PIPELINE_COMMANDS_MAX);
         self.pending = 0;
     }
 }

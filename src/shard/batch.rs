@@ -115,7 +115,7 @@ pub struct Batch {
     pub next: usize,
     pub out: Vec<u8>,
     /// End offset in `out` of each command's reply.
-    pub reply_ends: Vec<u32>,
+    pub reply_ends: Vec<usize>,
     /// Where the finished batch goes back to (set while the batch is in flight).
     pub done: Option<Arc<OneShot<Box<Batch>>>>,
 }

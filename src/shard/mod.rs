@@ -277,7 +277,7 @@ impl Shard {
                 self.settle_dirty(&out[mark..]);
             }
         }
-        reply_ends.push(out.len() as u32);
+        reply_ends.push(out.len());
         batch.next += 1;
         self.stats.commands_processed += 1;
         // Served right after the write, so the batch's next command sees it done.
