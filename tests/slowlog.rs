@@ -1,8 +1,9 @@
-//! SLOWLOG and the LATENCY monitor against an in-process server with three threads:
+//! SLOWLOG, the LATENCY monitor and latency tracking against a server with three threads:
 //! commands that run on the connection's shard, in batches on other shards and as
 //! cross-shard coordinators are all logged with their arguments, newest first with
 //! increasing ids; truncation, RESET, LEN and `slowlog-max-len` as Redis 7.0; DEBUG
-//! SLEEP shows up in SLOWLOG and as a "command" latency event.
+//! SLEEP shows up in SLOWLOG and as a "command" latency event; every kind of command is
+//! counted in its latency histogram (INFO latencystats, LATENCY HISTOGRAM).
 
 use redis::Value;
 
@@ -230,4 +231,128 @@ fn debug_sleep_is_slow_and_a_latency_event() {
         Value::Array(vec![])
     );
     server.shutdown();
+}
+
+/// One command of LATENCY HISTOGRAM: name, calls, and (µs, cumulative calls) levels.
+type Histogram = (String, i64, Vec<(i64, i64)>);
+
+/// LATENCY HISTOGRAM's reply (RESP2).
+fn histograms(con: &mut redis::Connection, args: &[&str]) -> Vec<Histogram> {
+    let Value::Array(flat) = query(con, args).unwrap() else {
+        panic!("{args:?}: not an array");
+    };
+    let int_of = |v: &Value| match v {
+        Value::Int(n) => *n,
+        other => panic!("{other:?}"),
+    };
+    flat.chunks(2)
+        .map(|pair| {
+            let name = strings(&Value::Array(vec![pair[0].clone()])).remove(0);
+            let Value::Array(fields) = &pair[1] else {
+                panic!("{pair:?}");
+            };
+            assert_eq!(
+                strings(&Value::Array(vec![fields[0].clone(), fields[2].clone()])),
+                ["calls", "histogram_usec"]
+            );
+            let Value::Array(levels) = &fields[3] else {
+                panic!("{fields:?}");
+            };
+            let levels = levels
+                .chunks(2)
+                .map(|l| (int_of(&l[0]), int_of(&l[1])))
+                .collect();
+            (name, int_of(&fields[1]), levels)
+        })
+        .collect()
+}
+
+/// INFO latencystats as (command, [(label, µs)]).
+fn latencystats(con: &mut redis::Connection) -> Vec<(String, Vec<(String, f64)>)> {
+    let info = text(con, &["INFO", "latencystats"]);
+    info.lines()
+        .filter_map(|l| l.strip_prefix("latency_percentiles_usec_"))
+        .map(|l| {
+            let (name, values) = l.split_once(':').unwrap();
+            let values = values
+                .split(',')
+                .map(|v| {
+                    let (label, us) = v.split_once('=').unwrap();
+                    (label.to_string(), us.parse().unwrap())
+                })
+                .collect();
+            (name.to_string(), values)
+        })
+        .collect()
+}
+
+#[test]
+fn latency_tracking_counts_every_kind_of_command() {
+    let server = start_server(THREADS, &["--enable-debug-command", "yes"]);
+    let mut con = connect(server.addr);
+    // SETs run on the connection's shard and in batches on the others; MSET is a
+    // cross-shard coordinator.
+    for round in 0..10 {
+        for shard in 0..THREADS {
+            text(&mut con, &["SET", &key_on(shard, "h"), &round.to_string()]);
+        }
+    }
+    let (a, b) = (key_on(0, "m"), key_on(1, "m"));
+    text(&mut con, &["MSET", &a, "1", &b, "2"]);
+    text(&mut con, &["DEBUG", "SLEEP", "0.005"]);
+    let stats = latencystats(&mut con);
+    for name in ["set", "mset", "debug"] {
+        let (_, values) = stats.iter().find(|(n, _)| n == name).expect(name);
+        let labels: Vec<&str> = values.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(labels, ["p50", "p99", "p99.9"], "{name}");
+        assert!(
+            values.windows(2).all(|w| w[0].1 <= w[1].1),
+            "{name}: {values:?}"
+        );
+    }
+    // 5 ms of sleep shows as 5 ms, in the bucket's upper bound.
+    let debug_p50 = stats.iter().find(|(n, _)| n == "debug").unwrap().1[0].1;
+    assert!((5000.0..50_000.0).contains(&debug_p50), "{debug_p50}");
+    let set = histograms(&mut con, &["LATENCY", "HISTOGRAM", "set", "nosuch"]);
+    assert_eq!(set.len(), 1, "{set:?}");
+    let (name, calls, levels) = &set[0];
+    assert_eq!((name.as_str(), *calls), ("set", 10 * THREADS as i64));
+    assert_eq!(levels.last().map(|l| l.1), Some(*calls), "{levels:?}");
+    assert!(
+        levels
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1),
+        "{levels:?}"
+    );
+    // Percentiles as configured; a container's name lists its subcommands.
+    text(
+        &mut con,
+        &[
+            "CONFIG",
+            "SET",
+            "latency-tracking-info-percentiles",
+            "0 50 99.99 100",
+        ],
+    );
+    let (_, values) = latencystats(&mut con)
+        .into_iter()
+        .find(|(n, _)| n == "set")
+        .unwrap();
+    let labels: Vec<&str> = values.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(labels, ["p0", "p50", "p99.99", "p100"]);
+    let config = histograms(&mut con, &["LATENCY", "HISTOGRAM", "CONFIG"]);
+    assert_eq!(
+        config.iter().map(|h| h.0.as_str()).collect::<Vec<_>>(),
+        ["config|set"]
+    );
+    // Off: nothing more is counted and INFO shows nothing; RESETSTAT clears.
+    text(&mut con, &["CONFIG", "SET", "latency-tracking", "no"]);
+    text(&mut con, &["SET", &key_on(1, "h"), "x"]);
+    assert_eq!(
+        histograms(&mut con, &["LATENCY", "HISTOGRAM", "set"])[0].1,
+        10 * THREADS as i64
+    );
+    assert!(latencystats(&mut con).is_empty());
+    text(&mut con, &["CONFIG", "RESETSTAT"]);
+    assert!(histograms(&mut con, &["LATENCY", "HISTOGRAM"]).is_empty());
 }

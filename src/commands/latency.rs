@@ -3,17 +3,19 @@
 //! one per second (the worst of that second), plus the all-time worst. Each thread
 //! keeps its own series; LATENCY LATEST / HISTORY / GRAPH / DOCTOR merge them (samples
 //! of the same second keep the worst), RESET clears them on every thread.
-//! `latency-tracking` (LATENCY HISTOGRAM's per-command histograms) is not implemented:
-//! HISTOGRAM answers an empty map, as Redis does with `latency-tracking no`.
+//! LATENCY HISTOGRAM reads the per-command histograms of `latency-tracking`, which
+//! live with the command statistics (`commands::stats`).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use super::server::help;
+use super::stats;
 use super::{BASE, CommandSpec, ConnCtx, CoordFuture, Run, acl, flags};
 use crate::errors;
 use crate::protocol::args::{Args, ArgsBuf};
 use crate::protocol::reply::Reply;
+use crate::util::hdr::LatencyHistogram;
 
 /// Samples kept per event (Redis's LATENCY_TS_LEN).
 pub const SAMPLES_MAX: usize = 160;
@@ -332,10 +334,47 @@ pub fn doctor_report(enabled: bool, events: &[(&'static str, Series)], now: u64)
     out
 }
 
-/// LATENCY HISTOGRAM [command ...]: shoal keeps no per-command histograms
-/// (`latency-tracking` is stored only), so the map is empty.
-fn histogram(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
-    r.map(0);
+/// LATENCY HISTOGRAM [command ...]: per command with a histogram, its calls and the
+/// cumulative count at each power of two of microseconds. Without names, every
+/// command; a container's name also gives its subcommands; unknown names are skipped
+/// (and a name given twice is listed twice, as Redis does).
+fn histogram<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
+    Box::pin(async move {
+        let parts = ctx.shards.run_on_all(|_| stats::latency_snapshot()).await;
+        let all = stats::merge_latency(parts);
+        let find = |name: &str| all.iter().find(|(n, _)| *n == name);
+        let args = args.as_args();
+        let chosen: Vec<&(&str, LatencyHistogram)> = if args.len() == 2 {
+            all.iter().collect()
+        } else {
+            let mut chosen = Vec::new();
+            for name in args.iter().skip(2) {
+                let Some((spec, full_name)) = super::server::introspect::lookup_full(name) else {
+                    continue;
+                };
+                chosen.extend(find(&full_name));
+                for sub in spec.subcommands {
+                    chosen.extend(find(&format!("{full_name}|{}", sub.name)));
+                }
+            }
+            chosen
+        };
+        let r = &mut ctx.reply();
+        r.map(chosen.len());
+        for (name, h) in chosen {
+            r.bulk(name.as_bytes());
+            r.map(2);
+            r.bulk(b"calls");
+            r.int(h.total() as i64);
+            r.bulk(b"histogram_usec");
+            let levels = h.log2_cumulative();
+            r.map(levels.len());
+            for (highest_ns, cumulative) in levels {
+                r.int((highest_ns / 1000) as i64);
+                r.int(cumulative as i64);
+            }
+        }
+    })
 }
 
 fn help_cmd(_ctx: &mut ConnCtx, _args: Args, r: &mut Reply) {
@@ -371,7 +410,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         since: "7.0.0",
         summary: "Return the cumulative distribution of latencies of a subset of commands or all.",
         complexity: "O(N) where N is the number of commands with latency information being retrieved.",
-        run: Run::Conn(histogram),
+        run: Run::Coord(histogram),
         ..SUB
     },
     CommandSpec {

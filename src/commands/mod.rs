@@ -1,4 +1,4 @@
-//! The command table and the handlers, one file per family (`string.rs`, `keyspace.rs`,
+//! The command table and the handlers, one file or directory per family (`string/`, `hash.rs`,
 //! `connection.rs`, `server.rs`, ...). Each family exports a `const` slice of
 //! [`CommandSpec`]s: name, arity, flags, key positions, ACL categories, docs and the
 //! handler. The dispatch gate (`server::dispatch`), COMMAND, COMMAND DOCS and shard

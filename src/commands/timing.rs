@@ -30,6 +30,7 @@ thread_local! {
 
 /// Sets this thread's thresholds (on every thread after CONFIG SET).
 pub fn configure(limits: MonitorLimits) {
+    super::stats::set_latency_tracking(limits.latency_tracking);
     LIMITS.with(|l| l.set(Some(limits)));
     GATE_TICKS.with(|g| g.set(gate_ticks(limits)));
 }
@@ -37,6 +38,15 @@ pub fn configure(limits: MonitorLimits) {
 /// This thread's `latency-monitor-threshold` (0: off, or not configured yet).
 pub fn latency_threshold_ms() -> u64 {
     LIMITS.with(Cell::get).map_or(0, |l| l.latency_threshold_ms)
+}
+
+/// Records a command's run time everywhere the gate keeps it: SLOWLOG and the latency
+/// monitor ([`note`]), then INFO commandstats and the latency histogram (after `note`,
+/// whose first call on a thread applies the settings, `latency-tracking` included).
+#[inline]
+pub fn record(ctx: &ConnCtx, name: &'static str, args: Args, ticks: u64) {
+    note(ctx, name, args, ticks);
+    super::stats::record_ticks(name, ticks);
 }
 
 /// Called by the gate after each command with its run time; `name` is the full name
@@ -130,6 +140,7 @@ mod tests {
             slowlog_slower_than_us: slower_than_us,
             slowlog_max_len: max_len,
             latency_threshold_ms: latency_ms,
+            latency_tracking: true,
         }
     }
 

@@ -127,6 +127,8 @@ pub struct Settings {
     pub disable_thp: bool,
     /// SLOWLOG and the LATENCY monitor thresholds.
     pub monitor: MonitorLimits,
+    /// `latency-tracking-info-percentiles`: the percentiles INFO latencystats shows.
+    pub latency_percentiles: Vec<f64>,
 }
 
 /// What SLOWLOG and the LATENCY monitor record (`crate::commands::timing`).
@@ -139,6 +141,8 @@ pub struct MonitorLimits {
     pub slowlog_max_len: u64,
     /// `latency-monitor-threshold`: events at least this long are sampled; 0 is off.
     pub latency_threshold_ms: u64,
+    /// `latency-tracking`: per-command latency histograms (INFO latencystats).
+    pub latency_tracking: bool,
 }
 
 impl Default for MonitorLimits {
@@ -147,6 +151,7 @@ impl Default for MonitorLimits {
             slowlog_slower_than_us: 10_000,
             slowlog_max_len: 128,
             latency_threshold_ms: 0,
+            latency_tracking: true,
         }
     }
 }
@@ -334,6 +339,7 @@ impl Default for Settings {
             rdbchecksum: true,
             disable_thp: true,
             monitor: MonitorLimits::default(),
+            latency_percentiles: vec![50.0, 99.0, 99.9],
         }
     }
 }
@@ -608,7 +614,13 @@ impl Config {
                     .unwrap_or(-1),
                 slowlog_max_len: n("slowlog-max-len"),
                 latency_threshold_ms: n("latency-monitor-threshold"),
+                latency_tracking: self.text("latency-tracking") == b"yes",
             },
+            latency_percentiles: self
+                .string("latency-tracking-info-percentiles")
+                .split(' ')
+                .filter_map(|p| p.parse().ok())
+                .collect(),
         };
         self.settings = settings;
     }

@@ -348,7 +348,7 @@ fn implemented_parameters_are_the_settings_ones() {
         .filter(|p| p.has(SHOAL))
         .map(|p| p.name)
         .collect();
-    assert_eq!(implemented.len(), 49);
+    assert_eq!(implemented.len(), 51);
     assert!(implemented.contains(&"threads"));
 }
 

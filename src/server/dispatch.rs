@@ -244,8 +244,7 @@ async fn route(
             let start = clock::ticks();
             handler(ctx, args, &mut Reply::new(&mut out, ctx.resp));
             let ticks = clock::ticks_since(start);
-            commands::stats::record_ticks(name, ticks);
-            commands::timing::note(ctx, name, args, ticks);
+            commands::timing::record(ctx, name, args, ticks);
             // A handler may have switched protocol (HELLO): its reply is already encoded.
             ctx.out = out;
             note_failed(ctx, mark, name);
@@ -321,8 +320,7 @@ impl Pipeline {
                 let start = clock::ticks();
                 handler(&mut sctx, args, &mut reply);
                 let ticks = clock::ticks_since(start);
-                commands::stats::record_ticks(name, ticks);
-                commands::timing::note(ctx, name, args, ticks);
+                commands::timing::record(ctx, name, args, ticks);
                 if ctx.out.get(mark) == Some(&b'-') {
                     commands::stats::record_failed(name);
                 }
@@ -381,8 +379,7 @@ impl Pipeline {
         ctx.dirty_noted.set(false);
         handler(ctx, &scratch).await;
         let ticks = clock::ticks_since(start);
-        commands::stats::record_ticks(name, ticks);
-        commands::timing::note(ctx, name, scratch.as_args(), ticks);
+        commands::timing::record(ctx, name, scratch.as_args(), ticks);
         note_failed(ctx, mark, name);
         if spec.is_write()
             && !ctx.dirty_noted.take()
@@ -431,11 +428,10 @@ impl Pipeline {
             for i in first..=last {
                 let start = if i == 0 { 0 } else { batch.reply_ends[i - 1] };
                 let cmd = &batch.cmds[i];
-                commands::stats::record_ticks(cmd.name, cmd.ticks);
                 // Logged here, on the connection's thread, not on the shard that ran
                 // it: the batch still holds the arguments, and the client's address
                 // and name are at hand.
-                commands::timing::note(ctx, cmd.name, batch.cmd_args(i), cmd.ticks);
+                commands::timing::record(ctx, cmd.name, batch.cmd_args(i), cmd.ticks);
                 if batch.out.get(start) == Some(&b'-') {
                     commands::stats::record_failed(cmd.name);
                 }

@@ -4,6 +4,7 @@
 pub mod bits;
 pub mod buf;
 pub mod glob;
+pub mod hdr;
 pub mod lcs;
 pub mod num;
 #[cfg(test)]

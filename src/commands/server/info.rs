@@ -24,6 +24,7 @@ use crate::commands::stats::{self, CommandCounters};
 use crate::protocol::args::ArgsBuf;
 use crate::shard::set::ShardSet;
 use crate::shard::{ShardStats, lru_clock_secs, now_ms};
+use crate::util::hdr::LatencyHistogram;
 
 const SAMPLE_PERIOD: Duration = Duration::from_millis(100);
 const SAMPLES_KEPT: usize = 16;
@@ -47,6 +48,8 @@ struct ThreadFigures {
     /// (keys, keys with a deadline) per database.
     keyspace: Vec<(usize, usize)>,
     commands: Vec<(&'static str, CommandCounters)>,
+    /// Latency histograms, only when latencystats is asked for (24 KiB each).
+    latency: Vec<(&'static str, LatencyHistogram)>,
     errors: Vec<(Box<str>, u64)>,
     errors_total: u64,
     max_query_buffer_bytes: usize,
@@ -60,6 +63,7 @@ struct Figures {
     stale_perc_x100_sum: u64,
     keyspace: Vec<(usize, usize)>,
     commands: Vec<(&'static str, CommandCounters)>,
+    latency: Vec<(&'static str, LatencyHistogram)>,
     /// Error replies by code, and in all (INFO errorstats, total_error_replies).
     errors: Vec<(Box<str>, u64)>,
     errors_total: u64,
@@ -74,7 +78,7 @@ impl Figures {
     }
 }
 
-fn thread_figures(shard: &mut crate::shard::Shard) -> ThreadFigures {
+fn thread_figures(shard: &mut crate::shard::Shard, with_latency: bool) -> ThreadFigures {
     let (max_query_buffer_bytes, max_output_buffer_bytes) = CLIENTS.with(|clients| {
         clients.borrow().iter().fold((0, 0), |(q, o), c| {
             (
@@ -91,6 +95,11 @@ fn thread_figures(shard: &mut crate::shard::Shard) -> ThreadFigures {
             .map(|d| (d.len(), d.volatile_len()))
             .collect(),
         commands: stats::snapshot(),
+        latency: if with_latency {
+            stats::latency_snapshot()
+        } else {
+            Vec::new()
+        },
         errors: crate::protocol::reply::errors_written::snapshot(),
         errors_total: crate::protocol::reply::errors_written::total(),
         max_query_buffer_bytes,
@@ -104,6 +113,7 @@ fn merge(parts: Vec<ThreadFigures>) -> Figures {
         ..Figures::default()
     };
     let mut commands = Vec::with_capacity(parts.len());
+    let mut latency = Vec::with_capacity(parts.len());
     let mut errors: std::collections::BTreeMap<Box<str>, u64> = Default::default();
     for p in parts {
         f.errors_total += p.errors_total;
@@ -131,8 +141,10 @@ fn merge(parts: Vec<ThreadFigures>) -> Figures {
         f.max_query_buffer_bytes = f.max_query_buffer_bytes.max(p.max_query_buffer_bytes);
         f.max_output_buffer_bytes = f.max_output_buffer_bytes.max(p.max_output_buffer_bytes);
         commands.push(p.commands);
+        latency.push(p.latency);
     }
     f.commands = stats::merge(commands);
+    f.latency = stats::merge_latency(latency);
     f.errors = errors.into_iter().collect();
     f
 }
@@ -190,7 +202,12 @@ const SECTIONS: &[Section] = &[
         true,
         PerThread(errorstats_section),
     ),
-    section("latencystats", "Latencystats", false, Local(|_, _| {})),
+    section(
+        "latencystats",
+        "Latencystats",
+        false,
+        PerThread(latencystats_section),
+    ),
     section("cluster", "Cluster", true, Local(cluster_section)),
     section("keyspace", "Keyspace", true, PerThread(keyspace_section)),
 ];
@@ -248,7 +265,12 @@ pub fn info<'a>(ctx: &'a mut ConnCtx, args: &'a ArgsBuf) -> CoordFuture<'a> {
                 .map(|(s, _)| s)
         };
         let figures = if wanted().any(|s| matches!(s.write, PerThread(_))) {
-            merge(ctx.shards.run_on_all(thread_figures).await)
+            let with_latency = wanted().any(|s| s.name == "latencystats");
+            merge(
+                ctx.shards
+                    .run_on_all(move |s| thread_figures(s, with_latency))
+                    .await,
+            )
         } else {
             Figures::default()
         };
@@ -730,6 +752,30 @@ fn commandstats_section(out: &mut String, _ctx: &ConnCtx, f: &Figures) {
             c.failed_calls
         );
     }
+}
+
+/// `latency_percentiles_usec_<command>:p50=1.003,p99=...` for every command with a
+/// histogram, at the `latency-tracking-info-percentiles`; nothing while
+/// `latency-tracking` is off (as Redis).
+fn latencystats_section(out: &mut String, ctx: &ConnCtx, f: &Figures) {
+    if !ctx.settings.monitor.latency_tracking {
+        return;
+    }
+    for (name, histogram) in &f.latency {
+        let _ = write!(out, "latency_percentiles_usec_{name}:");
+        for (i, &p) in ctx.settings.latency_percentiles.iter().enumerate() {
+            let usec = histogram.value_at_percentile(p) as f64 / 1000.0;
+            let separator = if i == 0 { "" } else { "," };
+            let _ = write!(out, "{separator}p{}={usec:.3}", percentile_label(p));
+        }
+        out.push_str("\r\n");
+    }
+}
+
+/// A percentile as Redis labels it: `%f` with trailing zeros and point dropped.
+fn percentile_label(p: f64) -> String {
+    let text = format!("{p:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn keyspace_section(out: &mut String, _ctx: &ConnCtx, f: &Figures) {

@@ -42,7 +42,6 @@ fn sections_polled_during_saves_need_no_fan_out() {
             "replication",
             "cpu",
             "modules",
-            "latencystats",
             "cluster"
         ]
     );
